@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blink
+from . import blink, breath, cascade, gaze, head, micro_events
 from .channels import CHANNELS, soft_limit
 from .performance import Performance
 from .rng import stream
@@ -26,7 +26,13 @@ from .timeline import Timeline
 DEFAULT_RATE_HZ = 240.0
 
 # Order matters: a layer may read what the layers before it produced.
-LAYERS = (blink,)
+#   breath       → breath, chest_pitch, tension (+ blink_rate modulation while holding)
+#   cascade      → muscle channels from intents (reads tension)
+#   micro_events → twitches and leaks (reads tension)
+#   gaze         → eye angles, lid-follow, gaze_head_share_*, forced blinks
+#   head         → head angles (sway, posture, breath pitch, gaze share) + VOR on the eyes
+#   blink        → lid closure (reads modulators and forced blinks)
+LAYERS = (breath, cascade, micro_events, gaze, head, blink)
 
 
 @dataclass
