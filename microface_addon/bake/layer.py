@@ -1,0 +1,259 @@
+"""The MicroFace NLA layer on one ID: attach it, find it, take it off and restore what it changed.
+
+Why this design (verified in ``docs/bake.md`` and the tests on 4.2 and 5.2):
+- The keys live in their own action on an NLA track named ``MicroFace``, blended COMBINE, so the
+  user's action and keys are never modified and the layer is removable.
+- Blender evaluates the *active* action after the NLA stack; a REPLACE action would hide the
+  layer on every channel the user keyed.  So the layer switches the user's action to COMBINE,
+  which is relative to each property's default and therefore leaves the user's own result
+  unchanged, and records the original blend type to restore on removal.
+- NLA evaluation starts from the RNA default, not from the property's current value, so an
+  unkeyed slider the user set by hand (or a hand-posed bone) would be lost under any layer.  The
+  layer's keys therefore carry that static value (and, on Blender 5.0.x, compensate the wrong
+  shape-key default), and removal writes the static value back.
+- What the layer changed is stored as an ID property on the ID, so it survives save, reload and
+  undo, and removal works in a later session.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import bpy
+import numpy as np
+
+from .. import compat
+from .keys import write_fcurve
+
+LAYER_NAME = "MicroFace"
+RECORD_PROP = "microface_layer"
+
+
+@dataclass
+class PreparedLayer:
+    """A fully written action for one ID, not yet attached to anything."""
+
+    id_kind: str  # "KEY" (shape-key datablock) or "OBJECT"
+    id_name: str
+    action_name: str
+    slot_identifier: str | None
+    frame_start: int
+    fcurves: int
+    keys: int
+    static: dict[str, float] = field(default_factory=dict)  # "path|index" → value before bake
+
+
+def resolve_id(kind: str, name: str):
+    coll = bpy.data.shape_keys if kind == "KEY" else bpy.data.objects
+    return coll.get(name)
+
+
+def read_record(idb) -> dict | None:
+    raw = idb.get(RECORD_PROP)
+    return json.loads(raw) if raw else None
+
+
+def _write_record(idb, record: dict | None) -> None:
+    if record is None:
+        if RECORD_PROP in idb.keys():
+            del idb[RECORD_PROP]
+    else:
+        idb[RECORD_PROP] = json.dumps(record, sort_keys=True)
+
+
+def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str, int]]:
+    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers."""
+    ad = idb.animation_data
+    if ad is None:
+        return set()
+    actions = []
+    if ad.action is not None:
+        actions.append(ad.action)
+    for tr in ad.nla_tracks:
+        for st in tr.strips:
+            if st.action is not None and st.action.name != exclude_action:
+                actions.append(st.action)
+    paths = {(fc.data_path, fc.array_index) for a in actions for fc in compat.iter_fcurves(a)}
+    paths |= {(d.data_path, d.array_index) for d in ad.drivers}
+    return paths
+
+
+def _get_value(idb, data_path: str, index: int) -> float:
+    owner_path, _, prop = data_path.rpartition(".")
+    owner = idb.path_resolve(owner_path) if owner_path else idb
+    val = getattr(owner, prop)
+    try:
+        return float(val[index])
+    except TypeError:
+        return float(val)
+
+
+def _set_value(idb, data_path: str, index: int, value: float) -> None:
+    owner_path, _, prop = data_path.rpartition(".")
+    owner = idb.path_resolve(owner_path) if owner_path else idb
+    cur = getattr(owner, prop)
+    try:
+        cur[index] = value
+    except TypeError:
+        setattr(owner, prop, value)
+
+
+def static_values(idb, paths, prior_static: dict[str, float], exclude_action: str | None):
+    """Static (unkeyed) value under each (data_path, index), or None where the user animates it.
+
+    NLA evaluation starts from the default, so the layer must carry these values or they are
+    lost.  Values a previous MicroFace layer recorded win over current ones, which that layer
+    contaminated with its own evaluation.
+    """
+    animated = user_animated_paths(idb, exclude_action)
+    out = {}
+    for path, index in paths:
+        if (path, index) in animated:
+            out[(path, index)] = None
+            continue
+        key = f"{path}|{index}"
+        out[(path, index)] = (
+            prior_static[key] if key in prior_static else _get_value(idb, path, index)
+        )
+    return out
+
+
+def prepare(kind: str, idb, curves, frames: np.ndarray, static: dict[str, float]) -> PreparedLayer:
+    """Write a new action holding ``curves`` for ``idb``; attach nothing yet.
+
+    One padding key each side of the range holds the curve's ``rest`` value, so outside the
+    range (HOLD extrapolation) the layer adds no motion, only the preserved static values.
+    """
+    action, slot = compat.new_action(f"{LAYER_NAME}|{idb.name}", kind)
+    try:
+        fcurves = compat.fcurve_collection(action, slot)
+        padded = np.concatenate(([frames[0] - 1], frames, [frames[-1] + 1])).astype(np.float64)
+        keys = 0
+        for c in curves:
+            vals = np.concatenate(([c.rest], c.values, [c.rest]))
+            write_fcurve(fcurves, c.data_path, c.index, padded, vals)
+            keys += vals.size
+        return PreparedLayer(
+            kind,
+            idb.name,
+            action.name,
+            slot.identifier if slot is not None else None,
+            int(padded[0]),
+            len(curves),
+            keys,
+            dict(static),
+        )
+    except Exception:
+        bpy.data.actions.remove(action)
+        raise
+
+
+def _slot(action, identifier: str | None):
+    if identifier is None or not compat.SLOTTED_ACTIONS:
+        return None
+    for s in action.slots:
+        if s.identifier == identifier:
+            return s
+    return None
+
+
+def find_tracks(idb, action_name: str | None = None) -> list:
+    ad = idb.animation_data
+    if ad is None:
+        return []
+    return [
+        t
+        for t in ad.nla_tracks
+        if t.name.startswith(LAYER_NAME)
+        and any(
+            s.action is not None and (action_name is None or s.action.name == action_name)
+            for s in t.strips
+        )
+    ]
+
+
+def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
+    """Put a prepared action on ``idb`` as the top NLA track; returns the record stored on the ID.
+
+    ``record`` is the previous layer's record when re-baking (its original user settings are
+    kept, since the previous layer already changed them).
+    """
+    created = idb.animation_data is None
+    ad = idb.animation_data or idb.animation_data_create()
+    if ad.use_tweak_mode:
+        raise RuntimeError(f"{idb.name}: NLA is in tweak mode; exit tweak mode before layering")
+    if record is None:
+        record = {
+            "version": 1,
+            "created_animation_data": created,
+            "blend_type": ad.action_blend_type if ad.action is not None else None,
+        }
+    if ad.action is not None and ad.action_blend_type != "COMBINE":
+        ad.action_blend_type = "COMBINE"
+    action = bpy.data.actions[prep.action_name]
+    track = ad.nla_tracks.new()
+    track.name = LAYER_NAME
+    strip = track.strips.new(LAYER_NAME, prep.frame_start, action)
+    strip.blend_type = "COMBINE"
+    strip.extrapolation = "HOLD"
+    compat.set_strip_slot(strip, _slot(action, prep.slot_identifier))
+    record = dict(record)
+    record["action"] = prep.action_name
+    record["static"] = {**record.get("static", {}), **prep.static}
+    _write_record(idb, record)
+    return record
+
+
+def detach(idb, restore_user: bool = True) -> dict | None:
+    """Take the MicroFace layer off ``idb``; with ``restore_user``, undo what it changed.
+
+    Returns the record that was on the ID (None when there was no layer).  The layer's action is
+    left in ``bpy.data`` for the caller to delete (so a failed re-bake can put it back).
+    """
+    record = read_record(idb)
+    if record is None:
+        return None
+    ad = idb.animation_data
+    if ad is not None:
+        for t in find_tracks(idb, record.get("action")):
+            ad.nla_tracks.remove(t)
+    if restore_user:
+        if ad is not None and record.get("blend_type") and ad.action is not None:
+            ad.action_blend_type = record["blend_type"]
+        for key, value in record.get("static", {}).items():
+            path, _, index = key.rpartition("|")
+            _set_value(idb, path, int(index), value)
+        if (
+            ad is not None
+            and record.get("created_animation_data")
+            and ad.action is None
+            and len(ad.nla_tracks) == 0
+            and len(ad.drivers) == 0
+        ):
+            idb.animation_data_clear()
+    _write_record(idb, None)
+    return record
+
+
+def reattach(idb, record: dict, frame_start: int) -> None:
+    """Put a detached layer back exactly (used when a re-bake fails half-way)."""
+    action = bpy.data.actions.get(record["action"])
+    if action is None:
+        return
+    ad = idb.animation_data or idb.animation_data_create()
+    track = ad.nla_tracks.new()
+    track.name = LAYER_NAME
+    strip = track.strips.new(LAYER_NAME, frame_start, action)
+    strip.blend_type = "COMBINE"
+    strip.extrapolation = "HOLD"
+    if compat.SLOTTED_ACTIONS and len(action.slots):
+        compat.set_strip_slot(strip, action.slots[0])
+    _write_record(idb, record)
+
+
+def layer_frame_start(idb, record: dict) -> int:
+    for t in find_tracks(idb, record.get("action")):
+        for s in t.strips:
+            return int(s.frame_start)
+    return 0

@@ -1,0 +1,68 @@
+"""Every Blender-version difference MicroFace depends on, in one place.
+
+Why: the action API changed in 4.4 (slotted actions) and the legacy ``Action.fcurves`` is gone
+in 5.0, and 5.0.x evaluates shape keys from a wrong RNA default.  Code elsewhere asks these
+functions and never tests versions itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import bpy
+
+SLOTTED_ACTIONS: bool = "slots" in bpy.types.Action.bl_rna.properties
+
+# Keyframe.interpolation enum values; foreach_set takes the integers.
+INTERPOLATION = {
+    e.identifier: e.value for e in bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
+}
+
+
+def shape_key_value_default() -> float:
+    """The value NLA blending starts from for ``ShapeKey.value`` (1.0 on Blender 5.0.x, else 0)."""
+    return float(bpy.types.ShapeKey.bl_rna.properties["value"].default)
+
+
+def new_action(name: str, id_type: str) -> tuple[bpy.types.Action, object | None]:
+    """A new empty action usable on an ID of ``id_type`` ('OBJECT', 'KEY'); returns (action, slot)."""
+    action = bpy.data.actions.new(name)
+    if not SLOTTED_ACTIONS:
+        action.id_root = id_type
+        return action, None
+    slot = action.slots.new(id_type=id_type, name=name)
+    action.layers.new("MicroFace").strips.new(type="KEYFRAME")
+    return action, slot
+
+
+def fcurve_collection(action: bpy.types.Action, slot):
+    """The collection new F-curves for ``slot`` are created in (``.new(data_path, index=…)``)."""
+    if not SLOTTED_ACTIONS:
+        return action.fcurves
+    return action.layers[0].strips[0].channelbag(slot, ensure=True).fcurves
+
+
+def iter_fcurves(action: bpy.types.Action) -> Iterator[bpy.types.FCurve]:
+    """Every F-curve of an action, whatever the API version."""
+    if not SLOTTED_ACTIONS:
+        yield from action.fcurves
+        return
+    for layer in action.layers:
+        for strip in layer.strips:
+            for bag in strip.channelbags:
+                yield from bag.fcurves
+
+
+def set_strip_slot(strip: bpy.types.NlaStrip, slot) -> None:
+    """Point an NLA strip at the action slot explicitly (assigning the action alone may not)."""
+    if slot is not None:
+        strip.action_slot = slot
+
+
+def action_slot_of(anim_data) -> object | None:
+    return getattr(anim_data, "action_slot", None) if SLOTTED_ACTIONS else None
+
+
+def set_action_slot(anim_data, slot) -> None:
+    if SLOTTED_ACTIONS and slot is not None:
+        anim_data.action_slot = slot

@@ -1,0 +1,263 @@
+"""The bake on real Blender: layer placement, evaluation over user keys, removal, atomicity."""
+
+from __future__ import annotations
+
+import math
+
+import bpy
+import numpy as np
+import pytest
+from conftest import animation_fingerprint, build_mini_character
+from mathutils import Euler, Quaternion, Vector
+
+from microface_addon import bake, compat
+from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
+from microface_addon.bake import layer as layer_mod
+from microface_addon.core import Performance, load_preset, solve
+from microface_addon.rig.character import characters_of
+from microface_addon.rig.detect import detect
+
+
+def _user_action(idb, id_type, curves):
+    """Key a user action on ``idb``: curves = [(data_path, index, [(frame, value), ...])]."""
+    action, slot = compat.new_action(f"user|{idb.name}", id_type)
+    fcs = compat.fcurve_collection(action, slot)
+    for path, index, pts in curves:
+        fc = fcs.new(path, index=index)
+        fc.keyframe_points.add(len(pts))
+        fc.keyframe_points.foreach_set("co", [c for p in pts for c in p])
+        fc.update()
+    ad = idb.animation_data or idb.animation_data_create()
+    ad.action = action
+    compat.set_action_slot(ad, slot)
+    return action
+
+
+def _eval(scene, frame, getter):
+    scene.frame_set(frame)
+    return getter()
+
+
+def _synthetic(channels: dict[str, float], duration_s=10.0, rate=240.0) -> Performance:
+    n = int(duration_s * rate) + 1
+    return Performance(rate, duration_s, {k: np.full(n, v) for k, v in channels.items()})
+
+
+def _blink_frames(scene, seed, character):
+    settings = load_preset()
+    fps = scene.render.fps / scene.render.fps_base
+    n = scene.frame_end - scene.frame_start + 1
+    perf = solve(settings, (n - 1) / fps, seed, character)
+    return perf.at_frames(fps, n)["orbicularis_oculi_palpebral_L"]
+
+
+def test_blinks_land_on_their_own_layer_and_close_the_eye(empty_scene):
+    ob, arm = build_mini_character()
+    report = layer_micro_motion(empty_scene, [ob], BakeOptions(seed=3))
+    key = ob.data.shape_keys
+    assert [t.name for t in key.animation_data.nla_tracks] == ["MicroFace"]
+    assert key.animation_data.action is None, "MicroFace must not take the active action slot"
+    curve = _blink_frames(empty_scene, 3, arm.name)
+    frame = empty_scene.frame_start + int(np.argmax(curve))
+    value = _eval(empty_scene, frame, lambda: key.key_blocks["eyeBlinkLeft"].value)
+    assert value > 0.9
+    char = report["characters"][0]
+    assert char["convention"] == "arkit52"
+    assert char["keys_written"] > 0 and "KEY:" + key.name in char["ids"]
+
+
+def test_user_keys_on_the_same_channel_still_evaluate_underneath(empty_scene):
+    ob, arm = build_mini_character()
+    key = ob.data.shape_keys
+    user = _user_action(
+        key, "KEY", [('key_blocks["eyeBlinkLeft"].value', 0, [(1, 0.2), (240, 0.2)])]
+    )
+    keys_before = [tuple(k.co) for fc in compat.iter_fcurves(user) for k in fc.keyframe_points]
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=5))
+    micro = _blink_frames(empty_scene, 5, arm.name)
+    quiet = int(np.argmin(micro))
+    busy = int(np.argmax(micro))
+    get = lambda: key.key_blocks["eyeBlinkLeft"].value  # noqa: E731
+    assert _eval(empty_scene, 1 + quiet, get) == pytest.approx(0.2 + micro[quiet], abs=2e-3)
+    # A blink on top of the user's 0.2 goes (nearly) fully closed, clamped to the slider.
+    assert _eval(empty_scene, 1 + busy, get) > 0.95
+    assert [
+        tuple(k.co) for fc in compat.iter_fcurves(user) for k in fc.keyframe_points
+    ] == keys_before
+    assert key.animation_data.action == user
+    remove_micro_motion(empty_scene, [ob])
+    assert key.animation_data.action_blend_type == "REPLACE"
+
+
+def test_unkeyed_slider_values_survive_bake_and_remove(empty_scene):
+    ob, arm = build_mini_character()
+    key = ob.data.shape_keys
+    key.key_blocks["eyeBlinkRight"].value = 0.3
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=1))
+    settings = load_preset()
+    perf = solve(settings, 239 / 24, 1, arm.name).at_frames(24, 240)
+    micro = perf["orbicularis_oculi_palpebral_R"]
+    quiet = int(np.argmin(micro))
+    got = _eval(empty_scene, 1 + quiet, lambda: key.key_blocks["eyeBlinkRight"].value)
+    assert got == pytest.approx(0.3 + micro[quiet], abs=2e-3)
+    # Outside the baked range the layer adds no motion but keeps the static value.
+    assert _eval(empty_scene, 400, lambda: key.key_blocks["eyeBlinkRight"].value) == pytest.approx(
+        0.3, abs=1e-6
+    )
+    remove_micro_motion(empty_scene, [ob])
+    assert key.key_blocks["eyeBlinkRight"].value == pytest.approx(0.3, abs=1e-7)
+
+
+def test_remove_restores_the_exact_prior_state(empty_scene):
+    ob, arm = build_mini_character()
+    _user_action(
+        ob.data.shape_keys,
+        "KEY",
+        [('key_blocks["mouthSmileLeft"].value', 0, [(1, 0.0), (50, 0.7)])],
+    )
+    _user_action(arm, "OBJECT", [('pose.bones["head"].rotation_quaternion', 0, [(1, 1.0)])])
+    ob.data.shape_keys.key_blocks["jawOpen"].value = 0.25
+    empty_scene.frame_set(1)
+    before = animation_fingerprint()
+    actions_before = sorted(a.name for a in bpy.data.actions)
+    perf = _synthetic({"head_yaw": 8.0, "jaw_drop": 0.1, "orbicularis_oculi_palpebral_L": 0.5})
+    rigmap = detect(characters_of([ob])[0])
+    with bake.transaction() as tx:
+        tx.write(perf, rigmap, 1, 240, 24.0)
+    assert animation_fingerprint() != before
+    remove_micro_motion(empty_scene, [ob])
+    empty_scene.frame_set(1)
+    assert animation_fingerprint() == before
+    assert sorted(a.name for a in bpy.data.actions) == actions_before
+
+
+def test_rebake_replaces_the_layer(empty_scene):
+    ob, arm = build_mini_character()
+    key = ob.data.shape_keys
+    key.key_blocks["eyeBlinkRight"].value = 0.3
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=1))
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=2))
+    assert [t.name for t in key.animation_data.nla_tracks] == ["MicroFace"]
+    assert len([a for a in bpy.data.actions if a.name.startswith("MicroFace")]) == 1
+    remove_micro_motion(empty_scene, [ob])
+    # The static value recorded by the first bake is what comes back, not a contaminated one.
+    assert key.key_blocks["eyeBlinkRight"].value == pytest.approx(0.3, abs=1e-7)
+    assert key.animation_data is None
+
+
+@pytest.mark.parametrize("existing_layer", [False, True])
+def test_a_failure_mid_bake_leaves_everything_as_it_was(empty_scene, monkeypatch, existing_layer):
+    ob, arm = build_mini_character()
+    rigmap = detect(characters_of([ob])[0])
+    perf = _synthetic({"head_yaw": 5.0, "orbicularis_oculi_palpebral_L": 0.4})
+    if existing_layer:
+        with bake.transaction() as tx:
+            tx.write(perf, rigmap, 1, 240, 24.0)
+    empty_scene.frame_set(1)
+    before = animation_fingerprint()
+    actions_before = sorted(a.name for a in bpy.data.actions)
+    real_attach = layer_mod.attach
+    calls = {"n": 0}
+
+    def failing_attach(idb, prep, record):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second ID (after the first was already swapped in)
+            raise RuntimeError("simulated failure while attaching")
+        return real_attach(idb, prep, record)
+
+    monkeypatch.setattr(layer_mod, "attach", failing_attach)
+    with pytest.raises(RuntimeError, match="simulated"), bake.transaction() as tx:
+        tx.write(
+            _synthetic({"head_yaw": -3.0, "orbicularis_oculi_palpebral_L": 0.9}),
+            rigmap,
+            1,
+            240,
+            24.0,
+        )
+    assert calls["n"] == 2
+    empty_scene.frame_set(1)
+    assert animation_fingerprint() == before
+    assert sorted(a.name for a in bpy.data.actions) == actions_before
+
+
+def _expected_local_quat(arm, bone, axis_arm, degrees):
+    rest = arm.data.bones[bone].matrix_local.to_3x3()
+    axis = (rest.transposed() @ Vector(axis_arm)).normalized()
+    return Quaternion(axis, math.radians(degrees))
+
+
+def test_quaternion_bones_compose_over_user_keys(empty_scene):
+    ob, arm = build_mini_character(rotation_mode="QUATERNION")
+    user_q = Quaternion((1, 0, 0), math.radians(20))
+    _user_action(
+        arm,
+        "OBJECT",
+        [('pose.bones["head"].rotation_quaternion', i, [(1, user_q[i])]) for i in range(4)],
+    )
+    rigmap = detect(characters_of([ob])[0])
+    with bake.transaction() as tx:
+        tx.write(_synthetic({"head_yaw": 10.0}), rigmap, 1, 240, 24.0)
+    empty_scene.frame_set(100)
+    got = arm.pose.bones["head"].rotation_quaternion
+    share = next(b.gain for b in rigmap.bones if b.bone == "head" and b.channel == "head_yaw")
+    micro = _expected_local_quat(arm, "head", (0, 0, 1), 10.0 * share)
+    # NLA COMBINE composes the layer before the user's rotation: micro @ user.
+    expected = micro @ user_q
+    assert got.rotation_difference(expected).angle < math.radians(0.01)
+    # and the neck takes the rest of the yaw, with no user keys under it
+    neck = arm.pose.bones["neck"].rotation_quaternion
+    neck_share = 1.0 - share
+    assert (
+        neck.rotation_difference(
+            _expected_local_quat(arm, "neck", (0, 0, 1), 10 * neck_share)
+        ).angle
+        < 1e-4
+    )
+
+
+def test_euler_bones_add_over_user_keys(empty_scene):
+    ob, arm = build_mini_character(rotation_mode="XYZ")
+    user_e = (math.radians(15), 0.0, math.radians(-5))
+    _user_action(
+        arm,
+        "OBJECT",
+        [('pose.bones["head"].rotation_euler', i, [(1, user_e[i])]) for i in range(3)],
+    )
+    rigmap = detect(characters_of([ob])[0])
+    with bake.transaction() as tx:
+        tx.write(_synthetic({"head_pitch": 6.0}), rigmap, 1, 240, 24.0)
+    empty_scene.frame_set(50)
+    got = Vector(arm.pose.bones["head"].rotation_euler)
+    share = next(b.gain for b in rigmap.bones if b.bone == "head" and b.channel == "head_pitch")
+    micro = _expected_local_quat(arm, "head", (-1, 0, 0), 6.0 * share).to_euler("XYZ")
+    assert (got - (Vector(user_e) + Vector(micro))).length < 1e-5
+    # The head pitches up (chin up): its forward (−Y) direction gains +Z in armature space.
+    arm.pose.bones["head"].rotation_euler = (0, 0, 0)
+    rm = Euler(micro, "XYZ").to_matrix()
+    rest = arm.data.bones["head"].matrix_local.to_3x3()
+    fwd_after = rest @ rm @ rest.transposed() @ Vector((0, -1, 0))
+    assert fwd_after.z > 0
+
+
+def test_keys_are_written_in_bulk_per_frame(empty_scene):
+    ob, arm = build_mini_character()
+    rigmap = detect(characters_of([ob])[0])
+    with bake.transaction() as tx:
+        result = tx.write(_synthetic({"orbicularis_oculi_palpebral_L": 0.3}), rigmap, 10, 109, 24.0)
+    track = ob.data.shape_keys.animation_data.nla_tracks["MicroFace"]
+    fcs = list(compat.iter_fcurves(track.strips[0].action))
+    assert [fc.data_path for fc in fcs] == ['key_blocks["eyeBlinkLeft"].value']
+    # one key per frame plus one rest key each side of the range
+    assert len(fcs[0].keyframe_points) == 100 + 2 == result.keys_written
+    assert fcs[0].keyframe_points[0].co[0] == 9 and fcs[0].keyframe_points[-1].co[0] == 110
+
+
+def test_a_rig_with_nothing_to_map_is_an_error_and_changes_nothing(empty_scene):
+    from microface_addon.rig.rigmap import NothingToMapError
+
+    bpy.ops.mesh.primitive_cube_add()
+    cube = bpy.context.object
+    before = animation_fingerprint()
+    with pytest.raises(NothingToMapError, match="nothing to drive"):
+        layer_micro_motion(empty_scene, [cube], BakeOptions())
+    assert animation_fingerprint() == before
