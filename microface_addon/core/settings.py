@@ -115,7 +115,9 @@ def validate_document(doc: Any, file: str, text: str | None = None) -> list[Prob
     for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
         path, msg = _plain_message(err)
         ptr = pointer(path)
-        pos = positions.get(ptr + "#key") or positions.get(ptr)
+        # Unknown keys point at the key itself; every other problem at the offending value.
+        at_key = err.validator == "additionalProperties"
+        pos = (positions.get(ptr + "#key") if at_key else None) or positions.get(ptr)
         problems.append(Problem(file, ptr, *(pos or (None, None)), msg))
     return problems
 
