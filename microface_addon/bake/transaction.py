@@ -87,10 +87,13 @@ class Transaction:
             static = L.static_values(
                 key, [(c.data_path, c.index) for c in curves], prior, prior_action
             )
+            # COMBINE is relative to the property's RNA default at every level of the stack (also
+            # under 5.0.x's wrong shape-key default of 1.0), so the layer holds micro + static
+            # value where the user has no keys, and micro + default under the user's own keys.
             composed = []
             for c in curves:
                 base = static[(c.data_path, c.index)]
-                composed.append(c.shifted((0.0 if base is None else base) - default))
+                composed.append(c.shifted(default if base is None else base))
             kept = {f"{p}|{i}": v for (p, i), v in static.items() if v is not None}
             plans.append(("KEY", key, composed, kept))
         by_arm: dict[str, list] = {}
