@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .target import LookAt
+
 
 @dataclass(frozen=True)
 class StateChange:
@@ -25,6 +27,8 @@ class StateChange:
 class Timeline:
     changes: tuple[StateChange, ...] = ()
     intents: tuple = field(default_factory=tuple)
+    # Primary gaze target over time (camera, object, bone or fixed direction); None = ahead.
+    look_at: LookAt | None = None
 
     def track_values(self, track: str, initial: str, t: np.ndarray) -> np.ndarray:
         """The value of ``track`` at each time in ``t`` (object array of strings)."""
