@@ -112,3 +112,14 @@ def test_deep_merge_keeps_unmentioned_fields():
         "a": {"b": 1, "c": {"d": 2, "x": 3}},
         "e": [2],
     }
+
+
+def test_channel_table_in_docs_is_current():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = subprocess.run([sys.executable, "tools/gen_channels_doc.py", "--check"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
