@@ -87,6 +87,7 @@ def layer_micro_motion(
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "ids": result.ids,
+                    "notes": rigmap.notes + result.notes,
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},
                 }
             )

@@ -26,6 +26,7 @@ class BakeResult:
     keys_written: int = 0
     fcurves: int = 0
     ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class Transaction:
@@ -52,6 +53,13 @@ class Transaction:
             raise
         result = BakeResult()
         for n, (idb, prep) in enumerate(prepared):
+            ad = idb.animation_data
+            if ad is not None and ad.action is not None and ad.action_blend_type != "COMBINE":
+                result.notes.append(
+                    f"{idb.name}: active action {ad.action.name!r} switched from "
+                    f"{ad.action_blend_type} to COMBINE so the layer shows under it "
+                    "(restored on removal)"
+                )
             try:
                 self._swap(idb, prep)
             except Exception:
