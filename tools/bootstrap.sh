@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# MicroFace environment bootstrap — the two commands in the README:
+#
+#   bash tools/bootstrap.sh demo [OUTDIR]   bake the sample head with one Blender (default OUTDIR: out/)
+#   bash tools/bootstrap.sh test            run the test suite on Blender 4.2 LTS and 5.2 LTS
+#
+# Blender runs as the `bpy` module from PyPI, inside one venv per supported Blender line:
+#   bpy 4.2 LTS needs Python 3.11 (Blender 4.2-5.0 embed 3.11), bpy 5.2 LTS needs Python 3.13.
+# Venvs live in ${MICROFACE_VENV_ROOT:-~/.cache/microface}/venv-bpy<ver>-py<XY>; they are reused when
+# complete and (re)installed from tools/requirements-bpy<ver>.txt only when something is missing.
+#
+# Environment knobs:
+#   MICROFACE_VENV_ROOT     where the venvs live (default ~/.cache/microface)
+#   MICROFACE_BLENDER       demo only: force "4.2" or "5.2" (default: 4.2 if Python 3.11 is here, else 5.2)
+#   MICROFACE_PYTHON311     explicit Python 3.11 interpreter (default: searched on PATH and in pyenv)
+#   MICROFACE_PYTHON313     explicit Python 3.13 interpreter
+#   MICROFACE_TEST_PATHS    test only: what pytest collects (whitespace-separated, default "tests")
+#
+# Why bash and not Python: the script has to start from a machine that may not yet have the right Python.
+set -uo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV_ROOT=${MICROFACE_VENV_ROOT:-$HOME/.cache/microface}
+# Blender line -> Python it embeds. Order = test order and demo preference.
+TARGETS=("4.2:3.11" "5.2:3.13")
+
+say() { printf '[microface] %s\n' "$*"; }
+warn() { printf '[microface] %s\n' "$*" >&2; }
+
+venv_dir() { # BLENDER PYTHON -> venv path
+    printf '%s/venv-bpy%s-py%s' "$VENV_ROOT" "$1" "${2/./}"
+}
+
+python_install_hint() { # PYTHON_VERSION -> how to get it
+    local v=$1
+    printf 'Python %s was not found (looked for python%s on PATH, pyenv versions %s.*, $MICROFACE_PYTHON%s).\n' \
+        "$v" "$v" "$v" "${v/./}"
+    printf '  Get it with one of:\n'
+    printf '    pyenv install %s            # any Linux/macOS; then re-run this command\n' "$v"
+    printf '    sudo apt-get install python%s python%s-venv   # Debian/Ubuntu releases that package %s\n' "$v" "$v" "$v"
+    printf '    (Ubuntu: sudo add-apt-repository ppa:deadsnakes/ppa first if apt has no python%s)\n' "$v"
+}
+
+# Print the absolute path of a working Python X.Y interpreter that can create venvs, or fail.
+# Tries $MICROFACE_PYTHONXY, pythonX.Y on PATH, then every pyenv X.Y.* through the shim with
+# PYENV_VERSION set (how pyenv exposes a non-global version) and its direct path.
+find_python() {
+    local want=$1 tag=${1/./} explicit cand v
+    local probe="import sys, venv, ensurepip; assert sys.version_info[:2] == tuple(map(int, '$want'.split('.'))); print(sys.executable)"
+    local -a tried=()
+    explicit=$(printenv "MICROFACE_PYTHON$tag" || true)
+    if [[ -n $explicit ]]; then
+        if "$explicit" -c "$probe" 2>/dev/null; then return 0; fi
+        warn "MICROFACE_PYTHON$tag=$explicit is not a working Python $want with venv/ensurepip"
+        return 1
+    fi
+    if command -v "python$want" >/dev/null 2>&1; then
+        if "python$want" -c "$probe" 2>/dev/null; then return 0; fi
+        tried+=("python$want")
+    fi
+    if command -v pyenv >/dev/null 2>&1; then
+        while read -r v; do
+            [[ $v == "$want" || $v == "$want".* ]] || continue
+            if PYENV_VERSION=$v "python$want" -c "$probe" 2>/dev/null; then return 0; fi
+            cand="$(pyenv root)/versions/$v/bin/python$want"
+            if [[ -x $cand ]] && "$cand" -c "$probe" 2>/dev/null; then return 0; fi
+            tried+=("pyenv $v")
+        done < <(pyenv versions --bare 2>/dev/null | sort -rV)
+    fi
+    for cand in "/usr/bin/python$want" "/usr/local/bin/python$want"; do
+        if [[ -x $cand ]] && "$cand" -c "$probe" 2>/dev/null; then return 0; fi
+    done
+    if ((${#tried[@]})); then
+        warn "found ${tried[*]} but it cannot create venvs (missing venv/ensurepip?):" \
+            "on Debian/Ubuntu: sudo apt-get install python$want-venv"
+    fi
+    return 1
+}
+
+# Is VENV a working venv with Blender BLENDER (major.minor) and every tool the suite uses?
+venv_complete() {
+    local venv=$1 blender=$2
+    [[ -x $venv/bin/python ]] || return 1
+    "$venv/bin/python" - "$blender" >/dev/null 2>&1 <<'PY'
+import sys
+import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib  # noqa: F401  (all must import)
+sys.exit(0 if "%d.%d" % tuple(bpy.app.version[:2]) == sys.argv[1] else 3)
+PY
+}
+
+# Create or repair the venv for BLENDER/PYTHON; prints nothing on success when already complete.
+ensure_venv() {
+    local blender=$1 pyver=$2 venv python log lockfd=""
+    venv=$(venv_dir "$blender" "$pyver")
+    venv_complete "$venv" "$blender" && return 0
+
+    mkdir -p "$VENV_ROOT"
+    if command -v flock >/dev/null 2>&1; then # two runs at once must not install into one venv
+        exec {lockfd}>"$venv.lock"
+        flock "$lockfd"
+        if venv_complete "$venv" "$blender"; then
+            exec {lockfd}>&-
+            return 0
+        fi
+    fi
+    local rc=0
+    _install_venv "$blender" "$pyver" "$venv" || rc=$?
+    [[ -n $lockfd ]] && exec {lockfd}>&-
+    return "$rc"
+}
+
+_install_venv() {
+    local blender=$1 pyver=$2 venv=$3 python log
+    log="$VENV_ROOT/install-bpy$blender-py${pyver/./}.log"
+    if ! "$venv/bin/python" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$pyver'.split('.'))))" 2>/dev/null; then
+        if ! python=$(find_python "$pyver"); then
+            python_install_hint "$pyver" >&2
+            SETUP_ERROR="Python $pyver not found (see how to get it above)"
+            return 1
+        fi
+        if [[ -e $venv && ! -f $venv/pyvenv.cfg ]]; then
+            SETUP_ERROR="$venv exists but is not a venv; move it away and re-run"
+            warn "$SETUP_ERROR"
+            return 1
+        fi
+        say "creating $venv with $python"
+        rm -rf "$venv"
+        "$python" -m venv "$venv" >"$log" 2>&1 || {
+            SETUP_ERROR="venv creation with $python failed, see $log"
+            warn "$SETUP_ERROR"
+            return 1
+        }
+    fi
+    say "installing tools/requirements-bpy$blender.txt into $venv (a fresh venv downloads bpy, ~370 MB; log: $log)"
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r "$REPO_ROOT/tools/requirements-bpy$blender.txt" >>"$log" 2>&1; then
+        SETUP_ERROR="pip install -r tools/requirements-bpy$blender.txt failed, see $log"
+        warn "pip install failed; last lines of $log:"
+        tail -n 20 "$log" >&2
+        return 1
+    fi
+    if ! venv_complete "$venv" "$blender"; then
+        SETUP_ERROR="$venv still cannot import bpy $blender + scipy/jsonschema/pytest/hypothesis/matplotlib"
+        warn "$SETUP_ERROR after install"
+        return 1
+    fi
+}
+
+# Pick the Blender line for the demo: MICROFACE_BLENDER, else 4.2 when Python 3.11 (or its venv) is
+# here, else 5.2 with Python 3.13.
+demo_target() {
+    local t blender pyver
+    if [[ -n ${MICROFACE_BLENDER:-} ]]; then
+        for t in "${TARGETS[@]}"; do
+            [[ ${t%%:*} == "$MICROFACE_BLENDER" ]] && { echo "$t"; return 0; }
+        done
+        warn "MICROFACE_BLENDER=$MICROFACE_BLENDER is not one of: ${TARGETS[*]%%:*}"
+        return 1
+    fi
+    for t in "${TARGETS[@]}"; do
+        blender=${t%%:*} pyver=${t##*:}
+        if venv_complete "$(venv_dir "$blender" "$pyver")" "$blender" || find_python "$pyver" >/dev/null 2>&1; then
+            echo "$t"
+            return 0
+        fi
+    done
+    warn "MicroFace needs Python 3.11 (for Blender 4.2 LTS) or Python 3.13 (for Blender 5.2 LTS)."
+    python_install_hint 3.11 >&2
+    return 1
+}
+
+cmd_demo() {
+    local out=${1:-$REPO_ROOT/out} target blender pyver py
+    mkdir -p "$out" && out=$(cd "$out" && pwd) || { warn "cannot create $out"; return 1; }
+    target=$(demo_target) || return 1
+    blender=${target%%:*} pyver=${target##*:}
+    ensure_venv "$blender" "$pyver" || return 1
+    py="$(venv_dir "$blender" "$pyver")/bin/python"
+    say "Blender $blender (bpy module, Python $pyver): building a sample head and baking micro-motion onto it"
+    cd "$REPO_ROOT" || return 1
+    export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+    "$py" -m microface_addon sample "$out/sample_head.blend" || { warn "sample failed"; return 1; }
+    "$py" -m microface_addon bake "$out/sample_head.blend" \
+        --output "$out/sample_head_microface.blend" --report "$out/report.json" || {
+        warn "bake failed"
+        return 1
+    }
+    say "done. Result: $out/sample_head_microface.blend (open it in Blender $blender or newer)"
+    say "      Bake report: $out/report.json"
+}
+
+# One version's run: setup, pytest, validate. Sets RESULT_LINE; returns 0 only if everything passed.
+test_one() {
+    local blender=$1 pyver=$2 py rc summary out validate="validate --all: skipped (subcommand not available)"
+    local label="bpy $blender (Python $pyver)"
+    local -a paths
+    read -r -a paths <<<"${MICROFACE_TEST_PATHS:-tests}"
+    say "=== $label: checking venv"
+    SETUP_ERROR="see messages above"
+    if ! ensure_venv "$blender" "$pyver"; then
+        RESULT_LINE="$label: FAIL  setup: $SETUP_ERROR"
+        return 1
+    fi
+    py="$(venv_dir "$blender" "$pyver")/bin/python"
+    say "=== $label: python -m pytest -q -p no:cacheprovider ${paths[*]}"
+    out=$(mktemp)
+    (cd "$REPO_ROOT" && "$py" -m pytest -q -p no:cacheprovider "${paths[@]}") 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    summary=$(grep -E '(passed|failed|error|no tests ran|skipped|xfailed|deselected)' "$out" | tail -n 1 |
+        sed -E 's/^=+ //; s/ =+$//')
+    rm -f "$out"
+    case $rc in
+    0) summary="pytest ok (${summary:-no summary line})" ;;
+    5) summary="pytest FAILED: exit 5, no tests collected" ;;
+    *) summary="pytest FAILED: exit $rc (${summary:-no summary line})" ;;
+    esac
+
+    local vrc=0
+    if (cd "$REPO_ROOT" && "$py" -m microface_addon validate --help) >/dev/null 2>&1; then
+        say "=== $label: python -m microface_addon validate --all"
+        (cd "$REPO_ROOT" && "$py" -m microface_addon validate --all) || vrc=$?
+        if ((vrc == 0)); then validate="validate --all: ok"; else validate="validate --all: FAILED (exit $vrc)"; fi
+    fi
+
+    if ((rc == 0 && vrc == 0)); then
+        RESULT_LINE="$label: PASS  $summary; $validate"
+        return 0
+    fi
+    RESULT_LINE="$label: FAIL  $summary; $validate"
+    return 1
+}
+
+cmd_test() {
+    local t failed=0
+    local -a lines=()
+    for t in "${TARGETS[@]}"; do # keep going: a failure on one Blender must not hide the other's result
+        test_one "${t%%:*}" "${t##*:}" || failed=1
+        lines+=("$RESULT_LINE")
+    done
+    echo
+    say "=== summary"
+    printf '[microface] %s\n' "${lines[@]}"
+    return "$failed"
+}
+
+usage() {
+    sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+    local cmd=${1:-}
+    shift || true
+    case $cmd in
+    demo) cmd_demo "$@" ;;
+    test) cmd_test "$@" ;;
+    -h | --help | help) usage ;;
+    *)
+        usage >&2
+        return 2
+        ;;
+    esac
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    main "$@"
+    exit $?
+fi
