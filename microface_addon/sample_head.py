@@ -874,7 +874,9 @@ def save_sample_head(path) -> None:
     add_camera_and_light(scene)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.blend")
     try:
-        bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, copy=True)
+        bpy.ops.wm.save_as_mainfile(
+            filepath=str(tmp), check_existing=False, copy=True, compress=True
+        )
         os.replace(tmp, path)
     finally:
         if tmp.exists():
