@@ -365,3 +365,103 @@ def coincidence_share(reference_s: np.ndarray, other_s: np.ndarray, window_s: fl
         np.abs(ref - other[i]), np.abs(ref - other[np.minimum(i + 1, other.size - 1)])
     )
     return float(np.mean(nearest <= window_s))
+
+
+# --- Expression dynamics (cascade and micro-event layers) -----------------------------------
+
+
+def first_crossing_s(
+    curve: np.ndarray, rate_hz: float, level: float, start_s: float = 0.0
+) -> float:
+    """Time (s) the curve first reaches ``level`` at/after ``start_s`` (interpolated; nan: never)."""
+    x = np.asarray(curve, dtype=np.float64)
+    i0 = max(int(np.ceil(start_s * rate_hz)), 0)
+    hits = np.flatnonzero(x[i0:] >= level)
+    if hits.size == 0:
+        return float("nan")
+    j = i0 + int(hits[0])
+    if j == 0 or x[j - 1] >= level:
+        return j / rate_hz
+    return (j - 1 + (level - x[j - 1]) / (x[j] - x[j - 1])) / rate_hz
+
+
+def apex_time_s(curve: np.ndarray, rate_hz: float, fraction: float = 0.95) -> float:
+    """When an expression reaches its apex: the curve first gets to ``fraction`` of its maximum.
+
+    On a held expression the maximum sits on a long, nearly flat top, so its arg-max is
+    meaningless; the time the top is reached is what orders muscles in a cascade.
+    """
+    x = np.asarray(curve, dtype=np.float64)
+    return first_crossing_s(x, rate_hz, fraction * float(x.max()))
+
+
+def onset_duration_s(
+    curve: np.ndarray, rate_hz: float, start_fraction: float = 0.02, apex_fraction: float = 0.95
+) -> float:
+    """Onset phase of an expression (Schmidt et al. 2006): movement start → apex, seconds."""
+    x = np.asarray(curve, dtype=np.float64)
+    peak = float(x.max())
+    return first_crossing_s(x, rate_hz, apex_fraction * peak) - first_crossing_s(
+        x, rate_hz, start_fraction * peak
+    )
+
+
+def fall_plateau_s(curve: np.ndarray, rate_hz: float, slope_fraction: float = 0.1) -> float:
+    """Longest pause inside the fall after the curve's peak, seconds.
+
+    The fall runs from the peak to where the curve first drops under 10 % of it; a pause is a
+    run of samples whose |slope| stays below ``slope_fraction`` of the fall's steepest slope.
+    Only samples after the curve has left 90 % of the peak count, so the top is not a pause.
+    """
+    x = np.asarray(curve, dtype=np.float64)
+    i = int(np.argmax(x))
+    peak = x[i]
+    after = x[i:]
+    if not np.any(after < 0.1 * peak):
+        return 0.0
+    a = i + int(np.argmax(after < 0.9 * peak))
+    b = i + int(np.argmax(after < 0.1 * peak))
+    slope = np.abs(np.gradient(x, 1.0 / rate_hz))
+    low = slope[a:b] < slope_fraction * slope[i:b].max()
+    if not low.any():
+        return 0.0
+    edges = np.diff(np.concatenate(([0], low.astype(np.int8), [0])))
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return float(runs.max()) / rate_hz
+
+
+@dataclass(frozen=True)
+class Pulses:
+    """Brief excursions (twitches, flickers, leaks) found in a curve that rests at 0."""
+
+    onsets_s: np.ndarray  # where each pulse leaves 2 % of its own peak
+    duration_s: np.ndarray  # 2 % of the peak → back under it
+    peak: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(self.onsets_s.size)
+
+    def rate_per_min(self, duration_s: float) -> float:
+        return self.count / duration_s * 60.0
+
+
+def detect_pulses(curve: np.ndarray, rate_hz: float, threshold: float) -> Pulses:
+    """Pulses: excursions of ``curve`` above ``threshold``, timed at 2 % of each one's peak."""
+    x = np.asarray(curve, dtype=np.float64)
+    above = x > threshold
+    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    on, dur, amp = [], [], []
+    for s, e in zip(starts, ends, strict=True):
+        p = s + int(np.argmax(x[s:e]))
+        level = 0.02 * x[p]
+        left = np.flatnonzero(x[:p] <= level)
+        right = np.flatnonzero(x[p:] <= level)
+        t0 = (left[-1] + 1) if left.size else 0
+        t1 = (p + right[0]) if right.size else x.size
+        on.append(t0 / rate_hz)
+        dur.append((t1 - t0) / rate_hz)
+        amp.append(x[p])
+    arr = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731
+    return Pulses(arr(on), arr(dur), arr(amp))
