@@ -9,12 +9,14 @@ __version__ = "0.1.0"
 
 
 def register() -> None:
-    from . import ui
+    from . import cli, ui
 
     ui.register()
+    cli.register_command()  # blender -b FILE.blend -c microface …
 
 
 def unregister() -> None:
-    from . import ui
+    from . import cli, ui
 
+    cli.unregister_command()
     ui.unregister()

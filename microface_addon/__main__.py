@@ -1,0 +1,7 @@
+"""``python -m microface_addon …``: the MicroFace command line (see ``cli.py``)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,156 @@
+"""The N-panel: per-scene bake settings, the two buttons, and a summary of the last bake.
+
+Why settings live on the scene: they travel with the .blend (a shot keeps its preset and seed),
+the panel can show them, and the operators read them when pressed from here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import bpy
+
+from . import preferences
+
+# --- scene settings -------------------------------------------------------------------------
+# Preset and seed fall back to the add-on preferences until the user picks one for this scene,
+# so they are stored in hidden properties behind getters.
+
+
+def _preset_get(self) -> int:
+    items = preferences.preset_items()
+    names = [it[0] for it in items]
+    for name in (self.preset_name, preferences.default_preset()):
+        if name in names:
+            return items[names.index(name)][3]
+    return items[0][3]
+
+
+def _preset_set(self, value: int) -> None:
+    for ident, _label, _desc, number in preferences.preset_items():
+        if number == value:
+            self.preset_name = ident
+            return
+
+
+def _seed_get(self) -> int:
+    if self.is_property_set("seed_value"):
+        return self.seed_value
+    return preferences.default_seed()
+
+
+def _seed_set(self, value: int) -> None:
+    self.seed_value = value
+
+
+class MicroFaceSceneSettings(bpy.types.PropertyGroup):
+    preset_name: bpy.props.StringProperty(options={"HIDDEN"})
+    preset: bpy.props.EnumProperty(
+        name="Preset",
+        description="Behaviour preset (from the MicroFace preset search path)",
+        items=preferences.preset_items,
+        get=_preset_get,
+        set=_preset_set,
+    )
+    seed_value: bpy.props.IntProperty(options={"HIDDEN"}, min=0)
+    seed: bpy.props.IntProperty(
+        name="Seed",
+        description="Random seed; the same seed and preset reproduce the same motion",
+        min=0,
+        get=_seed_get,
+        set=_seed_set,
+    )
+    intensity: bpy.props.FloatProperty(
+        name="Intensity",
+        description="Global strength, multiplying the preset's own intensity",
+        default=1.0,
+        min=0.0,
+        max=2.0,
+        subtype="FACTOR",
+    )
+    use_scene_range: bpy.props.BoolProperty(
+        name="Scene frame range",
+        description="Bake over the scene's frame range instead of the range below",
+        default=True,
+    )
+    frame_start: bpy.props.IntProperty(name="Start", default=1)
+    frame_end: bpy.props.IntProperty(name="End", default=250)
+    last_report: bpy.props.StringProperty(
+        name="Last report",
+        description="JSON report of the last bake in this scene",
+        options={"HIDDEN"},
+    )
+
+
+def scene_settings(scene: bpy.types.Scene) -> MicroFaceSceneSettings:
+    return scene.microface
+
+
+# --- last-bake summary ----------------------------------------------------------------------
+
+_SUMMARY_CACHE: dict[str, list[str]] = {}
+
+
+def summary_lines(report_json: str) -> list[str]:
+    """Short, human lines describing a stored bake report (cached: the panel redraws often)."""
+    if not report_json:
+        return []
+    if report_json not in _SUMMARY_CACHE:
+        _SUMMARY_CACHE.clear()
+        try:
+            report: dict[str, Any] = json.loads(report_json)
+            lines = [
+                f"{report['preset']}, seed {report['seed']}, "
+                f"frames {report['frame_range'][0]}–{report['frame_range'][1]}"
+            ]
+            for ch in report["characters"]:
+                lines.append(f"{ch['character']}: {ch['convention']}")
+                lines.append(
+                    f"  {len(ch['mapped'])} mapped, {len(ch['unmapped'])} unmapped, "
+                    f"{ch['keys_written']} keys"
+                )
+                lines += [f"  {note}" for note in ch.get("notes", [])]
+        except (ValueError, KeyError, TypeError, IndexError):
+            lines = ["(unreadable report)"]
+        _SUMMARY_CACHE[report_json] = lines
+    return _SUMMARY_CACHE[report_json]
+
+
+class MICROFACE_PT_main(bpy.types.Panel):
+    bl_idname = "MICROFACE_PT_main"
+    bl_label = "MicroFace"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "MicroFace"
+
+    def draw(self, context) -> None:
+        layout = self.layout
+        settings = scene_settings(context.scene)
+        col = layout.column()
+        col.use_property_split = True
+        col.use_property_decorate = False
+        col.prop(settings, "preset")
+        col.prop(settings, "seed")
+        col.prop(settings, "intensity")
+        col.prop(settings, "use_scene_range")
+        if not settings.use_scene_range:
+            sub = col.column(align=True)
+            sub.prop(settings, "frame_start")
+            sub.prop(settings, "frame_end")
+
+        row = layout.row(align=True)
+        row.scale_y = 1.3
+        row.operator("microface.layer_micro_motion", icon="SHAPEKEY_DATA")
+        row.operator("microface.remove_micro_motion", text="", icon="X")
+
+        lines = summary_lines(settings.last_report)
+        if lines:
+            box = layout.box()
+            box.label(text="Last bake", icon="INFO")
+            col = box.column(align=True)
+            for line in lines:
+                col.label(text=line)
+
+
+CLASSES = (MicroFaceSceneSettings, MICROFACE_PT_main)

@@ -1,0 +1,116 @@
+"""Add-on preferences (default preset and seed) and the preset list every preset menu shows.
+
+Why the add-on's module name is derived, not written: Blender finds preferences by the add-on's
+module name, which is ``microface_addon`` when loaded from ``sys.path`` (tests, CLI) but
+``bl_ext.<repo>.microface`` when installed as an extension.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bpy
+
+from ..core.settings import DEFAULT_PRESET, DEFAULTS_NAME, SCHEMA_FILENAME, preset_search_path
+
+# This module lives in ``<addon>.ui``; the add-on is the package above it.
+ADDON_ID = __package__.rpartition(".")[0]
+DEFAULT_SEED = 0
+
+# Blender keeps only C pointers to the strings of a dynamic enum's items: the list must stay
+# referenced from Python for as long as Blender may show it, so it lives at module level.
+_PRESET_ITEMS: list[tuple[str, str, str, int]] = []
+_DESCRIPTIONS: dict[tuple[str, float], str] = {}
+
+
+def preset_files() -> dict[str, Path]:
+    """Preset name → file, over the search path (later folders win, as in ``load_preset``)."""
+    found: dict[str, Path] = {}
+    for folder in preset_search_path():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.json")):
+            if path.name.endswith(".schema.json") or path.name == SCHEMA_FILENAME:
+                continue
+            if path.stem == DEFAULTS_NAME:
+                continue
+            found[path.stem] = path
+    return dict(sorted(found.items()))
+
+
+def _description(path: Path) -> str:
+    """The preset's own ``description`` (cached by file and mtime: menus redraw often)."""
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        return str(path)
+    if key not in _DESCRIPTIONS:
+        try:
+            text = json.loads(path.read_text(encoding="utf-8")).get("description", "")
+        except (OSError, ValueError, AttributeError):
+            text = ""
+        _DESCRIPTIONS[key] = f"{text} ({path})" if text else str(path)
+    return _DESCRIPTIONS[key]
+
+
+def preset_items(_self=None, _context=None) -> list[tuple[str, str, str, int]]:
+    """Dynamic ``EnumProperty`` items: one per preset on the search path, numbered by position."""
+    global _PRESET_ITEMS
+    files = preset_files()
+    items = [
+        (name, name.replace("_", " ").title(), _description(path), i)
+        for i, (name, path) in enumerate(files.items())
+    ]
+    if not items:
+        items = [("NONE", "No presets found", "No preset on the MicroFace search path", 0)]
+    if items != _PRESET_ITEMS:
+        _PRESET_ITEMS = items
+    return _PRESET_ITEMS
+
+
+def _search_presets(_self, _context, edit_text: str) -> list[str]:
+    return [n for n in preset_files() if edit_text.lower() in n.lower()]
+
+
+class MICROFACE_AP_preferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_ID
+
+    default_preset: bpy.props.StringProperty(
+        name="Default preset",
+        description="Preset a new scene starts with (name on the preset search path)",
+        default=DEFAULT_PRESET,
+        search=_search_presets,
+    )
+    default_seed: bpy.props.IntProperty(
+        name="Default seed",
+        description="Seed a new scene starts with; the same seed reproduces the same motion",
+        default=DEFAULT_SEED,
+        min=0,
+    )
+
+    def draw(self, _context) -> None:
+        col = self.layout.column()
+        col.prop(self, "default_preset")
+        col.prop(self, "default_seed")
+
+
+def addon_preferences(context=None):
+    """This add-on's preferences, or None when it was registered without being enabled."""
+    context = context or bpy.context
+    addon = context.preferences.addons.get(ADDON_ID)
+    return addon.preferences if addon is not None else None
+
+
+def default_preset(context=None) -> str:
+    prefs = addon_preferences(context)
+    name = prefs.default_preset if prefs is not None else ""
+    return name or DEFAULT_PRESET
+
+
+def default_seed(context=None) -> int:
+    prefs = addon_preferences(context)
+    return int(prefs.default_seed) if prefs is not None else DEFAULT_SEED
+
+
+CLASSES = (MICROFACE_AP_preferences,)

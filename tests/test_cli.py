@@ -1,0 +1,378 @@
+"""The command line, run as users run it: ``python -m microface_addon …`` in a subprocess of this
+venv's Python (real bpy), plus the ``blender -c microface`` callback invoked in-process.
+
+Fixture files are built in code (the sample head through the ``sample`` subcommand itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import bpy
+import pytest
+
+import microface_addon
+from microface_addon import cli, compat
+from microface_addon.bake import has_layer
+from microface_addon.rig.character import characters_of
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAMES = "1:48"  # short shots keep the suite fast; the range itself is checked in the report
+
+
+def run_cli(*args, timeout: float = 180) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
+    return subprocess.run(
+        [sys.executable, "-m", "microface_addon", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_error(proc: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
+    """Exit ``code``, exactly one stderr line ``microface: error: …`` containing ``fragments``."""
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("microface: error: "), lines[0]
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def save_cube_file(path: Path) -> None:
+    """A file whose only object is a plain cube: nothing MicroFace could drive."""
+    import bmesh
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    me = bpy.data.meshes.new("CubeMesh")
+    bm = bmesh.new()
+    bmesh.ops.create_cube(bm, size=1.0)
+    bm.to_mesh(me)
+    bm.free()
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("Cube", me))
+    bpy.ops.wm.save_as_mainfile(filepath=str(path), copy=True)
+
+
+def layer_keys_in_open_file() -> int:
+    """Keys actually stored in MicroFace's layer actions of the open file."""
+    return sum(
+        len(fc.keyframe_points)
+        for act in bpy.data.actions
+        if act.name.startswith("MicroFace|")
+        for fc in compat.iter_fcurves(act)
+    )
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli_inputs")
+    head = d / "head.blend"
+    proc = run_cli("sample", head)
+    assert proc.returncode == 0, proc.stderr
+    assert head.is_file() and "wrote sample head" in proc.stdout
+    cube = d / "cube.blend"
+    save_cube_file(cube)
+    broken = d / "broken_preset.json"
+    broken.write_text('{\n  "name": "broken",\n  "intensity": 7\n}\n', encoding="utf-8")
+    return {"head": head, "cube": cube, "broken": broken}
+
+
+# --- help and argument errors ---------------------------------------------------------------
+
+
+def test_help_on_every_command():
+    top = run_cli("--help")
+    assert top.returncode == 0
+    for name in ("bake", "sample", "inspect"):
+        assert name in top.stdout
+        sub = run_cli(name, "--help")
+        assert sub.returncode == 0, sub.stderr
+        assert sub.stdout.startswith(f"usage: microface {name}")
+    bake_help = run_cli("bake", "--help").stdout
+    for option in ("--output", "--output-dir", "--preset", "--seed", "--frames", "--objects"):
+        assert option in bake_help
+    for option in ("--intensity", "--profile", "--report", "--debug"):
+        assert option in bake_help
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        ([], "no command given"),
+        (["bake", "{head}", "-o", "{tmp}/o.blend", "--frames", "10"], "invalid frame range"),
+        (["bake", "{head}", "-o", "{tmp}/o.blend", "--frames", "9:3"], "END after START"),
+        (["bake", "{head}", "-o", "{tmp}/o.blend", "--output-dir", "{tmp}"], "not allowed"),
+        (["bake", "{head}", "{cube}", "-o", "{tmp}/o.blend"], "--output-dir"),
+        (["bake", "{head}"], "--output"),
+        (["bake", "{head}", "-o", "{head}"], "refusing to overwrite"),
+        (["bake", "{head}", "-o", "{tmp}/missing/o.blend"], "does not exist"),
+        (["bake", "{head}", "-o", "{tmp}/o.blend", "--objects", "Nobody"], "'Nobody'"),
+        (["bake", "{head}", "-o", "{tmp}/o.blend", "--profile", "nope"], "unknown rig profile"),
+        (["bake", "{head}", "-o", "{tmp}/o.blend", "--intensity", "3"], "outside 0–2"),
+        (["inspect", "{head}", "--object", "Nobody"], "'Nobody'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(files, tmp_path, args, fragment):
+    subst = {"head": files["head"], "cube": files["cube"], "tmp": tmp_path}
+    proc = run_cli(*(a.format(**subst) for a in args))
+    assert_error(proc, 2, fragment)
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a temp file
+
+
+def test_missing_input_file_exits_2_naming_it(tmp_path):
+    missing = tmp_path / "no_such_shot.blend"
+    assert_error(run_cli("bake", missing, "-o", tmp_path / "o.blend"), 2, str(missing))
+    assert_error(run_cli("inspect", missing), 2, str(missing))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- preset and rig errors ------------------------------------------------------------------
+
+
+def test_missing_preset_path_exits_2_naming_the_file(files, tmp_path):
+    preset = tmp_path / "nowhere" / "take.json"
+    out = tmp_path / "out.blend"
+    line = assert_error(run_cli("bake", files["head"], "-o", out, "--preset", preset), 2)
+    assert str(preset) in line and "invalid preset" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_preset_exits_2_naming_file_line_and_field(files, tmp_path):
+    out = tmp_path / "out.blend"
+    proc = run_cli("bake", files["head"], "-o", out, "--preset", files["broken"])
+    # intensity 7 is on line 3 of the preset file
+    assert_error(proc, 2, f"{files['broken']}:3", "/intensity")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_preset_name_exits_2_listing_known_ones(files, tmp_path):
+    proc = run_cli("bake", files["head"], "-o", tmp_path / "o.blend", "--preset", "nope")
+    assert_error(proc, 2, "no preset named 'nope'", "neutral_idle")
+
+
+def test_rig_with_nothing_to_map_exits_3(files, tmp_path):
+    before = sha256(files["cube"])
+    proc = run_cli("bake", files["cube"], "-o", tmp_path / "o.blend")
+    assert_error(proc, 3, "no character", str(files["cube"]))
+    # Naming the cube explicitly reaches rig detection, which finds nothing to drive.
+    proc = run_cli("bake", files["cube"], "-o", tmp_path / "o.blend", "--objects", "Cube")
+    assert_error(proc, 3, "nothing to drive", "'Cube'")
+    assert_error(run_cli("inspect", files["cube"], "--object", "Cube"), 3, "nothing to drive")
+    assert list(tmp_path.iterdir()) == []
+    assert sha256(files["cube"]) == before
+
+
+def test_debug_adds_the_traceback(files, tmp_path):
+    proc = run_cli(
+        "bake", files["cube"], "-o", tmp_path / "o.blend", "--objects", "Cube", "--debug"
+    )
+    assert proc.returncode == 3
+    assert "Traceback" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("microface: error: ")
+
+
+# --- a successful bake ----------------------------------------------------------------------
+
+
+def test_bake_writes_output_and_report_and_leaves_input_untouched(files, tmp_path):
+    head = files["head"]
+    before = sha256(head)
+    out, report_path = tmp_path / "shot_out.blend", tmp_path / "report.json"
+    proc = run_cli(
+        "bake", head, "-o", out, "--seed", 7, "--frames", FRAMES, "--report", report_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert sha256(head) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "shot_out.blend"]
+    assert "head.blend -> shot_out.blend" in proc.stdout and "seed 7" in proc.stdout
+
+    report = json.loads(report_path.read_text())
+    assert report["command"] == "bake" and report["blender"] == bpy.app.version_string
+    assert report["total_time_s"] > 0
+    (shot,) = report["shots"]
+    assert shot["input"] == str(head) and shot["output"] == str(out)
+    assert shot["preset"] == "neutral_idle" and shot["seed"] == 7
+    assert shot["frame_range"] == [1, 48] and shot["fps"] == pytest.approx(24.0)
+    assert all(shot["timings_s"][k] >= 0 for k in ("open", "layer", "save", "total"))
+    (char,) = shot["characters"]
+    assert char["convention"] == "arkit52"
+    assert "orbicularis_oculi_palpebral_L" in char["mapped"]
+    assert isinstance(char["unmapped"], dict)
+    assert set(char["mapped"]).isdisjoint(char["unmapped"])
+
+    # The report matches what is really in the output file, and the input has no layer.
+    bpy.ops.wm.open_mainfile(filepath=str(out))
+    members = characters_of(list(bpy.context.scene.objects))
+    assert len(members) == 1 and has_layer(members[0])
+    assert layer_keys_in_open_file() == char["keys_written"] > 0
+    bpy.ops.wm.open_mainfile(filepath=str(head))
+    assert not has_layer(characters_of(list(bpy.context.scene.objects))[0])
+    assert layer_keys_in_open_file() == 0
+
+
+def test_batch_writes_one_output_per_shot_and_one_report(files, tmp_path):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    a, b = shots / "sh010.blend", shots / "sh020.blend"
+    a.write_bytes(files["head"].read_bytes())
+    b.write_bytes(files["head"].read_bytes())
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report_path = tmp_path / "batch.json"
+    proc = run_cli(
+        "bake", a, b, "--output-dir", out_dir, "--frames", FRAMES, "--report", report_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "sh010_microface.blend",
+        "sh020_microface.blend",
+    ]
+    report = json.loads(report_path.read_text())
+    assert [s["input"] for s in report["shots"]] == [str(a), str(b)]
+    assert [Path(s["output"]).name for s in report["shots"]] == [
+        "sh010_microface.blend",
+        "sh020_microface.blend",
+    ]
+    # Same rig, preset and seed: the same character bakes identically in both shots.
+    k = [s["characters"][0]["keys_written"] for s in report["shots"]]
+    assert k[0] == k[1] > 0
+
+
+def test_inspect_reports_the_same_mapping_the_bake_uses(files, tmp_path):
+    text = run_cli("inspect", files["head"])
+    assert text.returncode == 0, text.stderr
+    assert "convention: arkit52" in text.stdout and "unmapped:" in text.stdout
+    js = run_cli("inspect", files["head"], "--json")
+    assert js.returncode == 0, js.stderr
+    doc = json.loads(js.stdout)  # stdout carries only the JSON (Blender's chatter is kept off)
+    (char,) = doc["characters"]
+    report_path = tmp_path / "r.json"
+    baked = run_cli(
+        "bake",
+        files["head"],
+        "-o",
+        tmp_path / "o.blend",
+        "--frames",
+        FRAMES,
+        "--report",
+        report_path,
+    )
+    assert baked.returncode == 0, baked.stderr
+    (bchar,) = json.loads(report_path.read_text())["shots"][0]["characters"]
+    assert char["mapped"] == bchar["mapped"] and char["unmapped"] == bchar["unmapped"]
+
+
+# --- atomic output --------------------------------------------------------------------------
+
+
+def test_failing_shot_in_a_batch_leaves_no_output_and_no_temp(files, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report_path = tmp_path / "batch.json"
+    # The head bakes and is saved (to a temporary file) before the cube fails.
+    proc = run_cli(
+        "bake",
+        files["head"],
+        files["cube"],
+        "--output-dir",
+        out_dir,
+        "--frames",
+        FRAMES,
+        "--report",
+        report_path,
+    )
+    assert_error(proc, 3, str(files["cube"]))
+    assert "head.blend -> head_microface.blend" in proc.stdout  # it really got that far
+    assert list(out_dir.iterdir()) == []
+    assert not report_path.exists()
+
+
+def test_unwritable_report_leaves_no_output_and_no_temp(files, tmp_path):
+    # /proc refuses new files even to root; the output's temporary file was already saved.
+    out = tmp_path / "o.blend"
+    proc = run_cli("bake", files["head"], "-o", out, "--frames", FRAMES, "--report", "/proc/r.json")
+    assert_error(proc, 1, "cannot write /proc/r.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_exits_1(files):
+    proc = run_cli("bake", files["head"], "-o", "/proc/microface_out.blend", "--frames", FRAMES)
+    assert_error(proc, 1, "cannot write /proc/microface_out.blend")
+
+
+def test_existing_output_is_replaced_whole(files, tmp_path):
+    out = tmp_path / "o.blend"
+    out.write_bytes(b"old contents")
+    proc = run_cli("bake", files["head"], "-o", out, "--frames", FRAMES)
+    assert proc.returncode == 0, proc.stderr
+    bpy.ops.wm.open_mainfile(filepath=str(out))  # a whole .blend now, with the layer in it
+    assert has_layer(characters_of(list(bpy.context.scene.objects))[0])
+    assert [p.name for p in tmp_path.iterdir()] == ["o.blend"]
+
+
+# --- blender -b FILE -c microface … (the registered callback, in-process) -------------------
+
+
+@pytest.fixture
+def registered():
+    microface_addon.register()
+    try:
+        yield
+    finally:
+        microface_addon.unregister()
+
+
+def test_register_cli_command_handle_lifecycle(registered):
+    assert cli._HANDLE is not None
+    microface_addon.unregister()
+    assert cli._HANDLE is None
+    microface_addon.register()
+    assert cli._HANDLE is not None
+
+
+def test_blender_command_bakes_the_open_file(files, tmp_path, registered, capfd):
+    head = files["head"]
+    before = sha256(head)
+    bpy.ops.wm.open_mainfile(filepath=str(head))
+    capfd.readouterr()
+    out = tmp_path / "o.blend"
+    assert cli.execute(["bake", "--output", str(out), "--frames", FRAMES, "--seed", "4"]) == 0
+    assert capfd.readouterr().out.startswith("head.blend -> o.blend: MicroFaceRig (arkit52)")
+    assert out.is_file() and [p.name for p in tmp_path.iterdir()] == ["o.blend"]
+    assert sha256(head) == before
+    assert bpy.data.filepath == str(head)  # the session still points at the input
+
+    assert cli.execute(["inspect", "--json"]) == 0
+    doc = json.loads(capfd.readouterr().out)
+    assert doc["file"] == str(head) and doc["characters"][0]["convention"] == "arkit52"
+
+    assert cli.execute(["--help"]) == 0  # argparse's exit does not end Blender
+    assert "usage: microface" in capfd.readouterr().out
+    assert cli.execute(["bake"]) == 2
+    assert "--output" in capfd.readouterr().err
+    assert cli.execute(["bake", "--output", str(tmp_path / "x.blend"), "--preset", "nope"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["o.blend"]
+
+
+def test_blender_command_with_unsaved_session_names_output_untitled(tmp_path, registered, capfd):
+    from microface_addon.sample_head import build_sample_head
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)  # keeps classes registered by hand
+    build_sample_head()
+    assert cli.execute(["bake", "--output-dir", str(tmp_path), "--frames", FRAMES]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["untitled_microface.blend"]
