@@ -5,9 +5,11 @@ the bpy side or typed by a user), the gaze layer is *behaviour*.  The timeline c
 ``LookAt`` track; without one the target is straight ahead at a default distance.
 
 Frame: the head's rest frame, origin midway between the two eyes' rest positions ("cyclopean
-eye"); yaw + towards the character's left, pitch + up (see ``docs/channels.md``).  Angles are
-Fick angles — yaw about the head's vertical axis first, then pitch — which is how eye bones and
-ARKit ``eyeLook*`` keys are driven.
+eye"), vectors as ``(left, up, forward)`` (right-handed: left × up = forward).  An angle pair
+(yaw, pitch) is the rotation whose vector is yaw about up plus pitch about the character's right
+— the convention the bake uses to turn eye and head bones (docs/channels.md) — so a direction
+computed here is exactly where a baked eye bone points.  Yaw + is towards the character's left,
+pitch + is up, roll + tilts the top towards the left shoulder.
 """
 
 from __future__ import annotations
@@ -16,18 +18,68 @@ from dataclasses import dataclass
 
 import numpy as np
 
+LEFT = np.array([1.0, 0.0, 0.0])
+UP = np.array([0.0, 1.0, 0.0])
+FORWARD = np.array([0.0, 0.0, 1.0])
 
-def direction_vectors(yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> np.ndarray:
-    """Unit vectors ``(left, up, forward)`` for Fick angles in degrees; shape ``(..., 3)``."""
-    y, p = np.radians(yaw_deg), np.radians(pitch_deg)
-    return np.stack([np.cos(p) * np.sin(y), np.sin(p), np.cos(p) * np.cos(y)], axis=-1)
+
+def rotation_vectors(yaw_deg, pitch_deg, roll_deg=0.0) -> np.ndarray:
+    """Rotation vectors (radians, ``(..., 3)``) for yaw about up, pitch about the character's
+    right and roll about backward, as one rotation (the bake's convention)."""
+    y, p, r = np.broadcast_arrays(
+        *(np.radians(np.asarray(v, dtype=np.float64)) for v in (yaw_deg, pitch_deg, roll_deg))
+    )
+    return y[..., None] * UP - p[..., None] * LEFT - r[..., None] * FORWARD
+
+
+def rotate(v: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` by rotation vectors ``rotvec`` (Rodrigues' formula), broadcasting."""
+    v, rotvec = np.broadcast_arrays(np.asarray(v, float), np.asarray(rotvec, float))
+    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
+    k = np.divide(rotvec, angle, out=np.zeros_like(rotvec), where=angle > 1e-15)
+    c, s = np.cos(angle), np.sin(angle)
+    return v * c + np.cross(k, v) * s + k * np.sum(k * v, axis=-1, keepdims=True) * (1 - c)
+
+
+def direction_vectors(yaw_deg, pitch_deg) -> np.ndarray:
+    """Unit gaze directions ``(..., 3)`` for eye (or target) yaw/pitch in degrees."""
+    return rotate(FORWARD, rotation_vectors(yaw_deg, pitch_deg))
 
 
 def angles_of(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fick yaw and pitch (degrees) of ``(left, up, forward)`` vectors (any length)."""
+    """Yaw and pitch (degrees) that turn forward onto ``vectors`` (any length, not backwards)."""
     v = np.asarray(vectors, dtype=np.float64)
-    left, up, fwd = v[..., 0], v[..., 1], v[..., 2]
-    return np.degrees(np.arctan2(left, fwd)), np.degrees(np.arctan2(up, np.hypot(left, fwd)))
+    d = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-300)
+    axis = np.cross(FORWARD, d)
+    sin = np.linalg.norm(axis, axis=-1)
+    theta = np.arctan2(sin, d[..., 2])
+    k = np.where(sin > 1e-12, theta / np.where(sin > 1e-12, sin, 1.0), 1.0)
+    return np.degrees(axis[..., 1] * k), np.degrees(-axis[..., 0] * k)
+
+
+def eye_in_head(
+    yaw_deg: np.ndarray, pitch_deg: np.ndarray, head_yaw_deg: np.ndarray, head_pitch_deg
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eye angles that keep a gaze direction (given in the head's rest frame) while the head
+    is turned by ``head_yaw/pitch``: the eye points along head⁻¹ · gaze."""
+    gaze = direction_vectors(yaw_deg, pitch_deg)
+    return angles_of(rotate(gaze, -rotation_vectors(head_yaw_deg, head_pitch_deg)))
+
+
+def gaze_in_world(
+    eye_yaw_deg,
+    eye_pitch_deg,
+    head_yaw_deg=0.0,
+    head_pitch_deg=0.0,
+    head_roll_deg=0.0,
+    chest_pitch_deg=0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where an eye looks in the torso's rest frame: chest · head · eye (measured from channel
+    curves, so ``validate`` and the tests see gaze the way a viewer does)."""
+    d = direction_vectors(eye_yaw_deg, eye_pitch_deg)
+    d = rotate(d, rotation_vectors(head_yaw_deg, head_pitch_deg, head_roll_deg))
+    d = rotate(d, rotation_vectors(0.0, chest_pitch_deg))
+    return angles_of(d)
 
 
 def per_eye_angles(
