@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from microface_addon.core import load_preset, solve, stats
-from microface_addon.core.timeline import StateChange, Timeline
+from microface_addon.core.timeline import StateChange, Timeline, timeline_from_markers
 
 RATE_HZ = 240.0
 TEN_MIN = 600.0
@@ -120,8 +120,8 @@ def test_held_mode_flat_chest_rising_tension_and_release():
         assert tension[i1 : int(nxt * RATE_HZ)].min() < 0.5 * tension[i1]
 
 
-def test_marker_style_hold_of_six_seconds():
-    tl = Timeline((StateChange(20.0, "breath", "held", "mf:breath held 6", 6.0),))
+def test_breath_held_marker_holds_for_six_seconds():
+    tl = timeline_from_markers([("mf:breath held 6", 20.0, "marker 'mf:breath held 6'")])
     perf = run({"mode": "calm"}, 60.0, timeline=tl)
     spans = held_plateaus(perf, min_s=1.5)
     assert len(spans) == 1

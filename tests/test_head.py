@@ -9,8 +9,9 @@ from scipy.signal import csd, welch
 from scipy.spatial.transform import Rotation
 
 from microface_addon.core import head, load_preset, solve, stats
+from microface_addon.core.intents import Intent
 from microface_addon.core.solver import SolveContext
-from microface_addon.core.timeline import StateChange, Timeline
+from microface_addon.core.timeline import MarkerError, StateChange, Timeline, timeline_from_markers
 
 RATE_HZ = 240.0
 TEN_MIN = 600.0
@@ -241,3 +242,32 @@ def test_unknown_posture_names_its_source():
     tl = Timeline((StateChange(3.0, "posture", "slouch", "marker 'mf:posture slouch' @ 72"),))
     with pytest.raises(ValueError, match="slouch.*mf:posture slouch"):
         run(duration=10.0, timeline=tl)
+
+
+def test_posture_marker_with_duration_comes_and_goes():
+    tl = timeline_from_markers([("mf:posture chin_up 6", 100.0, "marker 'mf:posture chin_up 6'")])
+    glide = (
+        run(timeline=tl, duration=200).channels["head_pitch"]
+        - run(duration=200).channels["head_pitch"]
+    )
+    at = lambda s: glide[int(s * RATE_HZ)]  # noqa: E731
+    assert at(99.0) == pytest.approx(0.0, abs=1e-9)
+    assert at(103.0) == pytest.approx(8.0, abs=1e-6)  # chin up during the marker's 6 s
+    assert at(110.0) == pytest.approx(0.0, abs=1e-6)  # and back afterwards
+
+
+def test_malformed_posture_marker_names_the_marker():
+    with pytest.raises(MarkerError, match="marker 7.*mf:posture <neutral"):
+        timeline_from_markers([("mf:posture slouch", 1.0, "marker 7")])
+
+
+def test_nod_intent_dips_the_chin_once():
+    tl = Timeline(intents=(Intent(kind="nod", start_s=50.0, intensity=0.5),))
+    dip = (
+        run(timeline=tl, duration=80).channels["head_pitch"]
+        - run(duration=80).channels["head_pitch"]
+    )
+    lp = load_preset("neutral_idle").section("head")["listening"]
+    assert dip.min() == pytest.approx(-np.mean(lp["nod_pitch_deg"]), rel=0.02)
+    moving = np.flatnonzero(np.abs(dip) > 1e-6) / RATE_HZ
+    assert 50.0 <= moving[0] and moving[-1] <= 50.0 + max(lp["nod_duration_s"])

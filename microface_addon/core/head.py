@@ -6,8 +6,9 @@ Why this shape:
   gives the broadband, 1/f-like spectrum with a mid-band peak measured on real heads, and never
   repeats.  The filters are causal, so a longer bake starts with the same motion.
 - Tension stiffens the neck: sway shrinks as the shared ``tension`` state rises.
-- Posture is a bias that glides to each new value on the timeline's ``posture`` track; listening
-  brings its own behaviour (tilts held for seconds, small nods).
+- Posture is a bias that glides to each new value on the timeline's ``posture`` track
+  (``mf:posture chin_up 4``); listening brings its own behaviour (tilts held for seconds, small
+  nods), and ``nod`` intents add nods on cue.
 - The VOR is computed in 3-D, not by subtracting angles: the eye-in-head direction is rotated
   by the inverse of everything the head and chest did that the gaze layer did not plan for (its
   head share).  So the eye-in-world direction is unchanged even with a rolled head and eyes
@@ -246,36 +247,15 @@ def nod_shape(t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
     return np.where(inside, -depth_deg * np.sin(np.pi * np.clip(x, 0, 1)) ** 2, 0.0)
 
 
-def intent_motion(t: np.ndarray, intents: Sequence, p: HeadParams) -> dict[str, np.ndarray]:
-    """Nods and temporary postures cued as intents (kind ``nod`` or a posture name).
-
-    A posture intent glides in over ``attack_s`` (default: the posture transition time), holds
-    for ``hold_s`` (default 2 s, or what ``duration_s`` leaves) and glides back; its angles are
-    scaled by the intent's intensity (0.5 = the posture as configured, 1 = twice as far).
-    """
-    out = {a: np.zeros_like(t) for a in AXES}
+def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
+    """Pitch (degrees) of nods cued as intents of kind ``nod``: intensity 0.5 gives a nod of the
+    middle of the listening nod range, 1 one twice as deep."""
+    out = np.zeros_like(t)
     lp = p.listening
     for it in intents:
-        kind = getattr(it, "kind", "")
-        scale = 2.0 * float(getattr(it, "intensity", 0.5))
-        t0 = float(it.start_s)
-        if kind == NOD:
-            dur = float(np.mean(lp.nod_duration_s))
-            out["pitch"] += nod_shape(t, t0, dur, scale * float(np.mean(lp.nod_pitch_deg)))
-        elif kind in p.postures:
-            attack = getattr(it, "attack_s", None) or p.posture_transition_s
-            release = getattr(it, "release_s", None) or p.posture_transition_s
-            hold = getattr(it, "hold_s", None)
-            total = getattr(it, "duration_s", None)
-            if total is not None:
-                hold = max(0.0, float(total) - attack - release)
-            hold = 2.0 if hold is None else float(hold)
-            rel0 = t0 + attack + hold
-            env = np.minimum(
-                cosine_ramp((t - t0) / attack), 1.0 - cosine_ramp((t - rel0) / release)
-            )
-            for a in AXES:
-                out[a] += scale * p.postures[kind][a] * env
+        if it.kind == NOD:
+            depth = 2.0 * float(it.intensity) * float(np.mean(lp.nod_pitch_deg))
+            out += nod_shape(t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
     return out
 
 
@@ -340,7 +320,7 @@ def vor_eye_angles(
 
 
 def apply(ctx) -> None:
-    """Head layer: sway + breath pitch + posture + listening + intents + gaze share; VOR."""
+    """Head layer: sway + breath pitch + posture + listening + nods + gaze share; VOR."""
     p = HeadParams.from_section(ctx.settings.section(NAME))
     gain = ctx.settings.layer_gain(NAME)
     t = ctx.t
@@ -355,9 +335,9 @@ def apply(ctx) -> None:
     pose = posture_angles(t, posture_segments(ctx.timeline, p, ctx.duration_s), p)
     listening = ctx.state_values() == "listening"
     lm = listening_motion(t, listening, p.listening, r_listen)
-    im = intent_motion(t, ctx.timeline.intents, p)
-    own = {a: gain * (stiff * sw[a] + pose[a] + lm[a] + im[a]) for a in AXES}
-    own["pitch"] = own["pitch"] + gain * p.breath_pitch_deg * ctx.get("breath")
+    own = {a: gain * (stiff * sw[a] + pose[a] + lm[a]) for a in AXES}
+    nods = nod_intents(t, ctx.timeline.intents, p)
+    own["pitch"] = own["pitch"] + gain * (nods + p.breath_pitch_deg * ctx.get("breath"))
 
     share_yaw = ctx.get("gaze_head_share_yaw")
     share_pitch = ctx.get("gaze_head_share_pitch")

@@ -13,6 +13,7 @@ Three sources feed a timeline, all through this module so they mean exactly the 
       mf:<kind> [INTENSITY] [VARIANT] [key=value …]   an intent, e.g. "mf:smile 0.6 duchenne"
       mf:state <STATE>                                e.g. "mf:state reading"
       mf:breath <MODE> [DURATION_S]                   e.g. "mf:breath held 6"
+      mf:posture <POSTURE> [DURATION_S]               e.g. "mf:posture chin_up 4"
 
   INTENSITY is a number 0–1 (default 0.5) and VARIANT a word; they may come in either order.
   Keys: ``attack``, ``hold``, ``release``, ``duration`` (seconds, ≥ 0) and ``side``
@@ -51,6 +52,7 @@ STATE_TRACK = "state"
 BREATH_TRACK = "breath"
 # Breathing modes the breath layer understands (see docs/layers.md contract).
 BREATH_MODES = ("calm", "shallow_quick", "deep", "held", "speech")
+POSTURE_TRACK = "posture"
 INTENT_KEYS = {
     "attack": "attack_s",
     "hold": "hold_s",
@@ -158,6 +160,12 @@ def states() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def postures() -> tuple[str, ...]:
+    """Head postures the head layer knows, from the preset schema (one source of truth)."""
+    return tuple(load_schema()["properties"]["head"]["properties"]["posture"]["enum"])
+
+
+@lru_cache(maxsize=1)
 def default_vocabulary() -> dict[str, tuple[str, ...]]:
     """Intent kinds and variants of the shipped defaults (used when no preset is at hand)."""
     doc, _ = read_json(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
@@ -247,9 +255,16 @@ def parse_marker(
             if dur is not None and dur <= 0:
                 raise MarkerError("duration must be positive")
             return StateChange(float(at_s), BREATH_TRACK, args[0], source, dur)
+        if verb == POSTURE_TRACK:
+            if not 1 <= len(args) <= 2 or args[0] not in postures():
+                raise MarkerError(f"expected 'mf:posture <{'|'.join(postures())}> [seconds]'")
+            dur = _number(args[1], "duration", 0.0, 3600.0) if len(args) == 2 else None
+            if dur is not None and dur <= 0:
+                raise MarkerError("duration must be positive")
+            return StateChange(float(at_s), POSTURE_TRACK, args[0], source, dur)
         vocab = default_vocabulary() if vocab is None else vocab
         if verb not in vocab:
-            known = ", ".join([*sorted(vocab), STATE_TRACK, BREATH_TRACK])
+            known = ", ".join([*sorted(vocab), STATE_TRACK, BREATH_TRACK, POSTURE_TRACK])
             raise MarkerError(f"unknown intent {verb!r} (known: {known})")
         return _parse_intent(verb, args, at_s, vocab, source)
     except MarkerError as exc:
@@ -290,7 +305,8 @@ _ENTRY_NUMBERS = {
     "duration_s": (0.0, 3600.0),
     "side": (-1.0, 1.0),
 }
-_WHAT = ("intent", "state", "breath")
+_WHAT = ("intent", "state", "breath", "posture")
+_TIMED = ("breath", "posture")  # state changes that may last ``duration_s``
 
 
 def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
@@ -300,10 +316,10 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
     out: list[tuple[list, str]] = []
     whats = [w for w in _WHAT if w in entry]
     if len(whats) != 1:
-        out.append(([], "needs exactly one of 'intent', 'state', 'breath'"))
+        out.append(([], "needs exactly one of 'intent', 'state', 'breath', 'posture'"))
     allowed = {"at_s", *_WHAT, *_ENTRY_NUMBERS, "variant", "source"}
-    if whats == ["state"] or whats == ["breath"]:
-        allowed = {"at_s", whats[0], "source"} | ({"duration_s"} if whats == ["breath"] else set())
+    if whats and whats[0] != "intent" and len(whats) == 1:
+        allowed = {"at_s", whats[0], "source"} | ({"duration_s"} if whats[0] in _TIMED else set())
     for key in entry:
         if key not in allowed:
             out.append(([key], f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"))
@@ -327,6 +343,8 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
         out.append((["state"], f"{entry['state']!r} is not one of {', '.join(states())}"))
     elif whats == ["breath"] and entry["breath"] not in BREATH_MODES:
         out.append((["breath"], f"{entry['breath']!r} is not one of {', '.join(BREATH_MODES)}"))
+    elif whats == ["posture"] and entry["posture"] not in postures():
+        out.append((["posture"], f"{entry['posture']!r} is not one of {', '.join(postures())}"))
     return out
 
 
@@ -361,12 +379,11 @@ def timeline_from_entries(
         at = float(entry["at_s"])
         if "state" in entry:
             changes.append(StateChange(at, STATE_TRACK, entry["state"], src))
-        elif "breath" in entry:
+        elif "breath" in entry or "posture" in entry:
+            track = BREATH_TRACK if "breath" in entry else POSTURE_TRACK
             dur = entry.get("duration_s")
             changes.append(
-                StateChange(
-                    at, BREATH_TRACK, entry["breath"], src, None if dur is None else float(dur)
-                )
+                StateChange(at, track, entry[track], src, None if dur is None else float(dur))
             )
         else:
             opt = {k: float(entry[k]) for k in _ENTRY_NUMBERS if k in entry and k != "at_s"}
