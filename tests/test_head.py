@@ -271,3 +271,35 @@ def test_nod_intent_dips_the_chin_once():
     assert dip.min() == pytest.approx(-np.mean(lp["nod_pitch_deg"]), rel=0.02)
     moving = np.flatnonzero(np.abs(dip) > 1e-6) / RATE_HZ
     assert 50.0 <= moving[0] and moving[-1] <= 50.0 + max(lp["nod_duration_s"])
+
+
+@pytest.mark.parametrize("state", ["rest", "listening"])
+def test_with_the_gaze_layer_the_eyes_land_where_gaze_aimed(state):
+    """The gaze layer's plan (its eye angles on a head turned by its share only, read from a run
+    without the head layer) is where the eyes point in the world once the head adds sway,
+    posture, nods, tilts and breath on a breathing chest."""
+    base = {"state": state, "cascade": {"enabled": False}, "micro_events": {"enabled": False}}
+    base["breath"] = {"mode": "deep"}
+    prof = load_preset("neutral_idle")
+    on = solve(prof.with_overrides(base), 90.0, 3, "ada").channels
+    off = solve(prof.with_overrides({**base, "head": {"enabled": False}}), 90.0, 3, "ada").channels
+    n = on["eye_yaw_L"].size
+    z = np.zeros(n)
+    left, up, fwd = np.array([1.0, 0, 0]), np.array([0, 0, 1.0]), np.array([0, -1.0, 0])
+
+    def rot(yaw, pitch, roll):
+        rv = np.radians(yaw)[:, None] * up - np.radians(pitch)[:, None] * left
+        return Rotation.from_rotvec(rv - np.radians(roll)[:, None] * fwd)
+
+    ahead = np.tile(fwd, (n, 1))
+    for side in ("L", "R"):
+        share = rot(off.get("gaze_head_share_yaw", z), off.get("gaze_head_share_pitch", z), z)
+        plan = (share * rot(off[f"eye_yaw_{side}"], off[f"eye_pitch_{side}"], z)).apply(ahead)
+        world = (
+            rot(z, on["chest_pitch"], z)
+            * rot(on["head_yaw"], on["head_pitch"], on["head_roll"])
+            * rot(on[f"eye_yaw_{side}"], on[f"eye_pitch_{side}"], z)
+        ).apply(ahead)
+        err = np.degrees(np.arccos(np.clip(np.sum(plan * world, axis=1), -1, 1)))
+        assert err.max() < 0.05, (side, err.max())
+    assert np.abs(off["eye_yaw_L"]).max() > 5.0  # gaze really moves the eyes
