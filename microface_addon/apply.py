@@ -15,8 +15,10 @@ import bpy
 
 from . import bake
 from .core import Timeline, load_preset, solve
+from .core.timeline import load_intents_file, preset_timeline, settings_vocabulary
 from .rig import character as character_mod
 from .rig import detect as detect_mod
+from .rig.markers import scene_marker_timeline
 
 
 @dataclass
@@ -28,6 +30,7 @@ class BakeOptions:
     intensity: float = 1.0  # global intensity, multiplies the preset's
     profile: str | None = None  # force a rig convention instead of detecting it
     overrides: dict[str, Any] = field(default_factory=dict)  # preset fields, deep-merged
+    intents_file: str | None = None  # JSON intents file (--intents), merged with markers
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -40,6 +43,19 @@ def frame_range(scene: bpy.types.Scene, options: BakeOptions) -> tuple[int, int]
     if end < start:
         raise ValueError(f"frame range {start}:{end} is empty (end before start)")
     return start, end
+
+
+def build_timeline(
+    scene: bpy.types.Scene, settings, options: BakeOptions, start_frame: int, fps: float
+) -> Timeline:
+    """The preset's timeline + the intents file + the scene's ``mf:`` markers, in seconds from
+    ``start_frame``.  Raises ``PresetError`` (bad file) or ``MarkerError`` (bad marker)."""
+    vocab = settings_vocabulary(settings)
+    parts = [preset_timeline(settings)]
+    if options.intents_file:
+        parts.append(load_intents_file(bpy.path.abspath(options.intents_file), vocab))
+    parts.append(scene_marker_timeline(scene, start_frame, fps, vocab))
+    return parts[0].merged(*parts[1:])
 
 
 def layer_micro_motion(
@@ -61,6 +77,7 @@ def layer_micro_motion(
     fps = scene_fps(scene)
     n_frames = end - start + 1
     duration_s = max((n_frames - 1) / fps, 1.0 / fps)
+    timeline = build_timeline(scene, settings, options, start, fps)
     t_load = time.perf_counter()
 
     characters = character_mod.characters_of(objects)
@@ -77,7 +94,7 @@ def layer_micro_motion(
     with bake.transaction() as tx:
         for rigmap in plans:
             ts = time.perf_counter()
-            perf = solve(settings, duration_s, options.seed, rigmap.character, Timeline())
+            perf = solve(settings, duration_s, options.seed, rigmap.character, timeline)
             tb = time.perf_counter()
             result = tx.write(perf, rigmap, start, end, fps)
             te = time.perf_counter()
