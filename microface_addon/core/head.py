@@ -25,15 +25,12 @@ import numpy as np
 from scipy.signal import butter, iirpeak, lfilter
 
 from .ramps import cosine_ramp, stepped
+from .target import angles_of, direction_vectors, rotate, rotation_vectors
 
 NAME = "head"
 POSTURE_TRACK = "posture"
 NOD = "nod"
 AXES = ("pitch", "yaw", "roll")
-# Character frame (docs/channels.md): the character faces -Y, +Z is up, its left is +X.
-LEFT = np.array([1.0, 0.0, 0.0])
-UP = np.array([0.0, 0.0, 1.0])
-FORWARD = np.array([0.0, -1.0, 0.0])
 # Filter warm-up before 0 s, so the sway starts in its stationary state.
 WARMUP_S = 30.0
 
@@ -259,41 +256,7 @@ def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
     return out
 
 
-# --- Rotations and the VOR -----------------------------------------------------------------
-
-
-def head_rotvec(yaw_deg, pitch_deg, roll_deg) -> np.ndarray:
-    """Rotation vectors (n, 3), radians, in the character frame for head-style angles.
-
-    yaw + turns towards the character's left (about up), pitch + lifts the chin (about the
-    character's right), roll + drops the head towards the left shoulder (about backward).  The
-    bake turns bones about the same axes, summing the components the same way.
-    """
-    y, p, r = (np.radians(np.asarray(v, dtype=np.float64)) for v in (yaw_deg, pitch_deg, roll_deg))
-    return y[..., None] * UP + p[..., None] * (-LEFT) + r[..., None] * (-FORWARD)
-
-
-def rotate(v: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
-    """Rotate vectors ``v`` (n, 3) by rotation vectors (n, 3) (Rodrigues' formula)."""
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
-    k = np.divide(rotvec, angle, out=np.zeros_like(rotvec), where=angle > 1e-15)
-    c, s = np.cos(angle), np.sin(angle)
-    return v * c + np.cross(k, v) * s + k * np.sum(k * v, axis=-1, keepdims=True) * (1 - c)
-
-
-def eye_direction(yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> np.ndarray:
-    """Unit gaze direction (n, 3) in the head frame for eye yaw/pitch (the bake's convention:
-    one rotation whose vector is yaw about up plus pitch about the character's right)."""
-    rv = head_rotvec(yaw_deg, pitch_deg, np.zeros_like(np.asarray(yaw_deg, dtype=np.float64)))
-    return rotate(np.broadcast_to(FORWARD, rv.shape), rv)
-
-
-def eye_angles(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of ``eye_direction``: eye yaw and pitch (degrees) pointing along ``d`` (n, 3)."""
-    d = d / np.linalg.norm(d, axis=-1, keepdims=True)
-    theta = np.arccos(np.clip(np.sum(d * FORWARD, axis=-1), -1.0, 1.0))
-    k = np.where(theta > 1e-12, theta / np.where(theta > 1e-12, np.sin(theta), 1.0), 1.0)
-    return np.degrees(d[..., 0] * k), np.degrees(d[..., 2] * k)
+# --- The VOR (rotation maths shared with the gaze layer: core/target.py) ---------------------
 
 
 def vor_eye_angles(
@@ -310,10 +273,10 @@ def vor_eye_angles(
     ``chest_pitch``.  World = chest · head · eye, so the eye must point along
     head⁻¹ · chest⁻¹ · planned · eye.
     """
-    world = rotate(eye_direction(eye_yaw, eye_pitch), head_rotvec(*planned))
-    chest = head_rotvec(np.zeros_like(chest_pitch), chest_pitch, np.zeros_like(chest_pitch))
-    in_head = rotate(rotate(world, -chest), -head_rotvec(*actual))
-    return eye_angles(in_head)
+    world = rotate(direction_vectors(eye_yaw, eye_pitch), rotation_vectors(*planned))
+    chest = rotation_vectors(0.0, chest_pitch, 0.0)
+    in_head = rotate(rotate(world, -chest), -rotation_vectors(*actual))
+    return angles_of(in_head)
 
 
 # --- The layer -----------------------------------------------------------------------------
