@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channels import CHANNELS, soft_limit
+from .channels import CHANNELS, SOFT_KNEE_FRACTION, soft_limit
 from .ramps import cosine_ramp, stepped
 
 NAME = "breath"
@@ -35,6 +35,10 @@ TRACK = "breath"
 MODES = ("calm", "shallow_quick", "deep", "held", "speech")
 RHYTHMIC_MODES = ("calm", "shallow_quick", "deep", "speech")
 HELD = "held"
+# Deepest single breath, breath units: just below where the breath channel's soft limit starts.
+DEPTH_CEILING = CHANNELS["breath"].hi - SOFT_KNEE_FRACTION * (
+    CHANNELS["breath"].hi - CHANNELS["breath"].lo
+)
 # Rhythm used inside a held segment before its first hold and between repeated holds when no
 # rhythmic mode came before it.
 FALLBACK_MODE = "calm"
@@ -365,6 +369,9 @@ def breath_cycles(
         if sigh:
             dur *= p.sigh.duration_factor
             depth *= p.sigh.volume_factor
+        # A sigh on top of a deep breath cannot go past full lungs: cap the breath's depth
+        # smoothly below the channel's soft knee, so its top stays round instead of flattened.
+        depth = float(soft_limit(np.array([depth]), 0.0, DEPTH_CEILING)[0])
         share = ma["inhale_share"][i] * np.exp(sig_s * z[k, 2] - 0.5 * sig_s**2)
         for key, v in zip(
             Cycles.__dataclass_fields__,
