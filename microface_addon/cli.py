@@ -330,6 +330,12 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         "--profile", metavar="NAME", help="force a rig convention instead of detecting it"
     )
     parser.add_argument(
+        "--intents",
+        metavar="FILE.json",
+        help="intents/state cues over time (JSON list of {at_s, intent|state|breath, ...}), "
+        "merged with the preset's timeline and the scene's mf: markers",
+    )
+    parser.add_argument(
         "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
     )
     _add_common(parser)
@@ -384,7 +390,11 @@ def run_bake(args: argparse.Namespace) -> int:
 
     plan = _bake_plan(args)
     preset = args.preset or DEFAULT_PRESET
-    load_preset(preset)  # an invalid preset fails before any file is opened
+    settings = load_preset(preset)  # an invalid preset fails before any file is opened
+    if args.intents:  # so does an invalid intents file
+        from .core.timeline import load_intents_file, settings_vocabulary
+
+        load_intents_file(args.intents, settings_vocabulary(settings))
     _check_profile(args.profile)
 
     import bpy
@@ -399,6 +409,7 @@ def run_bake(args: argparse.Namespace) -> int:
         frame_end=args.frames[1] if args.frames else None,
         intensity=args.intensity,
         profile=args.profile,
+        intents_file=str(Path(args.intents).resolve()) if args.intents else None,
     )
     staged: list[tuple[Path, Path]] = []  # (temporary, final): renamed only when all succeed
     shots = []
@@ -595,9 +606,10 @@ def build_parser(file_is_open: bool = False) -> argparse.ArgumentParser:
 
 def exit_code_for(exc: BaseException) -> int:
     from .core.settings import PresetError
+    from .core.timeline import MarkerError
     from .rig.rigmap import NothingToMapError
 
-    if isinstance(exc, (UsageError, PresetError)):
+    if isinstance(exc, (UsageError, PresetError, MarkerError)):
         return EXIT_USAGE
     if isinstance(exc, NothingToMapError):
         return EXIT_NOTHING_TO_MAP
@@ -610,6 +622,10 @@ def _message(exc: BaseException) -> str:
 
     if isinstance(exc, PresetError):
         return f"invalid preset: {one_line(exc)}"
+    from .core.timeline import MarkerError
+
+    if isinstance(exc, MarkerError):
+        return f"invalid marker: {one_line(exc)}"
     if isinstance(exc, (UsageError, RigError, RuntimeError, OSError)):
         return one_line(exc)
     return f"{type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback)"
@@ -637,12 +653,18 @@ def main(argv: list[str] | None = None, file_is_open: bool = False) -> int:
         return exit_code_for(exc)
 
 
+_HANDLE = None
+_RUNNING = 0  # > 0 while Blender is inside ``execute``
+
+
 def execute(argv) -> int:
     """``bpy.utils.register_cli_command`` callback: ``blender -b FILE.blend -c microface …``."""
-    return main(list(argv), file_is_open=True)
-
-
-_HANDLE = None
+    global _RUNNING
+    _RUNNING += 1
+    try:
+        return main(list(argv), file_is_open=True)
+    finally:
+        _RUNNING -= 1
 
 
 def register_command() -> None:
@@ -661,6 +683,11 @@ def register_command() -> None:
 def unregister_command() -> None:
     global _HANDLE
     if _HANDLE is None:
+        return
+    if _RUNNING:
+        # Something the command ran (e.g. factory settings) is disabling the add-on: freeing the
+        # command Blender is executing would pull it from under its caller.  Blender frees it at
+        # exit; a later register_command() sees it is still there.
         return
     import bpy
 

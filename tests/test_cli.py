@@ -376,3 +376,24 @@ def test_blender_command_with_unsaved_session_names_output_untitled(tmp_path, re
     build_sample_head()
     assert cli.execute(["bake", "--output-dir", str(tmp_path), "--frames", FRAMES]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["untitled_microface.blend"]
+
+
+def test_blender_command_survives_a_command_that_disables_the_addon(tmp_path, capfd):
+    """``sample`` starts from factory settings, which disables enabled add-ons: the running
+    command must not be unregistered under Blender's feet, and is freed once it has returned."""
+    import addon_utils  # on sys.path only once bpy is imported
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    addon_utils.enable(microface_addon.__name__, default_set=True)
+    try:
+        handle = cli._HANDLE
+        assert handle is not None
+        out = tmp_path / "sample.blend"
+        assert cli.execute(["sample", str(out)]) == 0
+        assert out.is_file() and [p.name for p in tmp_path.iterdir()] == ["sample.blend"]
+        assert cli._HANDLE is handle
+    finally:
+        if microface_addon.__name__ in bpy.context.preferences.addons:
+            addon_utils.disable(microface_addon.__name__, default_set=True)
+        cli.unregister_command()
+    assert cli._HANDLE is None

@@ -99,6 +99,8 @@ def test_panel_lives_in_the_viewport_sidebar_tab(addon):
     )
     op = bpy.types.MICROFACE_OT_layer_micro_motion
     assert op.bl_label == "Layer micro-motion" and op.bl_options == {"REGISTER", "UNDO"}
+    icons = bpy.types.UILayout.bl_rna.functions["operator"].parameters["icon"].enum_items.keys()
+    assert {"SHAPEKEY_DATA", "X", "INFO"} <= set(icons)  # the panel's icons exist in this version
     rm = bpy.types.MICROFACE_OT_remove_micro_motion
     assert rm.bl_label == "Remove micro-motion" and rm.bl_options == {"REGISTER", "UNDO"}
 
@@ -254,3 +256,70 @@ def test_preferences_name_matches_the_addon_module_and_feed_scene_defaults():
     finally:
         addon_utils.disable(microface_addon.__name__, default_set=True)
     assert registered_names() == set() and not hasattr(bpy.types.Scene, "microface")
+
+
+EXTENSION_PROBE = r"""
+import importlib, json, sys
+import bpy
+import addon_utils
+
+repo_dir, out_path = sys.argv[1], sys.argv[2]
+prefs = bpy.context.preferences
+prefs.extensions.repos.new(name="mftest", module="mftest", custom_directory=repo_dir, source="USER")
+name = "bl_ext.mftest.microface"
+addon_utils.enable(name, default_set=True)
+facts = {"enabled": name in prefs.addons}
+addon_prefs = prefs.addons[name].preferences
+facts["has_preferences"] = addon_prefs is not None
+facts["addon_id"] = sys.modules[name + ".ui.preferences"].ADDON_ID
+addon_prefs.default_seed = 6
+addon_prefs.default_preset = "neutral_idle"
+scene = bpy.context.scene
+scene.frame_start, scene.frame_end = 1, 24
+facts["scene_seed"] = scene.microface.seed
+parts = importlib.import_module(name + ".sample_head").build_sample_head(scene)
+with bpy.context.temp_override(selected_objects=[parts["head"]], active_object=parts["head"]):
+    facts["bake"] = sorted(bpy.ops.microface.layer_micro_motion())
+facts["report_seed"] = json.loads(scene.microface.last_report)["seed"]
+facts["cli_registered"] = sys.modules[name + ".cli"]._HANDLE is not None
+addon_utils.disable(name, default_set=True)
+facts["scene_prop_after_disable"] = hasattr(bpy.types.Scene, "microface")
+facts["cli_after_disable"] = sys.modules[name + ".cli"]._HANDLE is not None
+with open(out_path, "w") as fh:
+    json.dump(facts, fh)
+"""
+
+
+def test_installed_as_an_extension_preferences_follow_the_extension_name(tmp_path):
+    """Loaded as ``bl_ext.<repo>.microface`` (a local extensions repo holding the package, as the
+    built zip would unpack it), the preferences register under that name and feed the scene."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    ext = tmp_path / "repo" / "microface"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(root / "microface_addon", ext, ignore=ignore)
+    shutil.copytree(root / "presets", ext / "presets", ignore=ignore)
+    shutil.copy(root / "blender_manifest.toml", ext)
+    probe = tmp_path / "probe.py"
+    probe.write_text(EXTENSION_PROBE, encoding="utf-8")
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
+    out = tmp_path / "facts.json"
+    proc = subprocess.run(
+        [sys.executable, str(probe), str(ext.parent), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    facts = json.loads(out.read_text())
+    assert facts["enabled"] and facts["has_preferences"]
+    assert facts["addon_id"] == "bl_ext.mftest.microface"
+    assert facts["scene_seed"] == 6 and facts["report_seed"] == 6
+    assert facts["bake"] == ["FINISHED"] and facts["cli_registered"]
+    assert not facts["scene_prop_after_disable"] and not facts["cli_after_disable"]
