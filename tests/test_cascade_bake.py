@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-import bpy  # noqa: F401  (real Blender: these tests bake and evaluate)
+import bpy
 import numpy as np
 import pytest
 from conftest import animation_fingerprint, build_mini_character
@@ -105,3 +105,99 @@ def test_a_social_smile_baked_leaves_the_cheeks_still(empty_scene):
     v = _sample(scene, key, ["mouthSmileLeft", "cheekSquintLeft"], range(1, 5 * 24 + 1))
     assert v["mouthSmileLeft"].max() > 0.5
     assert v["cheekSquintLeft"].max() <= 0.05 * v["mouthSmileLeft"].max()
+
+
+# --- CLI --intents and the panel's file field -------------------------------------------------
+
+QUIET = {k: {"enabled": False} for k in ("blink", "gaze", "head", "breath", "micro_events")}
+
+
+def _run_cli(*args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, "-m", "microface_addon", *map(str, args)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture
+def head_file(empty_scene, tmp_path):
+    scene = empty_scene
+    scene.frame_start, scene.frame_end = 1, 96
+    build_sample_head(scene)
+    path = tmp_path / "head.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return path
+
+
+def _smile_in(path):
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    scene = bpy.context.scene
+    key = bpy.data.objects["MicroFaceHead"].data.shape_keys
+    v = _sample(scene, key, ["mouthSmileLeft"], range(1, 97))
+    return v["mouthSmileLeft"]
+
+
+def test_cli_intents_file_drives_the_bake(head_file, tmp_path):
+    preset = tmp_path / "quiet.json"
+    preset.write_text(json.dumps({"format_version": 1, "name": "quiet", **QUIET}))
+    intents = tmp_path / "cues.json"
+    intents.write_text(json.dumps([{"at_s": 0.5, "intent": "smile", "intensity": 0.8}]))
+    out = tmp_path / "out.blend"
+    proc = _run_cli("bake", head_file, "-o", out, "--preset", preset, "--intents", intents)
+    assert proc.returncode == 0, proc.stderr
+    assert _smile_in(out).max() > 0.6
+    plain = tmp_path / "plain.blend"
+    proc = _run_cli("bake", head_file, "-o", plain, "--preset", preset)
+    assert proc.returncode == 0, proc.stderr
+    assert _smile_in(plain).max() < 1e-6
+
+
+def test_cli_names_a_bad_intents_file_and_a_bad_marker(head_file, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('[\n  {"at_s": 1, "intent": "grin"}\n]\n')
+    proc = _run_cli("bake", head_file, "-o", tmp_path / "o.blend", "--intents", bad)
+    assert proc.returncode == 2
+    assert f"{bad}:2:" in proc.stderr and "/0/intent" in proc.stderr and "'grin'" in proc.stderr
+    assert not (tmp_path / "o.blend").exists()
+
+    bpy.ops.wm.open_mainfile(filepath=str(head_file))
+    bpy.context.scene.timeline_markers.new("mf:smile 2", frame=12)
+    marked = tmp_path / "marked.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(marked))
+    proc = _run_cli("bake", marked, "-o", tmp_path / "o.blend")
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert "invalid marker" in line and "'mf:smile 2' at frame 12" in line and "outside" in line
+
+
+def test_panel_intents_field_reaches_the_bake(empty_scene, tmp_path):
+    import microface_addon
+
+    microface_addon.register()
+    try:
+        scene = empty_scene
+        scene.frame_start, scene.frame_end = 1, 72
+        parts = build_sample_head(scene)
+        for ob in bpy.context.view_layer.objects:
+            ob.select_set(ob.name in {p.name for p in parts.values()})
+        bpy.context.view_layer.objects.active = parts["head"]
+        cues = tmp_path / "cues.json"
+        cues.write_text(json.dumps([{"at_s": 0.3, "intent": "smile", "intensity": 0.8}]))
+        scene.microface.intents_file = str(cues)
+        assert bpy.ops.microface.layer_micro_motion() == {"FINISHED"}
+        key = parts["head"].data.shape_keys
+        smile = _sample(scene, key, ["mouthSmileLeft"], range(1, 73))["mouthSmileLeft"]
+        assert smile.max() > 0.5
+    finally:
+        microface_addon.unregister()

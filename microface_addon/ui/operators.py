@@ -19,7 +19,15 @@ from ..rig.rigmap import RigError
 from . import panel, preferences
 
 # Properties copied from the scene's MicroFace settings when a call leaves them unset.
-_SCENE_FIELDS = ("preset", "seed", "intensity", "use_scene_range", "frame_start", "frame_end")
+_SCENE_FIELDS = (
+    "preset",
+    "seed",
+    "intensity",
+    "use_scene_range",
+    "frame_start",
+    "frame_end",
+    "intents_file",
+)
 
 
 def target_objects(context) -> list[bpy.types.Object]:
@@ -69,6 +77,9 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
     )
     frame_start: bpy.props.IntProperty(name="Start", default=1, options={"SKIP_SAVE"})
     frame_end: bpy.props.IntProperty(name="End", default=250, options={"SKIP_SAVE"})
+    intents_file: bpy.props.StringProperty(
+        name="Intents", subtype="FILE_PATH", options={"SKIP_SAVE"}
+    )
 
     @classmethod
     def poll(cls, context) -> bool:
@@ -91,6 +102,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             frame_start=self.frame_start if ranged else None,
             frame_end=self.frame_end if ranged else None,
             intensity=self.intensity,
+            intents_file=self.intents_file or None,
         )
 
     def execute(self, context):
@@ -116,6 +128,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             sub = col.column(align=True)
             sub.prop(self, "frame_start")
             sub.prop(self, "frame_end")
+        col.prop(self, "intents_file")
 
 
 class MICROFACE_OT_remove_micro_motion(bpy.types.Operator):

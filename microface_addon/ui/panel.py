@@ -76,6 +76,12 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
     )
     frame_start: bpy.props.IntProperty(name="Start", default=1)
     frame_end: bpy.props.IntProperty(name="End", default=250)
+    intents_file: bpy.props.StringProperty(
+        name="Intents",
+        description="Optional JSON file of intents and state cues over time, merged with the "
+        "scene's mf: markers (e.g. a marker named 'mf:smile 0.6 duchenne')",
+        subtype="FILE_PATH",
+    )
     last_report: bpy.props.StringProperty(
         name="Last report",
         description="JSON report of the last bake in this scene",
@@ -138,6 +144,7 @@ class MICROFACE_PT_main(bpy.types.Panel):
             sub = col.column(align=True)
             sub.prop(settings, "frame_start")
             sub.prop(settings, "frame_end")
+        col.prop(settings, "intents_file")
 
         row = layout.row(align=True)
         row.scale_y = 1.3
