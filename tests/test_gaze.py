@@ -256,35 +256,37 @@ def test_head_joins_only_large_shifts_and_takes_more_of_larger_ones():
 
 
 def test_head_lags_the_eyes_and_gaze_lands_once():
-    perf = run("scanning")
-    rate = perf.rate_hz
-    yaw, pitch = world_gaze(perf)
-    det = detect_saccades(yaw, pitch, rate)
-    share = np.stack(
-        [perf.channels["gaze_head_share_yaw"], perf.channels["gaze_head_share_pitch"]], 1
-    )
-    eye = np.stack([perf.channels["eye_yaw_L"], perf.channels["eye_pitch_L"]], 1)
     lags, checked = [], 0
-    for k in np.flatnonzero(det.amplitude_deg > 22.0):
-        i_on, i_off = int(det.onsets_s[k] * rate), int(det.offsets_s[k] * rate) + 1
-        if k + 1 < det.count and det.onsets_s[k + 1] - det.offsets_s[k] < 0.35:
-            continue  # another movement starts before the head would have finished
-        head_move = np.hypot(*(share[i_on - 5 : i_on + int(0.4 * rate)] - share[i_on - 5]).T)
-        started = np.flatnonzero(head_move > 1e-3)
-        if started.size == 0:
-            continue  # this shift was made by the eyes alone (head already turned that way)
-        lags.append((i_on - 5 + started[0]) / rate - det.onsets_s[k])
-        # Gaze lands once: after the saccade the gaze stays put while the head keeps turning...
-        after = slice(i_off, i_off + int(0.25 * rate))
-        drift = np.hypot(np.ptp(yaw[after]), np.ptp(pitch[after]))
-        assert drift < 1.0, (det.onsets_s[k], drift)
-        # ...because the eyes counter-rotate against the head's late motion.
-        d_head = share[after.stop] - share[after.start]
-        d_eye = eye[after.stop] - eye[after.start]
-        if np.hypot(*d_head) > 0.5:
-            assert np.dot(d_head, d_eye) < 0, (det.onsets_s[k], d_head, d_eye)
-        checked += 1
-    assert checked >= 10
+    for state, seed in (("scanning", 0), ("scanning", 1), ("rest", 0), ("thinking", 0)):
+        perf = run(state, seed)
+        rate = perf.rate_hz
+        yaw, pitch = world_gaze(perf)
+        det = detect_saccades(yaw, pitch, rate)
+        share = np.stack(
+            [perf.channels["gaze_head_share_yaw"], perf.channels["gaze_head_share_pitch"]], 1
+        )
+        eye = np.stack([perf.channels["eye_yaw_L"], perf.channels["eye_pitch_L"]], 1)
+        for k in np.flatnonzero(det.amplitude_deg > 20.0):
+            i_on, i_off = int(det.onsets_s[k] * rate), int(det.offsets_s[k] * rate) + 1
+            if k + 1 < det.count and det.onsets_s[k + 1] - det.offsets_s[k] < 0.35:
+                continue  # another movement starts before the head would have finished
+            before = share[i_on - 5]
+            head_move = np.hypot(*(share[i_on - 5 : i_on + int(0.4 * rate)] - before).T)
+            started = np.flatnonzero(head_move > 1e-3)
+            if started.size == 0:
+                continue  # made by the eyes alone (the end point is within the eyes' range)
+            lags.append((i_on - 5 + started[0]) / rate - det.onsets_s[k])
+            # Gaze lands once: after the saccade the gaze stays put while the head still turns...
+            after = slice(i_off, i_off + int(0.25 * rate))
+            drift = np.hypot(np.ptp(yaw[after]), np.ptp(pitch[after]))
+            assert drift < 1.0, (state, det.onsets_s[k], drift)
+            # ...because the eyes counter-rotate against the head's late motion.
+            d_head = share[after.stop] - share[after.start]
+            d_eye = eye[after.stop] - eye[after.start]
+            if np.hypot(*d_head) > 0.5:
+                assert np.dot(d_head, d_eye) < 0, (state, det.onsets_s[k], d_head, d_eye)
+            checked += 1
+    assert checked >= 10, checked
     lags = np.array(lags)
     assert np.all(lags > 0.0), lags.min()  # the eye leads
     assert HEAD_LAG_S[0] - 0.01 <= np.median(lags) <= HEAD_LAG_S[1] + 0.01, np.median(lags)
@@ -322,6 +324,18 @@ def test_eye_contact_points_each_eye_at_the_target_with_vergence():
     yr, _ = world_gaze(perf, "R")
     expected = np.degrees(2 * np.arctan(ipd / 2 / 0.45))
     assert abs(np.median(yr - yl) - expected) < 0.6, (np.median(yr - yl), expected)
+
+
+def test_eccentric_target_turns_the_head_and_gaze_stays_on_it():
+    look = LookAt.fixed(40.0, 0.0, 2.0)
+    perf = solve_with(Timeline(look_at=look), gaze={"hold_eye_contact": True})
+    head_yaw = perf.channels["gaze_head_share_yaw"]
+    eye_yaw = perf.channels["eye_yaw_L"]
+    # Beyond the eyes' comfortable range the head turns towards the target and the eyes do less.
+    assert 10.0 < np.median(head_yaw) < 35.0, np.median(head_yaw)
+    assert np.median(eye_yaw) < 30.0
+    yaw, pitch = cyclopean_gaze(perf)
+    assert np.percentile(np.hypot(yaw - 40.0, pitch), 99) < 1.0
 
 
 def test_vergence_relaxes_for_far_targets():

@@ -108,6 +108,7 @@ class GazeParams:
     head_duration_base_s: float
     head_duration_per_deg_s: float
     head_max_deg: float
+    head_follow_time_constant_s: float
 
     @classmethod
     def from_section(cls, sec: Mapping) -> GazeParams:
@@ -146,6 +147,7 @@ class GazeParams:
             head_duration_base_s=float(head["duration_base_s"]),
             head_duration_per_deg_s=float(head["duration_per_deg_s"]),
             head_max_deg=float(head["max_deg"]),
+            head_follow_time_constant_s=float(head["follow_time_constant_s"]),
         )
 
     def behaviour(self, state: str) -> StateBehaviour:
@@ -444,28 +446,54 @@ def blink_probability(amplitude_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     return p.blink_max_probability / (1.0 + np.exp(-z))
 
 
-def head_recruitment(plan: SaccadePlan, p: GazeParams) -> tuple[np.ndarray, np.ndarray]:
+def comfortable_head_deg(gaze_deg: np.ndarray, p: GazeParams) -> np.ndarray:
+    """Head orientation (yaw, pitch) for looking at ``gaze_deg`` (``(..., 2)``, head-rest frame).
+
+    Inside the eye-only range (``threshold``) the eyes do it all; beyond it the head takes
+    ``share`` of the excess (Stahl 1999), up to ``max_deg``.
+    """
+    g = np.asarray(gaze_deg, dtype=np.float64)
+    r = np.hypot(g[..., 0], g[..., 1])[..., None]
+    take = np.minimum(p.head_share * np.maximum(r - p.head_threshold_deg, 0.0), p.head_max_deg)
+    return np.divide(g * take, r, out=np.zeros_like(g), where=r > 0.0)
+
+
+def head_recruitment(
+    plan: SaccadePlan, p: GazeParams, target_at_onset_deg: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Head movement per planned saccade: ``(onsets_s, deltas_deg (K, 2))``, zero for most.
 
-    The head joins only shifts larger than ``threshold`` and takes ``share`` of the excess, along
-    the shift, starting ``lag`` after the eyes.  It never turns past the new gaze point (the head
-    aims at the target, the eyes make up the rest), so it cannot wander off while the gaze comes
-    back in small steps; its running total stays within ``max_deg``.
+    Only shifts larger than ``threshold`` move the head (smaller ones never do), starting ``lag``
+    after the eyes; each re-aims the head at the comfortable orientation for the new gaze point.
+    From straight ahead that is ``share`` of the excess beyond the threshold; a shift that lands
+    near the target brings the head back, and one whose end point the eyes can reach alone
+    (a reading return sweep) leaves it where it is instead of creeping.  ``target_at_onset_deg``
+    (K, 2) is the primary target's direction at each onset; the part of the head orientation the
+    target alone asks for is followed continuously elsewhere (``target_head_deg``).
     """
     amp = plan.amplitude_deg
-    excess = np.maximum(amp - p.head_threshold_deg, 0.0) * p.head_share
+    target = np.zeros((amp.size, 2)) if target_at_onset_deg is None else target_at_onset_deg
     deltas = np.zeros((amp.size, 2))
     total = np.zeros(2)
-    for k in np.flatnonzero(excess > 0.0):
-        direction = plan.delta_deg[k] / amp[k]
-        room = float(np.dot(plan.end_deg[k] - total, direction))
-        new = total + direction * min(excess[k], max(room, 0.0))
-        norm = float(np.hypot(*new))
-        if norm > p.head_max_deg:
-            new *= p.head_max_deg / norm
-        deltas[k] = new - total
-        total = new
+    for k in np.flatnonzero(amp > p.head_threshold_deg):
+        want = comfortable_head_deg(target[k] + plan.end_deg[k], p)
+        want = want - comfortable_head_deg(target[k], p)
+        deltas[k] = want - total
+        total = want
     return plan.onset_s + p.head_lag_s, deltas
+
+
+def target_head_deg(
+    target_yaw: np.ndarray, target_pitch: np.ndarray, rate_hz: float, p: GazeParams
+) -> np.ndarray:
+    """Head orientation that keeps an eccentric target within the eyes' comfortable range,
+    following the target with a first-order lag (zero for targets inside the eye-only range)."""
+    want = comfortable_head_deg(np.stack([target_yaw, target_pitch], axis=-1), p)
+    if not np.any(want) or p.head_follow_time_constant_s <= 0.0:
+        return want
+    a = np.exp(-1.0 / (p.head_follow_time_constant_s * rate_hz))
+    y, _ = lfilter([1.0 - a], [1.0, -a], want, axis=0, zi=a * want[:1])
+    return y
 
 
 def head_durations_s(deltas_deg: np.ndarray, p: GazeParams) -> np.ndarray:
@@ -528,13 +556,18 @@ def apply(ctx) -> None:
     eyes = per_eye_angles(target_yaw + offsets[:, 0], target_pitch + offsets[:, 1], distance, ipd)
 
     # The head takes part of large shifts only if a head layer will actually turn the head.
-    h_on, h_delta = head_recruitment(plan, p)
+    at_onset = np.stack(
+        [np.interp(plan.onset_s, t, target_yaw), np.interp(plan.onset_s, t, target_pitch)], 1
+    )
+    h_on, h_delta = head_recruitment(plan, p, at_onset)
     if not ctx.settings.layer_enabled("head"):
         h_delta[:] = 0.0
     moving = np.flatnonzero(np.any(h_delta != 0.0, axis=1))
     head = step_trajectory(
         t, h_on[moving], head_durations_s(h_delta[moving], p), h_delta[moving], minimum_jerk
     )
+    if ctx.settings.layer_enabled("head"):
+        head += target_head_deg(target_yaw, target_pitch, ctx.rate_hz, p)
     ctx.add("gaze_head_share_yaw", head[:, 0])
     ctx.add("gaze_head_share_pitch", head[:, 1])
 
