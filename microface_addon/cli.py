@@ -297,7 +297,7 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
     out.add_argument(
         "--output-dir",
         metavar="DIR",
-        help=f"existing folder for one output per input, named <stem>{OUTPUT_SUFFIX}.blend",
+        help=f"folder (created if missing) for one output per input, named <stem>{OUTPUT_SUFFIX}.blend",
     )
     parser.add_argument(
         "--preset",
@@ -355,8 +355,10 @@ def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
         outputs = [_destination(args.output, "output")]
     elif args.output_dir:
         folder = Path(args.output_dir).expanduser().resolve()
-        if not folder.is_dir():
-            raise UsageError(f"output folder does not exist: {args.output_dir}")
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--output-dir {args.output_dir} is not a folder")
+        if not folder.parent.is_dir():
+            raise UsageError(f"folder of --output-dir {args.output_dir} does not exist")
         stems = [p.stem if p is not None else "untitled" for p in inputs]
         outputs = [folder / f"{stem}{OUTPUT_SUFFIX}.blend" for stem in stems]
         dupes = sorted({o.name for o in outputs if outputs.count(o) > 1})
@@ -413,6 +415,10 @@ def run_bake(args: argparse.Namespace) -> int:
     )
     staged: list[tuple[Path, Path]] = []  # (temporary, final): renamed only when all succeed
     shots = []
+    made_dir = None  # an --output-dir this run created, removed again if the run fails
+    if not plan[0][1].parent.exists():
+        made_dir = plan[0][1].parent
+        made_dir.mkdir()
     try:
         for source, output in plan:
             ts = time.perf_counter()
@@ -462,7 +468,9 @@ def run_bake(args: argparse.Namespace) -> int:
             os.replace(tmp, final)
     finally:
         for tmp, _final in staged:
-            _discard(tmp)
+            _discard(tmp)  # after a success they were all renamed: nothing left to discard
+        if made_dir is not None and not any(made_dir.iterdir()):
+            made_dir.rmdir()  # the run failed before anything landed in the folder it made
     return EXIT_OK
 
 

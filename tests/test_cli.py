@@ -120,6 +120,7 @@ def test_help_on_every_command():
         (["bake", "{head}"], "--output"),
         (["bake", "{head}", "-o", "{head}"], "refusing to overwrite"),
         (["bake", "{head}", "-o", "{tmp}/missing/o.blend"], "does not exist"),
+        (["bake", "{head}", "--output-dir", "{tmp}/missing/out"], "does not exist"),
         (["bake", "{head}", "-o", "{tmp}/o.blend", "--objects", "Nobody"], "'Nobody'"),
         (["bake", "{head}", "-o", "{tmp}/o.blend", "--profile", "nope"], "unknown rig profile"),
         (["bake", "{head}", "-o", "{tmp}/o.blend", "--intensity", "3"], "outside 0–2"),
@@ -231,8 +232,7 @@ def test_batch_writes_one_output_per_shot_and_one_report(files, tmp_path):
     a, b = shots / "sh010.blend", shots / "sh020.blend"
     a.write_bytes(files["head"].read_bytes())
     b.write_bytes(files["head"].read_bytes())
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+    out_dir = tmp_path / "out"  # created by the bake
     report_path = tmp_path / "batch.json"
     proc = run_cli(
         "bake", a, b, "--output-dir", out_dir, "--frames", FRAMES, "--report", report_path
@@ -281,8 +281,7 @@ def test_inspect_reports_the_same_mapping_the_bake_uses(files, tmp_path):
 
 
 def test_failing_shot_in_a_batch_leaves_no_output_and_no_temp(files, tmp_path):
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+    out_dir = tmp_path / "out"  # the bake would create it
     report_path = tmp_path / "batch.json"
     # The head bakes and is saved (to a temporary file) before the cube fails.
     proc = run_cli(
@@ -298,8 +297,7 @@ def test_failing_shot_in_a_batch_leaves_no_output_and_no_temp(files, tmp_path):
     )
     assert_error(proc, 3, str(files["cube"]))
     assert "head.blend -> head_microface.blend" in proc.stdout  # it really got that far
-    assert list(out_dir.iterdir()) == []
-    assert not report_path.exists()
+    assert list(tmp_path.iterdir()) == []  # no output, temp file, report or created folder
 
 
 def test_unwritable_report_leaves_no_output_and_no_temp(files, tmp_path):
