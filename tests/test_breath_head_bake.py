@@ -132,21 +132,12 @@ def _set_rotation(pb, degrees_xyz, mode):
     return "rotation_euler"
 
 
-EULER_BUG = (
-    "bake/curves.py adds the micro-rotation's Euler angles to the user's Euler angles (NLA "
-    "COMBINE adds Euler channels); that is not the micro-rotation about the bone's rest axes "
-    "composed with the user's pose, as for quaternion bones.  Measured with a ~40 deg user "
-    "pose and a 6.7 deg micro-rotation: 3.0 deg off (XYZ, keyed head), 1.3 deg (XYZ, unkeyed "
-    "neck), 2.3 / 0.8 deg (ZXY), on 4.2 and 5.2"
-)
-
-
 @pytest.mark.parametrize(
     "mode",
     [
         "QUATERNION",
-        pytest.param("XYZ", marks=pytest.mark.xfail(strict=True, reason=EULER_BUG)),
-        pytest.param("ZXY", marks=pytest.mark.xfail(strict=True, reason=EULER_BUG)),
+        "XYZ",
+        "ZXY",
     ],
 )
 def test_micro_rotation_composes_over_the_user_pose(empty_scene, mode):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.channels import soft_limit
 from ..rig.rigmap import RigMap
-from .rotations import quat_mul, quat_to_euler, rotvec_to_quat
+from .rotations import euler_to_quat, quat_mul, quat_to_euler, rotvec_to_quat
 
 
 @dataclass
@@ -71,29 +71,43 @@ def bone_rotvecs(
 
 
 def bone_rotation_curves(
-    bone: str, rotvec: np.ndarray, rotation_mode: str, static: tuple[float, ...] | None
+    bone: str,
+    rotvec: np.ndarray,
+    rotation_mode: str,
+    user: np.ndarray,
+    animated: tuple[bool, ...],
 ) -> list[PropertyCurve]:
-    """F-curve values for a pose bone in its own rotation mode, composed over ``static``.
+    """F-curve values for a pose bone in its own rotation mode so that it evaluates to micro @ user.
 
-    ``static`` is the bone's unkeyed pose rotation (quaternion or Euler, in its mode) when the
-    user does not animate it, else None: NLA evaluation starts from identity, so an unkeyed
-    pose would otherwise be lost under the layer.
+    ``user`` is the user's rotation per frame in the bone's mode ((n, 4) quaternion or (n, 3)
+    Euler): keyed values where the user animates a component, the unkeyed pose elsewhere.
+    ``animated`` says per component whether the user's animation provides it (then NLA COMBINE
+    adds the layer to it) or not (then the layer must hold the whole value, because NLA evaluation
+    starts from the default and an unkeyed pose would otherwise be lost).
     """
     q = rotvec_to_quat(rotvec)
     base = f'pose.bones["{_escape(bone)}"]'
     if rotation_mode == "QUATERNION":
-        rest = np.array([1.0, 0.0, 0.0, 0.0]) if static is None else np.asarray(static, float)
-        # Same order NLA COMBINE uses over user keys (layer @ user): micro-motion turns about
-        # the bone's rest axes whatever the user's pose, for keyed and unkeyed bones alike.
-        q = quat_mul(q, rest[None, :])
         path = f"{base}.rotation_quaternion"
-        return [PropertyCurve(path, i, q[:, i], float(rest[i])) for i in range(4)]
+        if all(animated):
+            # COMBINE composes quaternions as layer @ user: the layer holds the micro rotation.
+            rest = np.array([1.0, 0.0, 0.0, 0.0])
+            return [PropertyCurve(path, i, q[:, i], float(rest[i])) for i in range(4)]
+        static = np.asarray(user[0], float)
+        q = quat_mul(q, static[None, :])
+        return [PropertyCurve(path, i, q[:, i], float(static[i])) for i in range(4)]
     if rotation_mode == "AXIS_ANGLE":
         raise ValueError(f"bone {bone!r} uses axis-angle rotation, which NLA cannot combine")
-    rest = np.zeros(3) if static is None else np.asarray(static, float)
-    e = quat_to_euler(q, rotation_mode) + rest[None, :]
+    # Euler COMBINE adds per axis, so compose exactly per frame and store the difference from the
+    # user's own angles (wrapped, so a user angle near ±180° does not flip by a full turn).
+    user = np.asarray(user, float)
+    composed = quat_to_euler(quat_mul(q, euler_to_quat(user, rotation_mode)), rotation_mode)
+    delta = np.angle(np.exp(1j * (composed - user)))
+    mask = np.asarray(animated, bool)[None, :]
+    values = np.where(mask, delta, user + delta)
+    rest = np.where(mask[0], 0.0, user[0])
     path = f"{base}.rotation_euler"
-    return [PropertyCurve(path, i, e[:, i], float(rest[i])) for i in range(3)]
+    return [PropertyCurve(path, i, values[:, i], float(rest[i])) for i in range(3)]
 
 
 def _escape(name: str) -> str:

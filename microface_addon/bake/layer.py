@@ -89,6 +89,21 @@ def _get_value(idb, data_path: str, index: int) -> float:
         return float(val)
 
 
+def user_curve(idb, data_path: str, index: int, frames: np.ndarray) -> np.ndarray:
+    """The user's own value of an animated property on each frame (their active action's curve).
+
+    Used where the layer must know the user's pose to compose with it exactly (Euler bones).  If
+    the animation comes from the user's NLA strips or drivers instead, the current value stands
+    in for every frame.
+    """
+    ad = idb.animation_data
+    if ad is not None and ad.action is not None:
+        for fc in compat.iter_fcurves(ad.action):
+            if fc.data_path == data_path and fc.array_index == index:
+                return np.array([fc.evaluate(float(f)) for f in frames])
+    return np.full(frames.size, _get_value(idb, data_path, index))
+
+
 def _set_value(idb, data_path: str, index: int, value: float) -> None:
     owner_path, _, prop = data_path.rpartition(".")
     owner = idb.path_resolve(owner_path) if owner_path else idb

@@ -67,3 +67,18 @@ def matrix_to_euler(m: np.ndarray, order: str) -> np.ndarray:
 
 def quat_to_euler(q: np.ndarray, order: str) -> np.ndarray:
     return matrix_to_euler(quat_to_matrix(q), order)
+
+
+def euler_to_quat(e: np.ndarray, order: str) -> np.ndarray:
+    """Euler angles (n, 3) as (x, y, z) in Blender's ``order`` → quaternions (n, 4).
+
+    Blender's 'XYZ' applies X first, so q = qz @ qy @ qx for that order.
+    """
+    e = np.asarray(e, dtype=np.float64)
+    axes = np.eye(3)
+    q = None
+    for c in order:  # first axis applied first → left-multiply the later ones
+        i = "XYZ".index(c)
+        qi = rotvec_to_quat(e[..., i : i + 1] * axes[i])
+        q = qi if q is None else quat_mul(qi, q)
+    return q

@@ -42,7 +42,7 @@ class Transaction:
         if frames.size < 2:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
         samples = perf.at_frames(fps, frames.size)
-        plans = self._plan(samples, rigmap)
+        plans = self._plan(samples, rigmap, frames)
         prepared = []
         try:
             for kind, idb, curves, static in plans:
@@ -73,7 +73,7 @@ class Transaction:
             result.ids.append(f"{prep.id_kind}:{prep.id_name}")
         return result
 
-    def _plan(self, samples, rigmap: RigMap):
+    def _plan(self, samples, rigmap: RigMap, frames: np.ndarray):
         """(kind, ID, curves, static values) per ID, computed without touching the scene."""
         plans = []
         ranges = {}
@@ -124,11 +124,26 @@ class Transaction:
                 path = f'pose.bones["{bone}"].{prop}'
                 paths = [(path, i) for i in range(4 if mode == "QUATERNION" else 3)]
                 static = L.static_values(arm, paths, prior, prior_action)
-                vals = [static[p] for p in paths]
-                base = None if any(v is None for v in vals) else tuple(vals)
-                if base is not None:
-                    kept.update({f"{p}|{i}": v for (p, i), v in zip(paths, vals, strict=True)})
-                curves += bone_rotation_curves(bone, rv, mode, base)
+                animated = tuple(static[p] is None for p in paths)
+                if mode == "QUATERNION" and any(animated):
+                    animated = (True,) * 4  # quaternions blend as a whole
+                user = np.stack(
+                    [
+                        L.user_curve(arm, p, i, frames)
+                        if anim
+                        else np.full(frames.size, static[(p, i)])
+                        for (p, i), anim in zip(paths, animated, strict=True)
+                    ],
+                    axis=1,
+                )
+                kept.update(
+                    {
+                        f"{p}|{i}": static[(p, i)]
+                        for (p, i), a in zip(paths, animated, strict=True)
+                        if not a
+                    }
+                )
+                curves += bone_rotation_curves(bone, rv, mode, user, animated)
             plans.append(("OBJECT", arm, curves, kept))
         return plans
 
