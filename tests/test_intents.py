@@ -262,3 +262,30 @@ def test_suppress_carries_the_drive_of_what_it_holds_back():
     (s,) = resolve([Intent("suppress", 0.0, 0.6, variant="smile")], kinds, 0)
     assert s.leak_drive == kinds["smile"]["drive"]
     assert s.tension > 0
+
+
+# --- cues other layers perform ----------------------------------------------------------------
+
+
+def test_nod_and_posture_cues_parse_and_the_cascade_leaves_nods_alone(tmp_path):
+    assert parse_marker("mf:nod 0.8", 2.0) == Intent("nod", 2.0, 0.8)
+    with pytest.raises(MarkerError, match="nod has no variant 'deep'"):
+        parse_marker("mf:nod deep", 2.0)
+    assert resolve([Intent("nod", 1.0, 0.8)], _kinds(), 0.25) == []
+    preset = tmp_path / "cues.json"
+    preset.write_text(
+        json.dumps(
+            {
+                "format_version": 1,
+                "name": "cues",
+                "timeline": [
+                    {"at_s": 1.0, "intent": "nod", "intensity": 0.7},
+                    {"at_s": 3.0, "posture": "chin_up", "duration_s": 4},
+                ],
+            }
+        )
+    )
+    tl = preset_timeline(load_preset(preset))
+    assert [i.kind for i in tl.intents] == ["nod"]
+    assert tl.value_at("posture", "neutral", 5.0) == "chin_up"
+    assert tl.value_at("posture", "neutral", 7.5) == "neutral"

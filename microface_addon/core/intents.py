@@ -18,6 +18,10 @@ import numpy as np
 SUPPRESS = "suppress"  # holds another kind back; its variant names the kind held back
 RELAX = "relax"  # lets every expression active at its start go (their hold ends there)
 
+# Kinds cued on the same timeline but performed by another layer (head: ``nod``); they have no
+# variants and the cascade leaves them alone.
+OTHER_LAYER_KINDS = ("nod",)
+
 # Default intensity of an intent that does not say (markers such as ``mf:frown``).
 DEFAULT_INTENSITY = 0.5
 
@@ -104,10 +108,13 @@ class IntentSpan:
 
 
 def vocabulary(intents_section: Mapping) -> dict[str, tuple[str, ...]]:
-    """Known kinds and their variants (``suppress`` accepts any other kind as its variant)."""
+    """Known kinds and their variants (``suppress`` accepts any other cascade kind as its
+    variant), plus the kinds other layers perform (``OTHER_LAYER_KINDS``)."""
     vocab = {k: tuple(v.get("variants", {})) for k, v in intents_section.items()}
     if SUPPRESS in vocab:
         vocab[SUPPRESS] = tuple(k for k in vocab if k not in (SUPPRESS, RELAX))
+    for k in OTHER_LAYER_KINDS:
+        vocab.setdefault(k, ())
     return vocab
 
 
@@ -152,14 +159,15 @@ def resolve(
     """Resolve intents against the preset's kind definitions, in start order.
 
     A ``relax`` ends the hold of every expression that is still attacking or holding at its
-    start (each then releases with its own release time).  Unknown kinds/variants were rejected
-    when the timeline was built; here they would be a programming error.
+    start (each then releases with its own release time).  Kinds the preset does not define
+    (another layer's, such as ``nod``) are skipped; unknown ones were rejected when the timeline
+    was built.
     """
     ordered = sorted(intents, key=lambda i: (i.start_s, i.kind))
     relax_times = [i.start_s + reaction_latency_s for i in ordered if i.kind == RELAX]
     spans = []
     for it in ordered:
-        if it.kind == RELAX:
+        if it.kind == RELAX or it.kind not in kinds:
             continue
         spec = kinds[it.kind]
         variant = it.variant or str(spec.get("default_variant", ""))
