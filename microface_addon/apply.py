@@ -8,7 +8,7 @@ logic of its own.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import bpy
@@ -18,6 +18,7 @@ from .core import Timeline, load_preset, solve
 from .core.timeline import load_intents_file, preset_timeline, settings_vocabulary
 from .rig import character as character_mod
 from .rig import detect as detect_mod
+from .rig.look_at import resolve_look_at
 from .rig.markers import scene_marker_timeline
 
 
@@ -31,6 +32,8 @@ class BakeOptions:
     profile: str | None = None  # force a rig convention instead of detecting it
     overrides: dict[str, Any] = field(default_factory=dict)  # preset fields, deep-merged
     intents_file: str | None = None  # JSON intents file (--intents), merged with markers
+    # Gaze target: object/camera name, "Armature:bone" or "dir:YAW,PITCH[,DIST]" (--look-at).
+    look_at: str | None = None
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -89,12 +92,18 @@ def layer_micro_motion(
     for members in characters:
         rigmap = detect_mod.detect(members, profile=options.profile)
         plans.append(rigmap)  # detection errors surface before anything is written
+    targets = {}
+    if options.look_at:
+        for rigmap in plans:  # each character sees the target from its own eyes
+            look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+            targets[rigmap.character] = (replace(timeline, look_at=look), notes)
 
     reports = []
     with bake.transaction() as tx:
         for rigmap in plans:
             ts = time.perf_counter()
-            perf = solve(settings, duration_s, options.seed, rigmap.character, timeline)
+            char_timeline, look_notes = targets.get(rigmap.character, (timeline, []))
+            perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)
             tb = time.perf_counter()
             result = tx.write(perf, rigmap, start, end, fps)
             te = time.perf_counter()
@@ -104,7 +113,7 @@ def layer_micro_motion(
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "ids": result.ids,
-                    "notes": rigmap.notes + result.notes,
+                    "notes": rigmap.notes + look_notes + result.notes,
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},
                 }
             )

@@ -297,8 +297,7 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
     out.add_argument(
         "--output-dir",
         metavar="DIR",
-        help="folder (created if missing) for one output per input, named "
-        f"<stem>{OUTPUT_SUFFIX}.blend",
+        help=f"folder (created if missing) for one output per input, named <stem>{OUTPUT_SUFFIX}.blend",
     )
     parser.add_argument(
         "--preset",
@@ -335,6 +334,12 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         metavar="FILE.json",
         help="intents/state cues over time (JSON list of {at_s, intent|state|breath, ...}), "
         "merged with the preset's timeline and the scene's mf: markers",
+    )
+    parser.add_argument(
+        "--look-at",
+        metavar="NAME",
+        help="gaze target: a camera or object name, 'Armature:bone', or 'dir:YAW,PITCH[,DIST]' "
+        "(degrees, metres); without it the eyes look relative to the head's forward direction",
     )
     parser.add_argument(
         "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
@@ -413,6 +418,7 @@ def run_bake(args: argparse.Namespace) -> int:
         intensity=args.intensity,
         profile=args.profile,
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
+        look_at=args.look_at,
     )
     staged: list[tuple[Path, Path]] = []  # (temporary, final): renamed only when all succeed
     shots = []
@@ -439,7 +445,7 @@ def run_bake(args: argparse.Namespace) -> int:
             layer_timings = report.pop("timings_s")
             timings = {
                 "open": round(t_open - ts, 4),
-                "load_preset": layer_timings.get("load"),
+                "load_preset": layer_timings["load"],
                 "layer": round(t_bake - t_open, 4),
                 "save": round(t_save - t_bake, 4),
                 "total": round(t_save - ts, 4),

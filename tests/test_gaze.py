@@ -338,6 +338,38 @@ def test_eccentric_target_turns_the_head_and_gaze_stays_on_it():
     assert np.percentile(np.hypot(yaw - 40.0, pitch), 99) < 1.0
 
 
+def test_eyes_aim_from_where_the_turned_head_carries_them():
+    """With the head's pivot known, each eye aims from its moved position: rebuild the eye's
+    world ray from the curves (pivot + head rotation) and check it passes through the target."""
+    from microface_addon.core.target import rotate, rotation_vectors
+
+    ipd, pivot = 0.064, (0.0, -0.09, -0.08)  # neck ~9 cm below and 8 cm behind the eyes
+    point = direction_vectors(40.0, 5.0) * 0.8  # near and far off to the side: head turns
+    look = LookAt.from_points([0.0], [point], ipd_m=ipd, pivot_lup=pivot)
+    settings = load_preset("neutral_idle").with_overrides({"gaze": {"hold_eye_contact": True}})
+    perf = solve(settings, 10.0, seed=1, character_id="Pivot", timeline=Timeline(look_at=look))
+    c = perf.channels
+    share = rotation_vectors(c["gaze_head_share_yaw"], c["gaze_head_share_pitch"])
+    assert np.median(c["gaze_head_share_yaw"]) > 10.0
+    for eye, side in (("L", 1.0), ("R", -1.0)):
+        rest = np.array([side * ipd / 2.0, 0.0, 0.0])
+        position = np.asarray(pivot) + rotate(rest - np.asarray(pivot), share)
+        # The eye's world direction from all the curves (the head layer's VOR keeps it).
+        yaw, pitch = gaze_in_world(
+            c[f"eye_yaw_{eye}"],
+            c[f"eye_pitch_{eye}"],
+            c["head_yaw"],
+            c["head_pitch"],
+            c["head_roll"],
+            c.get("chest_pitch", 0.0),
+        )
+        ray = direction_vectors(yaw, pitch)
+        want = point - position
+        want /= np.linalg.norm(want, axis=-1, keepdims=True)
+        err = np.degrees(np.arccos(np.clip(np.sum(ray * want, axis=-1), -1, 1)))
+        assert np.median(err) < 0.4, (eye, np.median(err))
+
+
 def test_vergence_relaxes_for_far_targets():
     def convergence(distance):
         perf = solve_with(

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from .saccades import MainSequence, minimum_jerk, step_trajectory
-from .target import eye_in_head, per_eye_angles
+from .target import eye_in_head_angles
 
 NAME = "gaze"
 READING = "reading"
@@ -553,7 +553,6 @@ def apply(ctx) -> None:
         distance = np.full(t.shape, p.default_distance_m)
         ipd = p.ipd_m
     distance = smoothed_distance(distance, ctx.rate_hz, p.vergence_time_constant_s)
-    eyes = per_eye_angles(target_yaw + offsets[:, 0], target_pitch + offsets[:, 1], distance, ipd)
 
     # The head takes part of large shifts only if a head layer will actually turn the head.
     at_onset = np.stack(
@@ -568,14 +567,22 @@ def apply(ctx) -> None:
     )
     if ctx.settings.layer_enabled("head"):
         head += target_head_deg(target_yaw, target_pitch, ctx.rate_hz, p)
+    eyes = eye_in_head_angles(
+        target_yaw + offsets[:, 0],
+        target_pitch + offsets[:, 1],
+        distance,
+        ipd,
+        head[:, 0],
+        head[:, 1],
+        None if look is None else look.pivot_lup,
+    )
     ctx.add("gaze_head_share_yaw", head[:, 0])
     ctx.add("gaze_head_share_pitch", head[:, 1])
 
     # Tiny per-character misalignment between the eyes (no two eyes are perfectly yoked).
     misalign = rng.normal(0.0, p.eye_misalignment_deg / np.sqrt(2.0), size=(2, 2)) * gain
     for i, eye in enumerate(("L", "R")):
-        yaw, pitch = eye_in_head(*eyes[eye], head[:, 0], head[:, 1])
-        yaw, pitch = yaw + misalign[i, 0], pitch + misalign[i, 1]
+        yaw, pitch = eyes[eye][0] + misalign[i, 0], eyes[eye][1] + misalign[i, 1]
         ctx.add(f"eye_yaw_{eye}", yaw)
         ctx.add(f"eye_pitch_{eye}", pitch)
         # The upper lid rides with the eye: down-gaze lowers it (+), up-gaze raises it (−).

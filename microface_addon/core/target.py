@@ -98,6 +98,36 @@ def per_eye_angles(
     return out
 
 
+def eye_in_head_angles(
+    yaw_deg: np.ndarray,
+    pitch_deg: np.ndarray,
+    distance_m: np.ndarray,
+    ipd_m: float,
+    head_yaw_deg: np.ndarray,
+    head_pitch_deg: np.ndarray,
+    pivot_lup: np.ndarray | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per-eye eye-in-head angles that fixate the point at ``distance_m`` along the cyclopean
+    gaze direction (head-rest frame) while the head is turned by ``head_yaw/pitch``.
+
+    With ``pivot_lup`` (the centre the head turns about, relative to the cyclopean eye) the eyes
+    also *move* with the head, and each eye aims from where it actually is: for a target a metre
+    away a 15° head turn about the neck shifts the eyes by centimetres, i.e. about a degree.
+    """
+    point = direction_vectors(yaw_deg, pitch_deg) * np.asarray(distance_m, float)[..., None]
+    turn = rotation_vectors(head_yaw_deg, head_pitch_deg)
+    out = {}
+    for eye, side in (("L", 1.0), ("R", -1.0)):
+        rest = np.array([side * ipd_m / 2.0, 0.0, 0.0])
+        if pivot_lup is None:
+            position = rest
+        else:
+            pivot = np.asarray(pivot_lup, dtype=np.float64)
+            position = pivot + rotate(rest - pivot, turn)
+        out[eye] = angles_of(rotate(point - position, -turn))
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class LookAt:
     """A primary gaze target track: at ``times_s`` the target is seen at ``yaw_deg``/``pitch_deg``
@@ -114,6 +144,8 @@ class LookAt:
     distance_m: np.ndarray
     ipd_m: float | None = None
     source: str = ""
+    # Where the head turns about, relative to the cyclopean eye, (left, up, forward) metres.
+    pivot_lup: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         arrays = {}
@@ -151,12 +183,13 @@ class LookAt:
         points_lup: np.ndarray,
         ipd_m: float | None = None,
         source: str = "",
+        pivot_lup: tuple[float, float, float] | None = None,
     ) -> LookAt:
         """Build from target positions ``(left, up, forward)`` in metres relative to the
         cyclopean eye in the head's rest frame, one row per time."""
         pts = np.asarray(points_lup, dtype=np.float64).reshape(-1, 3)
         yaw, pitch = angles_of(pts)
-        return cls(times_s, yaw, pitch, np.linalg.norm(pts, axis=1), ipd_m, source)
+        return cls(times_s, yaw, pitch, np.linalg.norm(pts, axis=1), ipd_m, source, pivot_lup)
 
     def sample(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Yaw, pitch (°) and distance (m) at times ``t`` (held before the first / after the last).

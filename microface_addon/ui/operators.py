@@ -27,6 +27,7 @@ _SCENE_FIELDS = (
     "frame_start",
     "frame_end",
     "intents_file",
+    "look_at",
 )
 
 
@@ -80,6 +81,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
     intents_file: bpy.props.StringProperty(
         name="Intents", subtype="FILE_PATH", options={"SKIP_SAVE"}
     )
+    look_at: bpy.props.StringProperty(name="Look at", options={"SKIP_SAVE"})
 
     @classmethod
     def poll(cls, context) -> bool:
@@ -103,6 +105,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             frame_end=self.frame_end if ranged else None,
             intensity=self.intensity,
             intents_file=self.intents_file or None,
+            look_at=self.look_at.strip() or None,
         )
 
     def execute(self, context):
@@ -129,6 +132,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             sub.prop(self, "frame_start")
             sub.prop(self, "frame_end")
         col.prop(self, "intents_file")
+        col.prop(self, "look_at", icon="HIDE_OFF")
 
 
 class MICROFACE_OT_remove_micro_motion(bpy.types.Operator):

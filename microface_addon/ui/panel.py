@@ -82,6 +82,11 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
         "scene's mf: markers (e.g. a marker named 'mf:smile 0.6 duchenne')",
         subtype="FILE_PATH",
     )
+    look_at: bpy.props.StringProperty(
+        name="Look at",
+        description="Gaze target: a camera or object name, 'Armature:bone', or "
+        "'dir:YAW,PITCH[,DIST]' (degrees, metres). Empty: the eyes look relative to the head",
+    )
     last_report: bpy.props.StringProperty(
         name="Last report",
         description="JSON report of the last bake in this scene",
@@ -145,6 +150,7 @@ class MICROFACE_PT_main(bpy.types.Panel):
             sub.prop(settings, "frame_start")
             sub.prop(settings, "frame_end")
         col.prop(settings, "intents_file")
+        col.prop(settings, "look_at", icon="HIDE_OFF")
 
         row = layout.row(align=True)
         row.scale_y = 1.3
