@@ -297,7 +297,8 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
     out.add_argument(
         "--output-dir",
         metavar="DIR",
-        help=f"folder (created if missing) for one output per input, named <stem>{OUTPUT_SUFFIX}.blend",
+        help="folder (created if missing) for one output per input, named "
+        f"<stem>{OUTPUT_SUFFIX}.blend",
     )
     parser.add_argument(
         "--preset",
@@ -445,7 +446,7 @@ def run_bake(args: argparse.Namespace) -> int:
             layer_timings = report.pop("timings_s")
             timings = {
                 "open": round(t_open - ts, 4),
-                "load_preset": layer_timings["load"],
+                "load_preset": layer_timings.get("load"),
                 "layer": round(t_bake - t_open, 4),
                 "save": round(t_save - t_bake, 4),
                 "total": round(t_save - ts, 4),
