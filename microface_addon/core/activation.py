@@ -100,6 +100,10 @@ def _asymmetric_row(u: np.ndarray, p_rise: float, p_fall: float, out: np.ndarray
         safe_end = int(against[k]) if k < against.size else n
         check = safe_end - i < 2
         j = min(n, i + chunk) if check else safe_end
+        if not check and not rising and u[i] == 0.0 and p > 0.0:
+            # No drive ahead: a pure decay, stopped once it is below rest (the jump above
+            # then skips the idle stretch instead of filtering zeros).
+            j = min(j, i + int(np.ceil(np.log(_REST / a) / np.log(p))) + 1)
         seg = lfilter([1.0 - p], [1.0, -p], u[i:j], zi=[p * a])[0]
         k = j - i
         if check:

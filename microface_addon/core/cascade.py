@@ -404,11 +404,11 @@ def tension_of(spans: Sequence[IntentSpan], tau_s: float, t: np.ndarray, rate_hz
 
 
 def apply(ctx) -> None:
-    """Cascade layer: intents (+ shared tension) → muscle channels; publishes ``intent_spans``.
+    """Cascade layer: intents (+ tension) → muscle channels; publishes ``intent_spans``.
 
-    Work happens only in windows of activity (intents and non-zero tension, plus the decay
-    tail): before a window everything is at rest, so each window starts from zero state and
-    long idle stretches cost nothing.
+    Work happens only in windows of activity (each edge-group's intents and tension, plus the
+    decay tail), and the tissue response only where a muscle actually moved: before such a
+    window everything is at rest, so it starts from zero state and idle stretches cost nothing.
     """
     sec = ctx.settings.section(NAME)
     graph = build_graph(sec, ctx.settings.source)
@@ -432,44 +432,58 @@ def apply(ctx) -> None:
         tension = np.where(tension > _TENSION_FLOOR, tension, 0.0)
 
     max_pause = max((n.pause_s[1] for n in graph.nodes.values()), default=0.0)
-    driving = [i for i, s in enumerate(spans) if s.drive]
-    intervals = [_span_extent(spans[i], max_pause, asym.onset_R_s) for i in driving]
-    if tension is not None:
-        intervals += _active_runs(tension, rate)
+    groups: dict[frozenset[int], list[int]] = defaultdict(list)
+    for i, span in enumerate(spans):
+        if span.drive:
+            groups[_open_edges(graph, span)].append(i)
+    if tension is not None and np.any(tension):
+        groups.setdefault(frozenset(), [])
     chans = muscles()
-    gain = ctx.settings.layer_gain(NAME)
-    out: dict[str, np.ndarray] = {}
-    for w in _windows(intervals, tail_s(graph), rate, t.size):
-        tw = t[w]
-        w0, w1 = float(tw[0]), float(tw[-1])
-        groups: dict[frozenset[int], list[int]] = defaultdict(list)
-        for i in driving:
-            a0, a1 = _span_extent(spans[i], max_pause, asym.onset_R_s)
-            if a1 >= w0 and a0 <= w1:
-                groups[_open_edges(graph, spans[i])].append(i)
-        tension_w = tension[w] if tension is not None and np.any(tension[w]) else None
-        if tension_w is not None:
-            groups.setdefault(frozenset(), [])
-        total: dict[str, np.ndarray] = {}
-        for key in sorted(groups, key=sorted):
+    tail = tail_s(graph)
+    acts: dict[str, np.ndarray] = {}  # summed activation per muscle, full length
+    active: dict[str, list[tuple[int, int]]] = defaultdict(list)  # where each one moved
+    for key in sorted(groups, key=sorted):
+        members = groups[key]
+        intervals = [_span_extent(spans[i], max_pause, asym.onset_R_s) for i in members]
+        base = not key and tension is not None
+        if base:
+            intervals += _active_runs(tension, rate)
+        for w in _windows(intervals, tail, rate, t.size):
+            tw = t[w]
             drives: dict[str, np.ndarray] = {}
-            for i in groups[key]:
-                _add_span_drive(drives, spans[i], float(pause_u[i]), graph, asym, tw, rate)
-            if not key and tension_w is not None:
+            for i in members:
+                a0, a1 = _span_extent(spans[i], max_pause, asym.onset_R_s)
+                if a1 >= tw[0] and a0 <= tw[-1]:
+                    _add_span_drive(drives, spans[i], float(pause_u[i]), graph, asym, tw, rate)
+            if base and np.any(tension[w]):
                 for m, g in tension_drive.items():
                     rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
-                    rows += g * tension_w
+                    rows += g * tension[w]
             for m, a in _propagate(graph, drives, key, rate).items():
-                if m in total:
-                    total[m] += a
-                else:
-                    total[m] = a
-        by_tissue: dict[tuple[float, float], list[str]] = defaultdict(list)
-        for m in total:
-            by_tissue[(graph.nodes[m].tissue_hz, graph.nodes[m].tissue_damping)].append(m)
-        for (hz, zeta), ms in sorted(by_tissue.items()):
-            moved = tissue_response(np.concatenate([total[m] for m in ms]), hz, zeta, rate)
-            for name, row in zip([c for m in ms for c in chans[m]], moved, strict=True):
-                out.setdefault(name, np.zeros_like(t))[w] += gain * row
-    for name in sorted(out):
-        ctx.add(name, out[name])
+                nz = np.flatnonzero(np.any(a != 0.0, axis=0))
+                if nz.size == 0:
+                    continue
+                acts.setdefault(m, np.zeros((a.shape[0], t.size)))[:, w] += a
+                active[m].append((w.start + int(nz[0]), w.start + int(nz[-1]) + 1))
+
+    # Tissue follows each muscle only where it moved (+ its own settling time), from rest.
+    gain = ctx.settings.layer_gain(NAME)
+    for m in sorted(acts):
+        node = graph.nodes[m]
+        settle = _TAIL_TIME_CONSTANTS / (
+            2.0 * np.pi * node.tissue_hz * min(node.tissue_damping, 1.0)
+        )
+        merged: list[list[int]] = []
+        for i0, i1 in sorted(active[m]):
+            i1 = min(i1 + int(np.ceil(settle * rate)), t.size)
+            if merged and i0 <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], i1)
+            else:
+                merged.append([i0, i1])
+        out = np.zeros_like(acts[m])
+        for i0, i1 in merged:
+            out[:, i0:i1] = tissue_response(
+                acts[m][:, i0:i1], node.tissue_hz, node.tissue_damping, rate
+            )
+        for name, row in zip(chans[m], out, strict=True):
+            ctx.add(name, gain * row)

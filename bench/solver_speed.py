@@ -1,0 +1,96 @@
+"""Time the whole pure-core solver: 10 minutes of performance sampled at 60 fps, every channel.
+
+    python bench/solver_speed.py [--minutes 10] [--fps 60] [--repeat 5]
+
+Two timelines: the default preset with no cues (an idle character) and a busy one (an intent
+every ~10 s: smiles of both kinds, frowns, concern, surprise, disgust, contempt, suppress, relax).
+Each case is solved ``--repeat`` times; the best wall time is printed (the machine is shared, so
+the minimum is the fairest number), with the time per layer of that run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from microface_addon.core import load_preset, solve  # noqa: E402
+from microface_addon.core import solver as solver_mod  # noqa: E402
+from microface_addon.core.timeline import Timeline, parse_marker  # noqa: E402
+
+BUSY_CUES = (
+    "smile 0.7 duchenne",
+    "smile 0.5 social",
+    "frown 0.5",
+    "concern 0.6",
+    "surprise 0.8",
+    "disgust 0.5",
+    "contempt 0.5",
+    "suppress 0.6 smile",
+    "relax",
+)
+
+
+def busy_timeline(seconds: float) -> Timeline:
+    n = int(seconds / 10.0)
+    cues = [parse_marker("mf:" + BUSY_CUES[i % len(BUSY_CUES)], 5.0 + 10.0 * i) for i in range(n)]
+    return Timeline(intents=tuple(cues))
+
+
+def timed(settings, seconds: float, fps: float, timeline: Timeline):
+    per_layer: dict[str, float] = {}
+    originals = {layer: layer.apply for layer in solver_mod.LAYERS}
+
+    def wrap(layer):
+        def run(ctx):
+            t0 = time.perf_counter()
+            originals[layer](ctx)
+            per_layer[layer.NAME] = time.perf_counter() - t0
+
+        return run
+
+    for layer in solver_mod.LAYERS:
+        layer.apply = wrap(layer)
+    try:
+        t0 = time.perf_counter()
+        perf = solve(settings, seconds, seed=1, character_id="Bench", timeline=timeline)
+        t1 = time.perf_counter()
+        frames = perf.at_frames(fps, int(round(seconds * fps)) + 1)
+        t2 = time.perf_counter()
+    finally:
+        for layer, fn in originals.items():
+            layer.apply = fn
+    return t2 - t0, t1 - t0, t2 - t1, per_layer, len(frames)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--fps", type=float, default=60.0)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    seconds = args.minutes * 60.0
+    settings = load_preset()
+    n_frames = int(round(seconds * args.fps)) + 1
+    print(f"{args.minutes:g} min at {args.fps:g} fps = {n_frames} frames; best of {args.repeat}")
+    for label, tl in (
+        ("idle (no cues)", Timeline()),
+        ("busy (a cue every 10 s)", busy_timeline(seconds)),
+    ):
+        best = min(
+            (timed(settings, seconds, args.fps, tl) for _ in range(args.repeat)), key=lambda r: r[0]
+        )
+        total, solve_s, sample_s, per_layer, n_ch = best
+        layers = ", ".join(f"{k} {v:.3f}" for k, v in per_layer.items())
+        print(
+            f"{label:26s} total {total:.3f} s  (solve {solve_s:.3f} s, sampling {n_ch} channels "
+            f"{sample_s:.3f} s)\n{'':26s} layers: {layers}"
+        )
+
+
+if __name__ == "__main__":
+    main()
