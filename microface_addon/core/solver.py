@@ -15,6 +15,7 @@ import numpy as np
 
 from . import blink, breath, cascade, gaze, head, micro_events
 from .channels import CHANNELS, soft_limit
+from .controls import effective_settings
 from .performance import Performance
 from .rng import stream
 from .settings import Settings
@@ -94,6 +95,7 @@ def solve(
     """
     if not duration_s > 0:
         raise ValueError(f"duration must be positive, got {duration_s!r} s")
+    settings = effective_settings(settings)  # stylization and stillness (core/controls.py)
     n = int(np.floor(duration_s * rate_hz + 1e-9)) + 1
     ctx = SolveContext(
         settings=settings,
