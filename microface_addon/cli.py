@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, preset_cli
 
 PROG = "microface"
 COMMAND_ID = "microface"  # blender -c microface …
@@ -322,11 +322,14 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
     )
     parser.add_argument(
         "--intensity",
-        type=intensity_arg,
-        default=1.0,
-        metavar="X",
-        help="global strength 0–2, multiplying the preset's (default: 1)",
+        type=preset_cli.intensity_item,
+        action="append",
+        default=[],
+        metavar="X|LAYER=X",
+        help="global strength 0–2, multiplying the preset's (default: 1), or one layer's "
+        "(e.g. blink=0.5); repeatable",
     )
+    preset_cli.add_control_arguments(parser, with_intensity=False)
     parser.add_argument(
         "--profile", metavar="NAME", help="force a rig convention instead of detecting it"
     )
@@ -399,7 +402,10 @@ def run_bake(args: argparse.Namespace) -> int:
 
     plan = _bake_plan(args)
     preset = args.preset or DEFAULT_PRESET
+    preset_cli.use_user_presets()
     settings = load_preset(preset)  # an invalid preset fails before any file is opened
+    global_intensity, overrides = preset_cli.control_overrides(args)
+    settings = preset_cli.apply_controls(settings, args)  # so do invalid control values
     if args.intents:  # so does an invalid intents file
         from .core.timeline import load_intents_file, settings_vocabulary
 
@@ -416,7 +422,8 @@ def run_bake(args: argparse.Namespace) -> int:
         seed=args.seed,
         frame_start=args.frames[0] if args.frames else None,
         frame_end=args.frames[1] if args.frames else None,
-        intensity=args.intensity,
+        intensity=1.0 if global_intensity is None else global_intensity,
+        overrides=overrides,
         profile=args.profile,
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
         look_at=args.look_at,
@@ -601,6 +608,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
     "inspect": Subcommand(
         "show how each character's rig is mapped", add_inspect_arguments, run_inspect
+    ),
+    "validate": Subcommand(
+        "measure presets against published physiology (no Blender scene needed)",
+        preset_cli.add_validate_arguments,
+        preset_cli.run_validate,
+    ),
+    "presets": Subcommand(
+        "list the presets on the search path and where each comes from",
+        preset_cli.add_presets_arguments,
+        preset_cli.run_presets,
     ),
 }
 

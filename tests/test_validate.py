@@ -1,0 +1,213 @@
+"""``validate``: measured statistics vs bands, pass/fail, the CLI command, and the library's
+presets being measurably different from each other."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from microface_addon import cli
+from microface_addon.core import library, load_preset
+from microface_addon.core.validate import (
+    OUT,
+    PASS,
+    STATISTICS,
+    signature_differences,
+    validate_settings,
+)
+
+BROKEN = {
+    "format_version": 1,
+    "name": "broken",
+    "description": "deliberately wrong: blinks too often and too slowly, breath far too fast",
+    "blink": {"rate_per_min": {"rest": 40.0}, "closing_s": 0.2},
+    "breath": {"modes": {"calm": {"rate_per_min": 28.0}}},
+}
+
+
+def rows_by_stat(report):
+    return {(r.statistic, r.context): r for r in report.rows}
+
+
+@pytest.fixture(scope="module")
+def broken_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("broken")
+    (folder / "broken.json").write_text(json.dumps(BROKEN), encoding="utf-8")
+    report, _ = validate_settings(load_preset(folder / "broken.json"), minutes=5, seed=2)
+    return report
+
+
+def test_broken_preset_fails_exactly_the_rows_it_breaks(broken_report):
+    rows = rows_by_stat(broken_report)
+    failed = {(r.statistic, r.context) for r in broken_report.failures}
+    assert failed == {
+        ("blink_rate_per_min", "rest"),
+        ("blink_double_share", "rest"),  # at 40/min independent blinks crowd together
+        ("blink_closing_ms", ""),
+        ("blink_opening_closing_ratio", ""),  # 0.17 s opening after a 0.2 s closing
+        ("breath_rate_per_min", "calm"),
+    }
+    assert rows[("blink_rate_per_min", "rest")].measured > 30
+    assert rows[("blink_closing_ms", "")].measured > 150
+    assert rows[("breath_rate_per_min", "calm")].measured > 24
+    # untouched mechanics still pass
+    for key in [
+        ("saccade_duration_ratio", ""),
+        ("breath_inhale_share", "calm"),
+        ("blink_ibi_cv", ""),
+    ]:
+        assert rows[key].status == PASS, key
+    assert not broken_report.ok
+
+
+def test_stylised_presets_are_reported_not_failed(tmp_path):
+    (tmp_path / "toon.json").write_text(json.dumps({**BROKEN, "stylization": 0.2}))
+    report, _ = validate_settings(load_preset(tmp_path / "toon.json"), minutes=3, seed=2)
+    assert report.stylised and report.ok
+    assert rows_by_stat(report)[("blink_rate_per_min", "rest")].status == OUT
+
+
+def test_preset_targets_replace_the_published_band(tmp_path):
+    doc = {
+        **BROKEN,
+        "targets": {"blink_rate_per_min": {"band": [30, 50], "source": "a fast blinker"}},
+    }
+    (tmp_path / "fast.json").write_text(json.dumps(doc))
+    report, _ = validate_settings(load_preset(tmp_path / "fast.json"), minutes=3, seed=2)
+    row = rows_by_stat(report)[("blink_rate_per_min", "rest")]
+    assert row.status == PASS and "a fast blinker" in row.band.source
+    assert ("blink_closing_ms", "") in {(r.statistic, r.context) for r in report.failures}
+
+
+def test_bands_are_documented():
+    for name, stat in STATISTICS.items():
+        assert stat.description, name
+        for lo, hi, source in stat.bands.values():
+            assert lo < hi and source, name
+
+
+# --- the CLI command ------------------------------------------------------------------------
+
+
+def test_cli_validate_broken_preset_exits_1_with_table(tmp_path, capsys):
+    p = tmp_path / "broken.json"
+    p.write_text(json.dumps(BROKEN))
+    code = cli.main(["validate", "--preset", str(p), "--minutes", "3", "--seed", "2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = {line.split()[0]: line for line in out.splitlines() if line and line[0].isalpha()}
+    assert (
+        lines["blink_closing_ms"].rstrip().endswith("FAIL")
+        or "FAIL  [" in lines["blink_closing_ms"]
+    )
+    assert " pass" in lines["saccade_duration_ratio"]
+    assert "outside their bands: broken" in out
+
+
+def test_cli_validate_json_and_plots(tmp_path, capsys):
+    code = cli.main(
+        [
+            "validate",
+            "--preset",
+            "neutral_idle",
+            "--minutes",
+            "3",
+            "--json",
+            "--plots",
+            str(tmp_path / "plots"),
+            "--disable",
+            "head",
+            "--intensity",
+            "blink=0.9",
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    (rep,) = doc["reports"]
+    assert rep["preset"] == "neutral_idle" and rep["ok"] and not rep["stylised"]
+    stats_seen = {r["statistic"] for r in rep["rows"]}
+    assert "blink_rate_per_min" in stats_seen and "head_sway_peak_hz" not in stats_seen
+    assert (tmp_path / "plots" / "neutral_idle.png").stat().st_size > 10_000
+
+
+def test_cli_validate_invalid_preset_and_bad_arguments(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format_version": 1, "name": "bad", "stillness": 3}')
+    assert cli.main(["validate", "--preset", str(bad), "--minutes", "1"]) == 2
+    assert "/stillness" in capsys.readouterr().err
+    assert cli.main(["validate", "--intensity", "nose=1"]) == 2
+    assert "unknown layer 'nose'" in capsys.readouterr().err
+    assert cli.main(["validate", "--stylization", "2"]) == 2
+
+
+def test_cli_presets_lists_sources(tmp_path, monkeypatch, capsys):
+    (tmp_path / "studio_look.json").write_text(
+        json.dumps({"format_version": 1, "name": "studio_look", "description": "house style"})
+    )
+    monkeypatch.setenv(library.PRESET_PATH_ENV, str(tmp_path))
+    assert cli.main(["presets", "--json"]) == 0
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert listed["studio_look"]["kind"] == "env"
+    assert listed["joyful"]["kind"] == "builtin" and listed["joyful"]["description"]
+
+
+# --- the library as a whole -----------------------------------------------------------------
+
+LIBRARY = [i.name for i in library.list_presets([])]
+# Rows the library fails today because of a known defect elsewhere (kept visible: when the defect
+# is fixed the strict xfail below turns red and this entry must go).
+KNOWN_DEFECTS = {
+    # The head's VOR turns the eyes in pitch during nods but the upper lids do not follow, so
+    # lid/pitch correlation drops for presets with many listening nods.
+    ("attentive_conversation", "lid_pitch_correlation"),
+}
+
+
+@pytest.fixture(scope="module")
+def library_reports():
+    out = {}
+    for name in LIBRARY:
+        report, _ = validate_settings(load_preset(name, extra_dirs=[]), minutes=10, seed=0)
+        out[name] = report
+    return out
+
+
+def test_physiological_library_presets_are_within_their_bands(library_reports):
+    failures = {
+        (name, row.statistic) for name, rep in library_reports.items() for row in rep.failures
+    }
+    assert failures <= KNOWN_DEFECTS, sorted(failures - KNOWN_DEFECTS)
+    assert library_reports["stylized_cartoon"].stylised
+    assert sum(not r.stylised for r in library_reports.values()) == len(LIBRARY) - 1
+
+
+@pytest.mark.xfail(strict=True, reason="head VOR pitch does not move the upper lids (reported)")
+def test_known_library_defects_are_fixed(library_reports):
+    for name, stat in KNOWN_DEFECTS:
+        assert stat not in {r.statistic for r in library_reports[name].failures}
+
+
+def test_library_presets_are_pairwise_measurably_different(library_reports):
+    for a, b in itertools.combinations(LIBRARY, 2):
+        diff = signature_differences(library_reports[a].signature, library_reports[b].signature)
+        big = [k for k, v in diff.items() if v > 0.2]
+        assert len(big) >= 3, (a, b, {k: round(v, 2) for k, v in diff.items()})
+
+
+def test_each_library_preset_shows_its_character(library_reports):
+    sig = {n: r.signature for n, r in library_reports.items()}
+    base = sig["neutral_idle"]
+    assert sig["anxious"]["breath_rate_per_min"] > 1.5 * base["breath_rate_per_min"]
+    assert sig["anxious"]["blink_rate_per_min"] > 1.3 * base["blink_rate_per_min"]
+    assert sig["reading_focused"]["blink_rate_per_min"] < 0.4 * base["blink_rate_per_min"]
+    assert sig["joyful"]["eye_smile_mean"] > 5 * sig["polite_social"]["eye_smile_mean"]
+    assert sig["polite_social"]["smile_mean"] > 5 * base["smile_mean"]
+    assert sig["defiant"]["head_pitch_mean_deg"] > base["head_pitch_mean_deg"] + 5
+    assert sig["grief"]["head_pitch_mean_deg"] < base["head_pitch_mean_deg"] - 5
+    assert sig["fatigued"]["blink_duration_ms"] > 1.4 * base["blink_duration_ms"]
+    assert sig["suppressed_tension"]["tension_mean"] > 0.2
+    rows = {(r.statistic, r.context): r for r in library_reports["joyful"].rows}
+    assert rows[("cascade_order_share", "")].status == PASS
+    assert rows[("au6_lag_ms", "")].status == PASS
