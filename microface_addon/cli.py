@@ -326,8 +326,8 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         action="append",
         default=[],
         metavar="X|LAYER=X",
-        help="global strength 0–2, multiplying the preset's (default: 1), or one layer's "
-        "(e.g. blink=0.5); repeatable",
+        help="global strength 0–2, or one layer's (e.g. blink=0.5), multiplying the preset's "
+        "(default: 1); repeatable",
     )
     preset_cli.add_control_arguments(parser, with_intensity=False)
     parser.add_argument(
@@ -404,7 +404,7 @@ def run_bake(args: argparse.Namespace) -> int:
     preset = args.preset or DEFAULT_PRESET
     preset_cli.use_user_presets()
     settings = load_preset(preset)  # an invalid preset fails before any file is opened
-    global_intensity, overrides = preset_cli.control_overrides(args)
+    global_intensity, overrides = preset_cli.control_overrides(args, settings)
     settings = preset_cli.apply_controls(settings, args)  # so do invalid control values
     if args.intents:  # so does an invalid intents file
         from .core.timeline import load_intents_file, settings_vocabulary

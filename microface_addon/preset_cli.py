@@ -103,7 +103,8 @@ def add_control_arguments(parser: argparse.ArgumentParser, with_intensity: bool 
             action="append",
             default=[],
             metavar="X|LAYER=X",
-            help="global strength 0–2, or one layer's (e.g. blink=0.5); repeatable",
+            help="global strength 0–2, or one layer's (e.g. blink=0.5), multiplying the preset's; "
+            "repeatable",
         )
     parser.add_argument(
         "--stylization",
@@ -143,8 +144,11 @@ def split_intensity(values: list[str] | float | None) -> tuple[float | None, dic
     return global_, layers
 
 
-def control_overrides(args: argparse.Namespace) -> tuple[float | None, dict[str, Any]]:
-    """(global intensity multiplier or None, preset overrides) from the parsed control flags."""
+def control_overrides(args: argparse.Namespace, settings) -> tuple[float | None, dict[str, Any]]:
+    """(global intensity factor or None, preset overrides) from the parsed control flags.
+
+    Like the global ``--intensity X``, ``--intensity blink=X`` multiplies the preset's own value.
+    """
     from .core.controls import overrides
 
     global_, layers = split_intensity(getattr(args, "intensity", None))
@@ -155,12 +159,13 @@ def control_overrides(args: argparse.Namespace) -> tuple[float | None, dict[str,
         stylization=getattr(args, "stylization", None),
         stillness=getattr(args, "stillness", None),
         hold_eye_contact=getattr(args, "hold_eye_contact", None),
+        base=settings,
     )
 
 
 def apply_controls(settings, args: argparse.Namespace):
     """``settings`` with the control flags applied (as the bake does with the panel fields)."""
-    global_, over = control_overrides(args)
+    global_, over = control_overrides(args, settings)
     if global_ is not None and global_ != 1.0:
         over["intensity"] = settings.intensity * global_
     return settings.with_overrides(over) if over else settings

@@ -57,6 +57,14 @@ def test_parse_layer_arguments():
     }
 
 
+def test_layer_intensity_is_a_factor_on_the_preset_when_a_base_is_given():
+    s = load_preset().with_overrides({"blink": {"intensity": 0.8}, "head": {"intensity": 1.5}})
+    over = overrides(intensities={"blink": 0.5, "head": 2.0}, base=s)
+    assert over["blink"]["intensity"] == pytest.approx(0.4)
+    assert over["head"]["intensity"] == 2.0  # clamped to the schema's range
+    assert s.with_overrides(over).layer_gain("blink") == pytest.approx(0.4)
+
+
 def test_control_values_are_validated_as_preset_fields():
     s = load_preset()
     with pytest.raises(PresetError, match="/stylization"):

@@ -342,3 +342,36 @@ def test_list_presets_reports_source_description_and_shadowing(tmp_path, monkeyp
     assert infos["studio"].kind == "env" and infos["studio"].description == "house style"
     assert infos["broken"].problem.startswith("cannot read")
     assert [i.name for i in library.list_presets([user])] == sorted(infos)
+
+
+# --- writing presets --------------------------------------------------------------------------
+
+
+def test_derived_preset_lists_only_what_differs_and_loads_back(tmp_path):
+    from microface_addon.core.preset_writer import derived_preset, differences, write_preset
+
+    assert differences({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"b": 1, "c": 3}, "d": [1]}) == {
+        "a": {"c": 3}
+    }
+    over = {"blink": {"rate_per_min": {"listening": 14.0}}, "head": {"posture": "chin_up"}}
+    doc = derived_preset("mine", "calm_listener", over, "quieter")
+    assert doc == {
+        "$schema": "./microface-preset.schema.json",
+        "format_version": CURRENT_FORMAT,
+        "name": "mine",
+        "description": "quieter",
+        "extends": "calm_listener",
+        **over,
+    }
+    path = write_preset(tmp_path / "user", doc)
+    assert (tmp_path / "user" / "microface-preset.schema.json").is_file()
+    loaded = load_preset("mine", extra_dirs=[tmp_path / "user"])
+    assert loaded.section("blink")["rate_per_min"]["listening"] == 14.0
+    assert loaded.section("gaze") == load_preset("calm_listener").section("gaze")
+    with pytest.raises(PresetError, match="exists there already"):
+        write_preset(tmp_path / "user", doc)
+    assert write_preset(tmp_path / "user", {**doc, "intensity": 0.5}, overwrite=True) == path
+    assert [p.name for p in (tmp_path / "user").iterdir() if p.name.startswith(".")] == []
+    for bad in ({**doc, "name": "../escape"}, {**doc, "intensity": 5}):
+        with pytest.raises(PresetError):
+            write_preset(tmp_path / "user", bad)

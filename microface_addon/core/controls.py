@@ -72,13 +72,22 @@ def overrides(
     stylization: float | None = None,
     stillness: float | None = None,
     hold_eye_contact: bool | None = None,
+    base: Settings | None = None,
 ) -> dict[str, Any]:
-    """The preset overrides these controls stand for (feed to ``Settings.with_overrides``)."""
+    """The preset overrides these controls stand for (feed to ``Settings.with_overrides``).
+
+    With ``base``, layer ``intensities`` are factors on the preset's own layer intensity (as the
+    global intensity multiplies the preset's), clamped to 0–2; without, they are absolute.
+    """
     out: dict[str, Any] = {}
     for name in disable:
         out.setdefault(_layer(name), {})["enabled"] = False
     for name, value in (intensities or {}).items():
-        out.setdefault(_layer(name), {})["intensity"] = float(value)
+        layer = _layer(name)
+        v = float(value)
+        if base is not None:
+            v = min(max(v * float(base.section(layer).get("intensity", 1.0)), 0.0), 2.0)
+        out.setdefault(layer, {})["intensity"] = v
     if stylization is not None:
         out["stylization"] = float(stylization)
     if stillness is not None:

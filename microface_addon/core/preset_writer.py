@@ -16,9 +16,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .library import SCHEMA_FILENAME, builtin_preset_dir
+from .library import DEFAULTS_NAME, SCHEMA_FILENAME, builtin_preset_dir
 from .migrations import CURRENT_FORMAT
-from .settings import NAME_PATTERN, PresetError, Problem, load_preset, validate_document
+from .settings import (
+    NAME_PATTERN,
+    PresetError,
+    Problem,
+    load_preset,
+    read_json,
+    resolve_parent,
+    validate_document,
+)
 
 
 def differences(base: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
@@ -41,22 +49,49 @@ def differences(base: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str,
 
 
 def derived_preset(
-    name: str, parent: str, overrides: Mapping[str, Any], description: str = ""
+    name: str,
+    parent: str,
+    overrides: Mapping[str, Any],
+    description: str = "",
+    replacing: Path | None = None,
 ) -> dict[str, Any]:
-    """A minimal preset document: ``parent`` + ``overrides``, only the values that change it."""
-    base = load_preset(parent)
-    merged = base.with_overrides(overrides)
-    changed = differences(base.data, merged.data)
+    """A minimal preset document: ``parent`` + ``overrides``, only the values that change it.
+
+    ``replacing`` is the file the result will overwrite, if any.  When that file *is* the
+    parent (saving a user preset over itself), the result builds on that file's own parent so
+    it does not extend itself.
+    """
+    current = load_preset(parent)
+    target = current.with_overrides(overrides)
+    ref: str | None = parent
+    base_data: Mapping[str, Any] = current.data
+    if replacing is not None and Path(current.source).resolve() == Path(replacing).resolve():
+        raw, _ = read_json(Path(current.source))
+        ref = raw.get("extends") if isinstance(raw, dict) else None
+        if ref is None:
+            defaults, _ = read_json(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
+            base_data = defaults
+        else:
+            base_data = load_preset(_parent_path(ref, Path(current.source))).data
+    changed = differences(base_data, target.data)
     for meta in ("name", "description", "format_version"):
         changed.pop(meta, None)
-    return {
+    doc: dict[str, Any] = {
         "$schema": f"./{SCHEMA_FILENAME}",
         "format_version": CURRENT_FORMAT,
         "name": name,
-        "description": description or f"{base.description} (customised from {parent})",
-        "extends": parent,
-        **changed,
+        "description": description or f"{current.description} (customised from {parent})",
     }
+    if ref is not None:
+        doc["extends"] = ref
+    return {**doc, **changed}
+
+
+def _parent_path(ref: str, child: Path) -> Path:
+    try:
+        return resolve_parent(ref, child)
+    except ValueError as exc:
+        raise PresetError([Problem(str(child), "/extends", None, None, str(exc))]) from None
 
 
 def write_preset(

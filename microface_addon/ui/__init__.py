@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, panel, preferences
+from . import operators, panel, preferences, presets
 
 # Property groups before the classes that point at them; panels after their operators.
 CLASSES = (
     *preferences.CLASSES,
     panel.MicroFaceSceneSettings,
     *operators.CLASSES,
+    *presets.CLASSES,
     panel.MICROFACE_PT_main,
+    *presets.PANELS,
 )
 
 
@@ -25,9 +27,11 @@ def register() -> None:
     bpy.types.Scene.microface = bpy.props.PointerProperty(
         type=panel.MicroFaceSceneSettings, name="MicroFace"
     )
+    presets.register_scene_property()
 
 
 def unregister() -> None:
+    presets.unregister_scene_property()
     if hasattr(bpy.types.Scene, "microface"):
         del bpy.types.Scene.microface
     for cls in reversed(CLASSES):

@@ -13,10 +13,10 @@ from typing import Any
 import bpy
 
 from .. import apply
-from ..core.settings import PresetError
+from ..core.settings import PresetError, load_preset
 from ..rig import character as character_mod
 from ..rig.rigmap import RigError
-from . import panel, preferences
+from . import panel, preferences, presets
 
 # Properties copied from the scene's MicroFace settings when a call leaves them unset.
 _SCENE_FIELDS = (
@@ -112,7 +112,10 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
         scene = context.scene
         self._fill_from_scene(scene)
         try:
-            report = apply.layer_micro_motion(scene, target_objects(context), self.bake_options())
+            options = self.bake_options()
+            base = load_preset(options.preset)
+            options.overrides.update(presets.control_overrides(scene, base))
+            report = apply.layer_micro_motion(scene, target_objects(context), options)
         except (PresetError, RigError, ValueError) as exc:
             self.report({"ERROR"}, f"MicroFace: {one_line(exc)}")
             return {"CANCELLED"}

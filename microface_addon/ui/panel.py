@@ -19,7 +19,7 @@ from . import preferences
 
 
 def _preset_get(self) -> int:
-    items = preferences.preset_items()
+    items = preferences.selectable_items()
     names = [it[0] for it in items]
     for name in (self.preset_name, preferences.default_preset()):
         if name in names:
@@ -28,7 +28,7 @@ def _preset_get(self) -> int:
 
 
 def _preset_set(self, value: int) -> None:
-    for ident, _label, _desc, number in preferences.preset_items():
+    for ident, _label, _desc, number in preferences.selectable_items():
         if number == value:
             self.preset_name = ident
             return

@@ -7,7 +7,6 @@ module name, which is ``microface_addon`` when loaded from ``sys.path`` (tests, 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import bpy
@@ -17,11 +16,6 @@ from ..core.settings import DEFAULT_PRESET, DEFAULTS_NAME, SCHEMA_FILENAME, pres
 # This module lives in ``<addon>.ui``; the add-on is the package above it.
 ADDON_ID = __package__.rpartition(".")[0]
 DEFAULT_SEED = 0
-
-# Blender keeps only C pointers to the strings of a dynamic enum's items: the list must stay
-# referenced from Python for as long as Blender may show it, so it lives at module level.
-_PRESET_ITEMS: list[tuple[str, str, str, int]] = []
-_DESCRIPTIONS: dict[tuple[str, float], str] = {}
 
 
 def preset_files() -> dict[str, Path]:
@@ -39,34 +33,17 @@ def preset_files() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def _description(path: Path) -> str:
-    """The preset's own ``description`` (cached by file and mtime: menus redraw often)."""
-    try:
-        key = (str(path), path.stat().st_mtime)
-    except OSError:
-        return str(path)
-    if key not in _DESCRIPTIONS:
-        try:
-            text = json.loads(path.read_text(encoding="utf-8")).get("description", "")
-        except (OSError, ValueError, AttributeError):
-            text = ""
-        _DESCRIPTIONS[key] = f"{text} ({path})" if text else str(path)
-    return _DESCRIPTIONS[key]
+def preset_items(_self=None, _context=None) -> list:
+    """Dynamic ``EnumProperty`` items: presets grouped by where they come from (a heading per
+    folder kind), each numbered by its position among all preset names (see ``ui/presets.py``)."""
+    from . import presets
+
+    return presets.grouped_items()
 
 
-def preset_items(_self=None, _context=None) -> list[tuple[str, str, str, int]]:
-    """Dynamic ``EnumProperty`` items: one per preset on the search path, numbered by position."""
-    global _PRESET_ITEMS
-    files = preset_files()
-    items = [
-        (name, name.replace("_", " ").title(), _description(path), i)
-        for i, (name, path) in enumerate(files.items())
-    ]
-    if not items:
-        items = [("NONE", "No presets found", "No preset on the MicroFace search path", 0)]
-    if items != _PRESET_ITEMS:
-        _PRESET_ITEMS = items
-    return _PRESET_ITEMS
+def selectable_items() -> list[tuple[str, str, str, int]]:
+    """The menu's presets without its headings and separators."""
+    return [it for it in preset_items() if it and it[0]]
 
 
 def _search_presets(_self, _context, edit_text: str) -> list[str]:
