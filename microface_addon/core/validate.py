@@ -223,7 +223,7 @@ STATISTICS: dict[str, Statistic] = {
     "reaction_latency_s": Statistic(
         "s",
         "Median cue-to-onset delay of intents (first 2 % of the main muscle), seconds.",
-        {"": (0.2, 0.45, "Dimberg 1982/2000 (EMG ~0.3-0.4 s)")},
+        {"": (0.3, 0.4, "Dimberg 1982/2000 (facial EMG onset 0.3-0.4 s)")},
     ),
     "corrugator_release_share": Statistic(
         "",
