@@ -30,6 +30,9 @@ class BakeOptions:
     frame_end: int | None = None
     intensity: float = 1.0  # global intensity, multiplies the preset's
     profile: str | None = None  # force a rig convention instead of detecting it
+    # Per-character rig override map (dict or JSON path; see rig/overrides.py): wins over
+    # detection for the channels it lists, e.g. {"zygomaticus_major_L": {"shape_key": "SmileL"}}.
+    overrides_map: dict[str, Any] | str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # preset fields, deep-merged
     intents_file: str | None = None  # JSON intents file (--intents), merged with markers
     # Gaze target: object/camera name, "Armature:bone" or "dir:YAW,PITCH[,DIST]" (--look-at).
@@ -90,7 +93,9 @@ def layer_micro_motion(
         )
     plans = []
     for members in characters:
-        rigmap = detect_mod.detect(members, profile=options.profile)
+        rigmap = detect_mod.detect(
+            members, profile=options.profile, overrides=options.overrides_map
+        )
         plans.append(rigmap)  # detection errors surface before anything is written
     targets = {}
     if options.look_at:

@@ -1,7 +1,11 @@
 """Which objects make up a character.
 
-Why: animators select whatever is handy (the face mesh, the armature, the eyelashes); the
-character is the armature plus every mesh it deforms or parents, or a lone mesh with shape keys.
+Why: animators select whatever is handy (the face mesh, the armature, the eyelashes, the teeth);
+the character is the armature plus every mesh it deforms (Armature modifier) or that hangs
+below it (object, bone or empty parenting, at any depth: eyelashes parented to the face, teeth
+parented to a jaw bone, a head mesh under an empty under a bone).  A character without an
+armature (a Face Cap / ARKit head) is every mesh under its top-most empty, so the eyes and
+teeth beside the face come along.
 """
 
 from __future__ import annotations
@@ -9,54 +13,91 @@ from __future__ import annotations
 import bpy
 
 
-def armature_of(obj: bpy.types.Object) -> bpy.types.Object | None:
-    if obj.type == "ARMATURE":
-        return obj
+def _armature_modifier_target(obj: bpy.types.Object) -> bpy.types.Object | None:
     for mod in getattr(obj, "modifiers", ()):
         if mod.type == "ARMATURE" and mod.object is not None:
             return mod.object
-    p = obj.parent
+    return None
+
+
+def armature_of(obj: bpy.types.Object) -> bpy.types.Object | None:
+    """The armature ``obj`` belongs to: itself, its Armature modifier's, or an ancestor's."""
+    p = obj
     while p is not None:
         if p.type == "ARMATURE":
             return p
+        target = _armature_modifier_target(p)
+        if target is not None:
+            return target
         p = p.parent
     return None
 
 
+def _top_empty(obj: bpy.types.Object) -> bpy.types.Object | None:
+    top = None
+    p = obj.parent
+    while p is not None:
+        if p.type == "EMPTY":
+            top = p
+        p = p.parent
+    return top
+
+
 def _meshes_of(arm: bpy.types.Object) -> list[bpy.types.Object]:
-    out = []
-    for ob in bpy.data.objects:
-        if ob.type == "MESH" and armature_of(ob) == arm:
-            out.append(ob)
-    return out
+    return [ob for ob in bpy.data.objects if ob.type == "MESH" and armature_of(ob) == arm]
+
+
+def _meshes_under(root: bpy.types.Object) -> list[bpy.types.Object]:
+    return [ob for ob in root.children_recursive if ob.type == "MESH" and armature_of(ob) is None]
+
+
+def _entry_points(obj: bpy.types.Object) -> list[bpy.types.Object]:
+    """A selected empty stands for the armatures and meshes below it."""
+    if obj.type in {"ARMATURE", "MESH"}:
+        return [obj]
+    if obj.type == "EMPTY":
+        return [c for c in obj.children_recursive if c.type in {"ARMATURE", "MESH"}]
+    return []
 
 
 def characters_of(objects) -> list[list[bpy.types.Object]]:
     """Group ``objects`` into characters: ``[[armature?, mesh, …], …]``, each listed once.
 
-    The first member is the armature when there is one.  Objects that are neither armatures nor
-    meshes (cameras, lights, empties) are ignored.
+    The first member is the armature when there is one.  Cameras and lights are ignored; a
+    selected empty stands for what hangs below it.
     """
     seen: set[str] = set()
     groups: list[list[bpy.types.Object]] = []
-    for obj in objects:
-        if obj is None or obj.name in seen or obj.type not in {"ARMATURE", "MESH"}:
+    for picked in objects:
+        if picked is None:
             continue
-        arm = armature_of(obj)
-        if arm is not None:
-            members = [arm] + sorted(_meshes_of(arm), key=lambda o: o.name)
-        else:
-            members = [obj] + sorted(
-                (c for c in obj.children_recursive if c.type == "MESH"), key=lambda o: o.name
-            )
-        members = [m for m in members if m.name not in seen]
-        if not members:
-            continue
-        seen.update(m.name for m in members)
-        groups.append(members)
+        for obj in _entry_points(picked):
+            if obj.name in seen:
+                continue
+            arm = armature_of(obj)
+            if arm is not None:
+                members = [arm] + sorted(_meshes_of(arm), key=lambda o: o.name)
+            else:
+                top = _top_empty(obj)
+                meshes = _meshes_under(top) if top is not None else []
+                if obj not in meshes:
+                    meshes = [obj] + [c for c in obj.children_recursive if c.type == "MESH"]
+                # The mesh with the most shape keys first: it names the character.
+                meshes.sort(key=lambda o: (-_key_count(o), o.name))
+                members = meshes
+            members = [m for m in members if m.name not in seen]
+            if not members:
+                continue
+            seen.update(m.name for m in members)
+            groups.append(members)
     return groups
 
 
+def _key_count(ob: bpy.types.Object) -> int:
+    key = ob.data.shape_keys if ob.type == "MESH" else None
+    return len(key.key_blocks) if key else 0
+
+
 def character_id(members: list[bpy.types.Object]) -> str:
-    """Stable id seeding this character's random streams: its armature's (or first mesh's) name."""
+    """Stable id seeding this character's random streams: its armature's (or main mesh's) name."""
     return members[0].name

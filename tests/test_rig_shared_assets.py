@@ -1,0 +1,122 @@
+"""Third-party characters nobody on this project made (``../shared/rigs/``, see its README):
+imported with Blender's glTF importer, detected, baked.  Skipped with the reason when absent.
+
+- facecap.glb — "Model by Face Cap / Bannaflak": ARKit-52 keys spelled ``_L``/``_R``, no
+  armature, an existing 11 s animation that must still play underneath the layer.
+- RobotExpressive.glb — Tomás Laulhé (Quaternius), CC0: neck/head bones and only Angry/Surprised/
+  Sad keys, so blinks and smiles have nothing to drive while the head and neck do.
+"""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+import pytest
+from conftest import SHARED_RIGS, animation_fingerprint
+
+from microface_addon import compat
+from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
+from microface_addon.rig import profiles as profiles_mod
+from microface_addon.rig.character import characters_of
+from microface_addon.rig.detect import detect
+
+
+def _import(name: str):
+    path = SHARED_RIGS / name
+    if not path.is_file():
+        pytest.skip(f"third-party rig {name} not found at {path} (see ../shared/rigs/README.md)")
+    import addon_utils  # importable once bpy is
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    addon_utils.enable("io_scene_gltf2", default_set=True)
+    bpy.ops.import_scene.gltf(filepath=str(path))
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    return scene
+
+
+@pytest.fixture(autouse=True)
+def _only_shipped_profiles(monkeypatch, tmp_path):
+    monkeypatch.delenv(profiles_mod.PROFILE_PATH_ENV, raising=False)
+    monkeypatch.setenv("BLENDER_USER_CONFIG", str(tmp_path / "user_config"))
+
+
+def _key_values(key, frames) -> dict[str, np.ndarray]:
+    scene = bpy.context.scene
+    out = {kb.name: [] for kb in key.key_blocks[1:]}
+    for f in frames:
+        scene.frame_set(int(f))
+        for kb in key.key_blocks[1:]:
+            out[kb.name].append(kb.value)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_facecap_is_arkit_and_its_own_animation_plays_underneath():
+    scene = _import("facecap.glb")
+    head = bpy.data.objects["Mesh_2"]
+    (members,) = characters_of([bpy.data.objects["Mesh_3"]])  # picking the teeth finds the head
+    assert members[0] == head and {"Mesh_0", "Mesh_1", "Mesh_3"} <= {m.name for m in members}
+    rigmap = detect(members)
+    assert rigmap.convention == "arkit52" and rigmap.score > 0.95
+    assert rigmap.runner_up is not None and rigmap.runner_up[1] < 0.7
+    blink = {t.key_block for t in rigmap.shape_keys if t.channel == "orbicularis_oculi_palpebral_L"}
+    assert blink == {"eyeBlink_L"}
+    assert rigmap.unmapped["head_yaw"] == "character has no armature"
+
+    key = head.data.shape_keys
+    scene.frame_start, scene.frame_end = 1, 264  # the capture's 11 s at 24 fps
+    frames = np.arange(1, 265, 5)
+    before = _key_values(key, frames)
+    assert before["jawOpen"].std() > 0.01, "the capture animates the face"
+    scene.frame_set(1)
+    fingerprint = animation_fingerprint()
+    report = layer_micro_motion(scene, [head], BakeOptions(seed=7))
+    after = _key_values(key, frames)
+    track = next(t for t in key.animation_data.nla_tracks if t.name == "MicroFace")
+    layer = {fc.data_path: fc for fc in compat.iter_fcurves(track.strips[0].action)}
+    default = compat.shape_key_value_default()
+    for name in before:
+        fc = layer.get(f'key_blocks["{name}"].value')
+        if fc is None:  # keys MicroFace leaves alone play exactly as captured
+            np.testing.assert_allclose(after[name], before[name], atol=1e-6, err_msg=name)
+        else:  # the layer adds on top of the capture (COMBINE), within the slider range
+            micro = np.array([fc.evaluate(float(f)) for f in frames]) - default
+            expected = np.clip(before[name] + micro, 0.0, 1.0)
+            np.testing.assert_allclose(after[name], expected, atol=2e-4, err_msg=name)
+    assert 'key_blocks["eyeBlink_L"].value' in layer
+    assert report["characters"][0]["convention"] == "arkit52"
+    remove_micro_motion(scene, [head])
+    scene.frame_set(1)
+    assert animation_fingerprint() == fingerprint, "removing the layer restores the capture"
+
+
+def test_robot_drives_head_and_neck_and_says_blink_and_smile_have_no_target():
+    scene = _import("RobotExpressive.glb")
+    arm = bpy.data.objects["RobotArmature"]
+    (members,) = characters_of([bpy.data.objects["Head_2"]])
+    assert members[0] == arm and {"Head_2", "Head_3", "Head_4"} <= {m.name for m in members}
+    rigmap = detect(members)
+    rep = rigmap.report()
+    assert rep["skeleton"]["head"] == "Head" and rep["skeleton"]["neck"] == ["Neck"]
+    assert rep["skeleton"]["chest"] == "Torso_1"
+    assert rigmap.convention == "humanoid" and all(s["shape_keys"] == 0 for s in rep["scores"])
+    for ch in ("orbicularis_oculi_palpebral_L", "zygomaticus_major_R"):
+        assert ch not in rep["mapped"]
+        assert "no shape key of a known convention" in rep["unmapped"][ch]
+    assert {t.split(" ")[0] for t in rep["mapped"]["head_yaw"]} == {
+        "RobotArmature:Head",
+        "RobotArmature:Neck",
+    }
+    assert rep["mapped"]["chest_pitch"] == ["RobotArmature:Torso_1 ×1"]
+    assert "shape key Angry (Head_2, Head_3, Head_4)" in rep["unused"]
+
+    scene.frame_start, scene.frame_end = 1, 120
+    user_action = arm.animation_data.action
+    layer_micro_motion(scene, [arm], BakeOptions(seed=2))
+    assert arm.animation_data.action == user_action
+    angles = []
+    for f in range(1, 121, 6):
+        scene.frame_set(f)
+        angles.append(arm.pose.bones["Head"].matrix.to_quaternion())
+    spread = max(angles[0].rotation_difference(q).angle for q in angles)
+    assert spread > np.radians(0.2)
