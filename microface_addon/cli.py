@@ -265,11 +265,38 @@ def _current_file() -> Path | None:
 def _check_profile(name: str | None) -> None:
     if name is None:
         return
-    from .rig.profiles import shipped_profiles
+    from .rig.profiles import ProfileError, available_profiles
 
-    known = [p.name for p in shipped_profiles()]
+    try:  # shipped, user-folder and MICROFACE_PROFILE_PATH profiles
+        known = [p.name for p in available_profiles()]
+    except ProfileError as exc:
+        raise UsageError(f"invalid rig profile: {exc}") from None
     if name not in known:
         raise UsageError(f"unknown rig profile {name!r} (known: {', '.join(known)})")
+
+
+def _check_overrides(path: str | None) -> str | None:
+    """Validate a rig override map file before any .blend is opened; its absolute path."""
+    if path is None:
+        return None
+    from .rig.overrides import load_override_map
+    from .rig.profiles import ProfileError
+
+    resolved = _existing_input(path)
+    try:
+        load_override_map(resolved)
+    except ProfileError as exc:
+        raise UsageError(f"invalid rig override map: {exc}") from None
+    return str(resolved)
+
+
+def _add_overrides_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--overrides",
+        metavar="FILE.json",
+        help="per-character rig override map that wins over detection, e.g. "
+        '{"zygomaticus_major_L": {"shape_key": "SmileL_custom", "gain": 0.8}}',
+    )
 
 
 # --- common options -------------------------------------------------------------------------
@@ -333,6 +360,7 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
     parser.add_argument(
         "--profile", metavar="NAME", help="force a rig convention instead of detecting it"
     )
+    _add_overrides_argument(parser)
     parser.add_argument(
         "--intents",
         metavar="FILE.json",
@@ -411,6 +439,7 @@ def run_bake(args: argparse.Namespace) -> int:
 
         load_intents_file(args.intents, settings_vocabulary(settings))
     _check_profile(args.profile)
+    overrides_map = _check_overrides(args.overrides)
 
     import bpy
 
@@ -425,6 +454,7 @@ def run_bake(args: argparse.Namespace) -> int:
         intensity=1.0 if global_intensity is None else global_intensity,
         overrides=overrides,
         profile=args.profile,
+        overrides_map=overrides_map,
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
         look_at=args.look_at,
     )
@@ -507,6 +537,7 @@ def add_inspect_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -
     parser.add_argument(
         "--profile", metavar="NAME", help="force a rig convention instead of detecting it"
     )
+    _add_overrides_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     _add_common(parser)
 
@@ -518,11 +549,20 @@ def _format_rig_report(rep: dict[str, Any]) -> list[str]:
     runner = rep.get("runner_up")
     runner_text = f"; runner-up {runner[0]} {runner[1]:.3f}" if runner else ""
     lines.append(f"  convention: {rep['convention']} (score {rep['score']:.3f}{runner_text})")
+    if rep.get("bone_convention") and rep["bone_convention"] != rep["convention"]:
+        lines.append(f"  bones named by: {rep['bone_convention']}")
+    if rep.get("ambiguous"):
+        lines.append(f"  ambiguous with: {', '.join(rep['ambiguous'])}")
     width = max((len(k) for k in [*rep["mapped"], *rep["unmapped"]]), default=0)
     lines.append(f"  mapped: {len(rep['mapped'])} channels")
     lines += [f"    {ch:<{width}}  {', '.join(t)}" for ch, t in rep["mapped"].items()]
     lines.append(f"  unmapped: {len(rep['unmapped'])} channels")
     lines += [f"    {ch:<{width}}  {why}" for ch, why in rep["unmapped"].items()]
+    if rep.get("skipped"):
+        lines.append(f"  skipped: {len(rep['skipped'])} driven shape keys")
+        lines += [f"    {key}  {why}" for key, why in rep["skipped"].items()]
+    if rep.get("unused"):
+        lines.append(f"  unused: {', '.join(rep['unused'])}")
     if rep.get("skeleton"):
         parts = [f"{k}={v}" for k, v in rep["skeleton"].items()]
         lines.append(f"  skeleton: {', '.join(parts)}")
@@ -534,6 +574,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from .rig.rigmap import NothingToMapError
 
     _check_profile(args.profile)
+    overrides_map = _check_overrides(args.overrides)
     if args.file:
         source: Path | None = _existing_input(args.file)
     elif args.file_is_open:
@@ -555,7 +596,8 @@ def run_inspect(args: argparse.Namespace) -> int:
     failures = []
     for members in characters_of(objects):
         try:
-            reports.append(detect(members, profile=args.profile).report())
+            rigmap = detect(members, profile=args.profile, overrides=overrides_map)
+            reports.append(rigmap.report())
         except NothingToMapError as exc:
             failures.append(str(exc))
             reports.append(

@@ -28,6 +28,8 @@ _SCENE_FIELDS = (
     "frame_end",
     "intents_file",
     "look_at",
+    "rig_profile",
+    "rig_overrides",
 )
 
 
@@ -82,6 +84,10 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
         name="Intents", subtype="FILE_PATH", options={"SKIP_SAVE"}
     )
     look_at: bpy.props.StringProperty(name="Look at", options={"SKIP_SAVE"})
+    rig_profile: bpy.props.StringProperty(name="Rig profile", options={"SKIP_SAVE"})
+    rig_overrides: bpy.props.StringProperty(
+        name="Rig overrides", subtype="FILE_PATH", options={"SKIP_SAVE"}
+    )
 
     @classmethod
     def poll(cls, context) -> bool:
@@ -106,6 +112,8 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             intensity=self.intensity,
             intents_file=self.intents_file or None,
             look_at=self.look_at.strip() or None,
+            profile=self.rig_profile.strip() or None,
+            overrides_map=bpy.path.abspath(self.rig_overrides) if self.rig_overrides else None,
         )
 
     def execute(self, context):
@@ -136,6 +144,8 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             sub.prop(self, "frame_end")
         col.prop(self, "intents_file")
         col.prop(self, "look_at", icon="HIDE_OFF")
+        col.prop(self, "rig_profile", icon="ARMATURE_DATA")
+        col.prop(self, "rig_overrides")
 
 
 class MICROFACE_OT_remove_micro_motion(bpy.types.Operator):

@@ -87,11 +87,34 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
         description="Gaze target: a camera or object name, 'Armature:bone', or "
         "'dir:YAW,PITCH[,DIST]' (degrees, metres). Empty: the eyes look relative to the head",
     )
+    rig_profile: bpy.props.StringProperty(
+        name="Rig profile",
+        description="Rig convention to use instead of detecting it (empty: detect). Profiles "
+        "ship with MicroFace or come from microface/profiles in the Blender config folder "
+        "and MICROFACE_PROFILE_PATH",
+        search=lambda _self, _context, text: _profile_names(text),
+    )
+    rig_overrides: bpy.props.StringProperty(
+        name="Rig overrides",
+        description="Optional JSON override map for this character's rig, winning over "
+        'detection, e.g. {"zygomaticus_major_L": {"shape_key": "SmileL_custom", "gain": 0.8}}',
+        subtype="FILE_PATH",
+    )
     last_report: bpy.props.StringProperty(
         name="Last report",
         description="JSON report of the last bake in this scene",
         options={"HIDDEN"},
     )
+
+
+def _profile_names(text: str) -> list[str]:
+    from ..rig.profiles import ProfileError, available_profiles
+
+    try:
+        names = [p.name for p in available_profiles()]
+    except ProfileError:
+        return []
+    return [n for n in names if text.lower() in n.lower()]
 
 
 def scene_settings(scene: bpy.types.Scene) -> MicroFaceSceneSettings:
@@ -117,6 +140,7 @@ def summary_lines(report_json: str) -> list[str]:
             ]
             for ch in report["characters"]:
                 lines.append(f"{ch['character']}: {ch['convention']}")
+                lines += mapping_lines(ch)
                 lines.append(
                     f"  {len(ch['mapped'])} mapped, {len(ch['unmapped'])} unmapped, "
                     f"{ch['keys_written']} keys"
@@ -126,6 +150,24 @@ def summary_lines(report_json: str) -> list[str]:
             lines = ["(unreadable report)"]
         _SUMMARY_CACHE[report_json] = lines
     return _SUMMARY_CACHE[report_json]
+
+
+def mapping_lines(ch: dict[str, Any]) -> list[str]:
+    """The rig-mapping part of a character's report: score, runner-up, ambiguity, what was
+    skipped and what the rig offers that nothing drives."""
+    runner = ch.get("runner_up")
+    lines = [
+        f"  score {ch['score']:.2f}"
+        + (f", runner-up {runner[0]} {runner[1]:.2f}" if runner else "")
+        + (f", bones: {ch['bone_convention']}" if ch.get("bone_convention") else "")
+    ]
+    if ch.get("ambiguous"):
+        lines.append(f"  ambiguous with {', '.join(ch['ambiguous'])}: pick a rig profile")
+    if ch.get("skipped"):
+        lines.append(f"  {len(ch['skipped'])} driven shape keys skipped")
+    if ch.get("unused"):
+        lines.append(f"  {len(ch['unused'])} rig targets unused")
+    return lines
 
 
 class MICROFACE_PT_main(bpy.types.Panel):
@@ -151,6 +193,8 @@ class MICROFACE_PT_main(bpy.types.Panel):
             sub.prop(settings, "frame_end")
         col.prop(settings, "intents_file")
         col.prop(settings, "look_at", icon="HIDE_OFF")
+        col.prop(settings, "rig_profile", icon="ARMATURE_DATA")
+        col.prop(settings, "rig_overrides")
 
         row = layout.row(align=True)
         row.scale_y = 1.3
