@@ -77,9 +77,11 @@ def calibrate(
     arm_obj: bpy.types.Object,
     sk: Skeleton,
     never_write: tuple[str, ...] = (),
+    index: NameIndex | None = None,
 ) -> Calibrated:
-    """Turn a profile's ``controls`` for ``channel`` into bone targets measured on ``arm_obj``."""
-    index = NameIndex([b.name for b in arm_obj.data.bones])
+    """Turn a profile's ``controls`` for ``channel`` into bone targets measured on ``arm_obj``
+    (``index``: the armature's bone names, when the caller already has them indexed)."""
+    index = index or NameIndex([b.name for b in arm_obj.data.bones])
     bones = arm_obj.data.bones
     out = Calibrated([], {}, [])
     angle = CHANNELS[channel].kind == "angle"

@@ -111,6 +111,7 @@ class _Builder:
     def __init__(self, rigmap: RigMap, arm, sk: Skeleton | None, never_write: tuple[str, ...]):
         self.rm = rigmap
         self.arm = arm
+        self.bone_index = NameIndex([b.name for b in arm.data.bones]) if arm else None
         self.sk = sk
         self.never_write = never_write
         self.source: dict[str, str] = {}
@@ -183,7 +184,7 @@ def _map_shape_keys(profile: Profile, meshes, arm, b: _Builder, used: dict[str, 
 
 
 def _add_controls(channel, controls, b: _Builder, source: str) -> None:
-    cal = calibrate(channel, controls, b.arm, b.sk, b.never_write)
+    cal = calibrate(channel, controls, b.arm, b.sk, b.never_write, b.bone_index)
     for t in cal.targets:
         b.add(t, source)
     b.rm.calibration.update(cal.measured)
@@ -262,7 +263,7 @@ def _apply_overrides(ov: OverrideMap, meshes, b: _Builder) -> None:
             elif b.arm is None:
                 raise RigError(f"{ov.source}: {ch}: names a bone but the character has no armature")
             elif isinstance(t, BoneOverride):
-                bone = NameIndex([x.name for x in b.arm.data.bones]).find(t.bone)
+                bone = b.bone_index.find(t.bone)
                 if bone is None:
                     raise RigError(f"{ov.source}: {ch}: bone {t.bone!r} is not on {b.arm.name}")
                 if not b.writable(bone):
@@ -276,7 +277,7 @@ def _apply_overrides(ov: OverrideMap, meshes, b: _Builder) -> None:
             else:
                 controls.append(t)
         if controls:
-            cal = calibrate(ch, controls, b.arm, b.sk, b.never_write)
+            cal = calibrate(ch, controls, b.arm, b.sk, b.never_write, b.bone_index)
             if cal.problems:
                 raise RigError(f"{ov.source}: {ch}: " + "; ".join(cal.problems))
             for t in cal.targets:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 # "blendShape1.eyeBlinkLeft", "Face:eyeBlinkLeft", "mesh|jawOpen": an exporter namespace is the
 # part before the last ':' or '|', or before the last '.' when what follows is a whole word
@@ -38,11 +39,17 @@ def strip_namespace(name: str) -> str:
 
 def words(name: str) -> list[str]:
     """Lower-case words of ``name`` (namespace removed); numbers without leading zeros."""
+    return list(_words(name))
+
+
+@lru_cache(maxsize=1 << 16)
+def _words(name: str) -> tuple[str, ...]:
+    # Cached: a Rigify rig has ~700 bone names, looked up by every profile and control.
     out = []
     for part in _SEPARATORS.split(strip_namespace(name)):
         for w in _WORDS.findall(part):
             out.append(str(int(w)) if w.isdigit() else w.lower())
-    return out
+    return tuple(out)
 
 
 def side_of(name: str) -> str | None:
@@ -54,6 +61,7 @@ def side_of(name: str) -> str | None:
     return side
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(name: str) -> str:
     """The comparable form: words without separators, side words spelled out at the end."""
     ws = words(name)
