@@ -141,6 +141,7 @@ def animation_fingerprint() -> str:
                 (
                     pb.name,
                     [round(v, 6) for v in pb.rotation_quaternion],
+                    [round(v, 6) for v in pb.location],
                     [round(v, 6) for v in pb.rotation_euler],
                 )
                 for pb in ob.pose.bones

@@ -266,3 +266,33 @@ def test_a_rig_with_nothing_to_map_is_an_error_and_changes_nothing(empty_scene):
     with pytest.raises(NothingToMapError, match="nothing to drive"):
         layer_micro_motion(empty_scene, [cube], BakeOptions())
     assert animation_fingerprint() == before
+
+
+def test_bone_location_targets_add_over_user_keys_and_keep_unkeyed_poses(empty_scene):
+    from microface_addon.rig.rigmap import BoneLocationTarget
+
+    ob, arm = build_mini_character()
+    _user_action(arm, "OBJECT", [('pose.bones["jaw"].location', 2, [(1, 0.01), (240, 0.01)])])
+    arm.pose.bones["eye.L"].location = (0.0, 0.003, 0.0)  # a hand-posed, unkeyed offset
+    rigmap = detect(characters_of([ob])[0])
+    rigmap.bones = []
+    rigmap.shape_keys = []
+    rigmap.bone_locations = [
+        BoneLocationTarget("orbicularis_oculi_palpebral_L", arm.name, "jaw", (0.0, 0.0, 1.0), 0.02),
+        BoneLocationTarget(
+            "orbicularis_oculi_palpebral_L", arm.name, "eye.L", (1.0, 0.0, 0.0), 0.01
+        ),
+    ]
+    empty_scene.frame_set(1)
+    before = animation_fingerprint()
+    with bake.transaction() as tx:
+        tx.write(_synthetic({"orbicularis_oculi_palpebral_L": 0.5}), rigmap, 1, 240, 24.0)
+    empty_scene.frame_set(30)
+    jaw = arm.pose.bones["jaw"].location
+    eye = arm.pose.bones["eye.L"].location
+    assert jaw.z == pytest.approx(0.01 + 0.5 * 0.02, abs=1e-6)  # user key + layer
+    assert tuple(eye) == pytest.approx((0.005, 0.003, 0.0), abs=1e-6)  # pose kept + layer
+    remove_micro_motion(empty_scene, [ob])
+    empty_scene.frame_set(1)
+    assert tuple(arm.pose.bones["eye.L"].location) == pytest.approx((0.0, 0.003, 0.0), abs=1e-7)
+    assert animation_fingerprint() == before

@@ -70,6 +70,34 @@ def bone_rotvecs(
     return out
 
 
+def bone_offsets(
+    samples: dict[str, np.ndarray], rigmap: RigMap
+) -> dict[tuple[str, str], np.ndarray]:
+    """Per (armature, bone): location offsets (n, 3) in the bone's rest space, armature units."""
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for b in getattr(rigmap, "bone_locations", ()):
+        v = samples.get(b.channel)
+        if v is None:
+            continue
+        contrib = (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :]
+        k = (b.armature, b.bone)
+        out[k] = out.get(k, 0.0) + contrib
+    return out
+
+
+def bone_location_curves(
+    bone: str, offset: np.ndarray, static: list[float | None]
+) -> list[PropertyCurve]:
+    """Location F-curves: the offset alone under the user's own location keys (COMBINE adds), or
+    offset + the unkeyed pose where the user has none (NLA would otherwise reset it to 0)."""
+    path = f'pose.bones["{_escape(bone)}"].location'
+    out = []
+    for i in range(3):
+        base = 0.0 if static[i] is None else float(static[i])
+        out.append(PropertyCurve(path, i, offset[:, i] + base, base))
+    return out
+
+
 def bone_rotation_curves(
     bone: str,
     rotvec: np.ndarray,

@@ -18,7 +18,13 @@ from .. import compat
 from ..core.performance import Performance
 from ..rig.rigmap import RigError, RigMap
 from . import layer as L
-from .curves import bone_rotation_curves, bone_rotvecs, shape_key_curves
+from .curves import (
+    bone_location_curves,
+    bone_offsets,
+    bone_rotation_curves,
+    bone_rotvecs,
+    shape_key_curves,
+)
 
 
 @dataclass
@@ -107,6 +113,10 @@ class Transaction:
         by_arm: dict[str, list] = {}
         for (arm, bone), rv in bone_rotvecs(samples, rigmap).items():
             by_arm.setdefault(arm, []).append((bone, rv))
+        moves: dict[str, list] = {}
+        for (arm, bone), off in bone_offsets(samples, rigmap).items():
+            moves.setdefault(arm, []).append((bone, off))
+            by_arm.setdefault(arm, [])
         for arm_name, bones in sorted(by_arm.items()):
             arm = bpy.data.objects[arm_name]
             prior = (L.read_record(arm) or {}).get("static", {})
@@ -144,6 +154,12 @@ class Transaction:
                     }
                 )
                 curves += bone_rotation_curves(bone, rv, mode, user, animated)
+            for bone, off in sorted(moves.get(arm_name, []), key=lambda b: b[0]):
+                path = f'pose.bones["{bone}"].location'
+                paths = [(path, i) for i in range(3)]
+                static = L.static_values(arm, paths, prior, prior_action)
+                kept.update({f"{p}|{i}": v for (p, i), v in static.items() if v is not None})
+                curves += bone_location_curves(bone, off, [static[p] for p in paths])
             plans.append(("OBJECT", arm, curves, kept))
         return plans
 
