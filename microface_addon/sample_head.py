@@ -865,7 +865,9 @@ def save_sample_head(path) -> None:
     atomically: a temporary file in the same folder, then ``os.replace``.
     """
     path = Path(path)
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    # read_homefile (not read_factory_settings): a clean file that keeps enabled add-ons, so
+    # `blender -c microface sample` does not unregister the command that is running it.
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
     scene = bpy.context.scene
     build_sample_head(scene)
     scene.render.fps, scene.render.fps_base = 24, 1.0
