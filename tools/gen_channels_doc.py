@@ -22,13 +22,21 @@ BEGIN, END = "<!-- BEGIN GENERATED: tools/gen_channels_doc.py -->", "<!-- END GE
 def table() -> str:
     arkit = next(p for p in shipped_profiles() if p.name == "arkit52")
     units = {"activation": "0–1", "angle": "degrees", "state": "internal state"}
-    rows = ["| channel | kind / units | range | FACS | ARKit-52 keys (× gain) | what it is |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| channel | kind / units | range | FACS | ARKit-52 keys (× gain) | what it is |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in CHANNELS.values():
         targets = arkit.shape_keys.get(c.name, ())
-        ark = ", ".join(f"`{k}` ×{g:.3g}" for k, g in targets) or "—"
-        rows.append(f"| `{c.name}` | {c.kind}, {units[c.kind]} | {c.lo:g} … {c.hi:g} | {c.facs} | "
-                    f"{ark} | {c.description} |")
+        # each target is a group of alternatives: the first one present on the rig is used
+        ark = (
+            ", ".join(" or ".join(f"`{t.key}` ×{t.gain:.3g}" for t in group) for group in targets)
+            or "—"
+        )
+        rows.append(
+            f"| `{c.name}` | {c.kind}, {units[c.kind]} | {c.lo:g} … {c.hi:g} | {c.facs} | "
+            f"{ark} | {c.description} |"
+        )
     return "\n".join(rows)
 
 

@@ -312,9 +312,18 @@ def apply(ctx) -> None:
     if p.vor:
         planned = (share_yaw, share_pitch, zeros)
         chest = ctx.get("chest_pitch")
+        # The upper lid rides with the eye's pitch in the head, whatever turned the eye: the VOR's
+        # pitch correction moves the lid by the same rule the gaze layer uses.
+        lid_per_deg = (
+            float(ctx.settings.section("gaze")["lid_follow_per_deg"])
+            if ctx.settings.layer_enabled("gaze")
+            else 0.0
+        )
         for side in ("L", "R"):
             y0, p0 = ctx.get(f"eye_yaw_{side}"), ctx.get(f"eye_pitch_{side}")
             y1, p1 = vor_eye_angles(y0, p0, planned, total, chest)
             ctx.add(f"eye_yaw_{side}", y1 - y0)
             ctx.add(f"eye_pitch_{side}", p1 - p0)
+            if lid_per_deg:
+                ctx.add(f"upper_lid_gaze_{side}", -lid_per_deg * (p1 - p0))
     ctx.events[NAME] = {"listening_s": float(np.count_nonzero(listening) / ctx.rate_hz)}

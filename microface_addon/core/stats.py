@@ -218,21 +218,6 @@ def loglog_slope(f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float) -> fl
     band = (f >= f_lo) & (f <= f_hi) & (psd > 0)
     return float(np.polyfit(np.log10(f[band]), np.log10(psd[band]), 1)[0])
 
-def spans_above(
-    curve: np.ndarray, rate_hz: float, threshold: float, min_s: float = 0.0
-) -> list[tuple[float, float]]:
-    """``(start_s, end_s)`` stretches of at least ``min_s`` where ``curve`` exceeds
-    ``threshold`` (a head tilt held for seconds: ``spans_above(abs(roll), rate, 4.0, 2.0)``)."""
-    above = np.asarray(curve, dtype=np.float64) > threshold
-    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    return [
-        (s / rate_hz, e / rate_hz)
-        for s, e in zip(starts, ends, strict=True)
-        if (e - s) / rate_hz >= min_s
-    ]
-
 
 # ---------------------------------------------------------------------------------------------
 # Eye movements (gaze layer): saccades measured from eye-angle curves by a velocity threshold
@@ -365,6 +350,22 @@ def coincidence_share(reference_s: np.ndarray, other_s: np.ndarray, window_s: fl
         np.abs(ref - other[i]), np.abs(ref - other[np.minimum(i + 1, other.size - 1)])
     )
     return float(np.mean(nearest <= window_s))
+
+
+def spans_above(
+    curve: np.ndarray, rate_hz: float, threshold: float, min_s: float = 0.0
+) -> list[tuple[float, float]]:
+    """``(start_s, end_s)`` stretches of at least ``min_s`` where ``curve`` exceeds
+    ``threshold`` (a head tilt held for seconds: ``spans_above(abs(roll), rate, 4.0, 2.0)``)."""
+    above = np.asarray(curve, dtype=np.float64) > threshold
+    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return [
+        (s / rate_hz, e / rate_hz)
+        for s, e in zip(starts, ends, strict=True)
+        if (e - s) / rate_hz >= min_s
+    ]
 
 
 # --- Expression dynamics (cascade and micro-event layers) -----------------------------------

@@ -23,6 +23,17 @@ UP = np.array([0.0, 1.0, 0.0])
 FORWARD = np.array([0.0, 0.0, 1.0])
 
 
+def norm3(v: np.ndarray) -> np.ndarray:
+    """Length of 3-vectors along the last axis, bit-reproducible.
+
+    ``np.linalg.norm``/``einsum`` reductions take SIMD paths that depend on memory alignment, so
+    the same input can round differently (~1e-14) from call to call; explicit per-component
+    arithmetic keeps the solver bit-identical for the same seed.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    return np.sqrt(v[..., 0] * v[..., 0] + v[..., 1] * v[..., 1] + v[..., 2] * v[..., 2])
+
+
 def rotation_vectors(yaw_deg, pitch_deg, roll_deg=0.0) -> np.ndarray:
     """Rotation vectors (radians, ``(..., 3)``) for yaw about up, pitch about the character's
     right and roll about backward, as one rotation (the bake's convention)."""
@@ -40,7 +51,7 @@ def rotate(v: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
     """
     v = np.asarray(v, dtype=np.float64)
     r = np.asarray(rotvec, dtype=np.float64)
-    angle = np.sqrt(np.einsum("...i,...i->...", r, r))
+    angle = norm3(r)
     moving = angle > 1e-15
     k = r * (np.where(moving, 1.0 / np.where(moving, angle, 1.0), 0.0))[..., None]
     c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
@@ -59,9 +70,10 @@ def direction_vectors(yaw_deg, pitch_deg) -> np.ndarray:
 def angles_of(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Yaw and pitch (degrees) that turn forward onto ``vectors`` (any length, not backwards)."""
     v = np.asarray(vectors, dtype=np.float64)
-    d = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-300)
-    axis = np.cross(FORWARD, d)
-    sin = np.linalg.norm(axis, axis=-1)
+    d = v / np.maximum(norm3(v), 1e-300)[..., None]
+    # FORWARD × d with FORWARD = (0, 0, 1): (−d_y, d_x, 0)
+    axis = np.stack([-d[..., 1], d[..., 0], np.zeros_like(d[..., 0])], axis=-1)
+    sin = norm3(axis)
     theta = np.arctan2(sin, d[..., 2])
     k = np.where(sin > 1e-12, theta / np.where(sin > 1e-12, sin, 1.0), 1.0)
     return np.degrees(axis[..., 1] * k), np.degrees(-axis[..., 0] * k)
@@ -199,7 +211,7 @@ class LookAt:
         cyclopean eye in the head's rest frame, one row per time."""
         pts = np.asarray(points_lup, dtype=np.float64).reshape(-1, 3)
         yaw, pitch = angles_of(pts)
-        return cls(times_s, yaw, pitch, np.linalg.norm(pts, axis=1), ipd_m, source, pivot_lup)
+        return cls(times_s, yaw, pitch, norm3(pts), ipd_m, source, pivot_lup)
 
     def sample(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Yaw, pitch (°) and distance (m) at times ``t`` (held before the first / after the last).
@@ -214,4 +226,4 @@ class LookAt:
         else:
             at = np.stack([np.interp(t, self.times_s, pts[:, i]) for i in range(3)], axis=-1)
         yaw, pitch = angles_of(at)
-        return yaw, pitch, np.maximum(np.linalg.norm(at, axis=-1), 1e-3)
+        return yaw, pitch, np.maximum(norm3(at), 1e-3)

@@ -422,12 +422,14 @@ def preset_timeline(settings: Settings) -> Timeline:
     entries = settings.data.get("timeline", [])
     if not entries:
         return Timeline()
+    # With "extends", the timeline may come from a parent preset: point errors at that file.
+    origin = settings.origin("timeline") if hasattr(settings, "origin") else settings.source
     text = None
     try:
-        text = Path(settings.source).read_text(encoding="utf-8")
+        text = Path(origin).read_text(encoding="utf-8")
         locate(text)
     except (OSError, ValueError, IndexError):
         text = None
     return timeline_from_entries(
-        entries, settings.source, ("timeline",), settings_vocabulary(settings), text
+        entries, origin, ("timeline",), settings_vocabulary(settings), text
     )
