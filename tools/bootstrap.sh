@@ -2,7 +2,7 @@
 # MicroFace environment bootstrap — the two commands in the README:
 #
 #   bash tools/bootstrap.sh demo [OUTDIR]   bake the sample head with one Blender (default OUTDIR: out/)
-#   bash tools/bootstrap.sh test            run the test suite on Blender 4.2 LTS and 5.2 LTS
+#   bash tools/bootstrap.sh test            run the test suite on Blender 4.2 LTS and 5.2 LTS (+ bake tests on 5.0)
 #
 # Blender runs as the `bpy` module from PyPI, inside one venv per supported Blender line:
 #   bpy 4.2 LTS needs Python 3.11 (Blender 4.2-5.0 embed 3.11), bpy 5.2 LTS needs Python 3.13.
@@ -23,6 +23,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV_ROOT=${MICROFACE_VENV_ROOT:-$HOME/.cache/microface}
 # Blender line -> Python it embeds. Order = test order and demo preference.
 TARGETS=("4.2:3.11" "5.2:3.13")
+BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py"
 
 say() { printf '[microface] %s\n' "$*"; }
 warn() { printf '[microface] %s\n' "$*" >&2; }
@@ -216,7 +217,9 @@ test_one() {
     esac
 
     local vrc=0
-    if (cd "$REPO_ROOT" && "$py" -m microface_addon validate --help) >/dev/null 2>&1; then
+    if [[ ${MICROFACE_NO_VALIDATE:-0} == 1 ]]; then
+        validate="validate --all: not run for this leg"
+    elif (cd "$REPO_ROOT" && "$py" -m microface_addon validate --help) >/dev/null 2>&1; then
         say "=== $label: python -m microface_addon validate --all"
         (cd "$REPO_ROOT" && "$py" -m microface_addon validate --all) || vrc=$?
         if ((vrc == 0)); then validate="validate --all: ok"; else validate="validate --all: FAILED (exit $vrc)"; fi
@@ -237,6 +240,12 @@ cmd_test() {
         test_one "${t%%:*}" "${t##*:}" || failed=1
         lines+=("$RESULT_LINE")
     done
+    # Blender 5.0.x evaluates shape keys from a wrong RNA default (1.0); the bake compensates.
+    # Pin that on the real 5.0 with the bake tests (the rest of the suite runs on 4.2 and 5.2).
+    if [[ -z ${MICROFACE_TEST_PATHS:-} && ${MICROFACE_SKIP_50:-0} != 1 ]]; then
+        MICROFACE_TEST_PATHS="$BAKE_50_TESTS" MICROFACE_NO_VALIDATE=1 test_one 5.0 3.11 || failed=1
+        lines+=("$RESULT_LINE")
+    fi
     echo
     say "=== summary"
     printf '[microface] %s\n' "${lines[@]}"
