@@ -165,3 +165,44 @@ def test_micro_rotation_composes_over_the_user_pose(empty_scene, mode):
             expected = micro[f][bone] @ user[f][bone]
             err = math.degrees(got[f][bone].rotation_difference(expected).angle)
             assert err < 0.05, (mode, bone, f, err)
+
+
+def test_shoulders_branching_from_the_chest_rise_with_each_breath(empty_scene):
+    """A rig whose chest branches into a left/right shoulder pair: breathing lifts both tails."""
+    from conftest import build_mini_character
+
+    from microface_addon.apply import BakeOptions, layer_micro_motion
+
+    ob, arm = build_mini_character()
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    eb = arm.data.edit_bones
+    for side, x in (("L", 1.0), ("R", -1.0)):
+        b = eb.new(f"shoulder.{side}")
+        b.head, b.tail = (0.02 * x, 0.0, 1.42), (0.18 * x, 0.01, 1.40)
+        b.parent = eb["chest"]
+    bpy.ops.object.mode_set(mode="OBJECT")
+    for pb in arm.pose.bones:
+        pb.rotation_mode = "QUATERNION"
+    only_breath = {
+        k: {"enabled": False} for k in ("blink", "gaze", "head", "cascade", "micro_events")
+    }
+    report = layer_micro_motion(
+        empty_scene,
+        [ob],
+        BakeOptions(seed=2, overrides={**only_breath, "breath": {"mode": "deep"}}),
+    )
+    assert report["characters"][0]["skeleton"]["shoulders"] == {
+        "L": "shoulder.L",
+        "R": "shoulder.R",
+    }
+    heights = {"L": [], "R": []}
+    for f in range(1, 241, 4):
+        empty_scene.frame_set(f)
+        for side in heights:
+            heights[side].append((arm.matrix_world @ arm.pose.bones[f"shoulder.{side}"].tail).z)
+    for side, z in heights.items():
+        swing_mm = (max(z) - min(z)) * 1000
+        assert swing_mm > 1.0, (side, swing_mm)  # a deep breath visibly lifts the shoulder tips
+    # both sides rise together (in phase with the breath)
+    assert np.corrcoef(heights["L"], heights["R"])[0, 1] > 0.95

@@ -135,6 +135,7 @@ class BreathParams:
     hold: HoldParams
     sigh: SighParams
     chest_pitch_deg: float
+    shoulder_rise_deg: float
     nostril_flare: float
     flare_flow_ref: float
     tension_face: TensionFace
@@ -150,6 +151,7 @@ class BreathParams:
             hold=HoldParams.from_section(sec["hold"]),
             sigh=SighParams.from_section(sec["sigh"]),
             chest_pitch_deg=float(sec["chest_pitch_deg"]),
+            shoulder_rise_deg=float(sec["shoulder_rise_deg"]),
             nostril_flare=float(sec["nostril_flare"]),
             flare_flow_ref=float(sec["flare_flow_ref_per_s"]),
             tension_face=TensionFace.from_section(sec["tension_face"]),
@@ -492,6 +494,7 @@ def apply(ctx) -> None:
     volume = gain * b.volume
     ctx.add("breath", volume)
     ctx.add("chest_pitch", p.chest_pitch_deg * volume)
+    ctx.add("shoulder_rise", p.shoulder_rise_deg * volume)
     flow = np.gradient(volume, ctx.t) if ctx.t.size > 1 else np.zeros_like(volume)
     flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref)
     jaw = gain * b.jaw_drop

@@ -85,6 +85,14 @@ def _build() -> dict[str, Channel]:
         Channel("head_roll", "angle", -30.0, 30.0, "AU55/AU56", "head-on-torso roll, degrees"),
         Channel("chest_pitch", "angle", -10.0, 10.0, "-", "upper-body pitch from breathing"),
         Channel(
+            "shoulder_rise",
+            "angle",
+            -10.0,
+            10.0,
+            "-",
+            "shoulder-girdle elevation from breathing, degrees (+ = shoulders up)",
+        ),
+        Channel(
             "breath", "state", -0.5, 1.5, "-", "lung volume above rest, 0 exhaled … 1 full inhale"
         ),
         Channel("tension", "state", 0.0, 1.0, "-", "shared arousal/tension state read by layers"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import bpy
+from mathutils import Vector
 
 from ..core.channels import CHANNELS
 from .calibration import calibrate, frame_axes, local_axis
@@ -214,6 +215,14 @@ def _default_bones(b: _Builder, shape_channels: set[str]) -> None:
                 rot(f"head_{comp}", bone, axes[comp], share)
     if sk.chest and not b.has("chest_pitch"):
         rot("chest_pitch", sk.chest, axes["pitch"])
+    if not b.has("shoulder_rise"):
+        up = Vector(sk.up)
+        for bone in sk.shoulders.values():
+            rest = arm.data.bones[bone]
+            # Lifting a sideways bone's tail: rotate about (bone direction × up).
+            axis = (rest.tail_local - rest.head_local).normalized().cross(up)
+            if axis.length > 0.3:
+                rot("shoulder_rise", bone, axis.normalized())
     for side, bone in sk.eyes.items():
         for comp in ("yaw", "pitch"):
             ch = f"eye_{comp}_{side}"

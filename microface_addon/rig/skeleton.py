@@ -37,6 +37,7 @@ class Skeleton:
     chest: str | None = None
     eyes: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone
     jaw: str | None = None
+    shoulders: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone off the chest
     root: str | None = None
     spine: list[str] = field(default_factory=list)  # root → chest, exclusive
     forward: tuple[float, float, float] = (0.0, -1.0, 0.0)  # armature space
@@ -51,6 +52,7 @@ class Skeleton:
             "chest": self.chest,
             "eyes": dict(self.eyes),
             "jaw": self.jaw,
+            "shoulders": dict(self.shoulders),
             "root": self.root,
             "spine": list(self.spine),
             "forward": [round(v, 3) for v in self.forward],
@@ -147,6 +149,22 @@ def _is_branch(bone: bpy.types.Bone) -> bool:
                 if _mirror_error(a, b, bone.head_local.x) < MIRROR_TOLERANCE:
                     return True
     return False
+
+
+def _shoulder_pair(chest: bpy.types.Bone, neck: set[str]) -> dict[str, bpy.types.Bone]:
+    """The mirrored pair of usable children of the chest that point sideways (clavicles or
+    shoulders), left = +X side; empty when there is none."""
+    kids = [c for c in chest.children if _usable(c) and c.name not in neck]
+    best = None
+    for a in kids:
+        for b in kids:
+            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
+                continue
+            err = _mirror_error(a, b, chest.head_local.x)
+            lateral = abs((a.tail_local - a.head_local).normalized().x)
+            if err < MIRROR_TOLERANCE and lateral > 0.5 and (best is None or err < best[0]):
+                best = (err, a, b)
+    return {"L": best[1], "R": best[2]} if best else {}
 
 
 def _central_top(bones) -> bpy.types.Bone | None:
@@ -325,6 +343,11 @@ def find_skeleton(
             chest = parent.name
             sk.found_by["chest"] = "parent of the neck"
     sk.chest = chest
+    if chest is not None and chest in bones:
+        pair = _shoulder_pair(bones[chest], set(neck))
+        if pair:
+            sk.shoulders = {side: b.name for side, b in pair.items()}
+            sk.found_by["shoulders"] = "mirrored pair branching from the chest"
     # Jaw
     jaw = role("jaw")
     if jaw is None:
