@@ -416,6 +416,27 @@ def test_studio_profile_dropped_into_the_user_folder_is_detected(
     assert lid.max() > 0.8
 
 
+def test_a_profile_range_keeps_a_driven_key_inside_it(empty_scene, tmp_path, monkeypatch):
+    """A TD caps a key that breaks past 0.5: blinks then approach 0.5 smoothly, never beyond."""
+    folder = tmp_path / "user_config" / "microface" / "profiles"
+    folder.mkdir(parents=True)
+    doc = {
+        "name": "studio_capped",
+        "shape_keys": {
+            "orbicularis_oculi_palpebral_{side}": [{"key": "CP_lid_{side}", "range": [0, 0.5]}]
+        },
+    }
+    (folder / "capped.json").write_text(json.dumps(doc), encoding="utf-8")
+    face = add_mesh("Capped", ["CP_lid_L", "CP_lid_R"])
+    rigmap = _detect(face)
+    assert {t.range for t in _targets(rigmap, "orbicularis_oculi_palpebral_L")} == {(0.0, 0.5)}
+    layer_micro_motion(empty_scene, [face], BakeOptions(seed=4))
+    lid = _values_over(
+        empty_scene, np.arange(1, 241), lambda: face.data.shape_keys.key_blocks["CP_lid_L"].value
+    )
+    assert 0.45 < lid.max() <= 0.5
+
+
 def test_override_map_wins_over_detection(empty_scene, tmp_path):
     arm, face, lashes, teeth = _arkit_character()
     for name in ("SmileL_custom", "BlinkL_custom"):

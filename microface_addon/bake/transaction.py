@@ -87,7 +87,10 @@ class Transaction:
         for t in rigmap.shape_keys:
             ob = bpy.data.objects[t.mesh]
             kb = ob.data.shape_keys.key_blocks[t.key_block]
-            ranges[(t.mesh, t.key_block)] = (kb.slider_min, kb.slider_max)
+            lo, hi = ranges.get((t.mesh, t.key_block), (kb.slider_min, kb.slider_max))
+            if t.range is not None:  # a profile's range narrows the slider's (all targets agree)
+                lo, hi = max(lo, t.range[0]), min(hi, t.range[1])
+            ranges[(t.mesh, t.key_block)] = (lo, hi)
             keys_by_mesh[t.mesh] = ob.data.shape_keys
         default = compat.shape_key_value_default()
         seen_keys: set[str] = set()

@@ -180,7 +180,7 @@ def _map_shape_keys(profile: Profile, meshes, arm, b: _Builder, used: dict[str, 
                         if why:
                             b.rm.skipped[place] = f"driven by a driver; {why} ({ch})"
                     else:
-                        b.add(ShapeKeyTarget(ch, mesh.name, actual, t.gain), profile.name)
+                        b.add(ShapeKeyTarget(ch, mesh.name, actual, t.gain, t.range), profile.name)
                     break  # first alternative present wins
 
 

@@ -48,6 +48,7 @@ class ProfileError(RigError):
 class KeyTarget:
     key: str
     gain: float = 1.0
+    range: tuple[float, float] | None = None  # value limits when driven; None = slider range
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,14 @@ def _expand(channel: str) -> list[tuple[str, str | None]]:
 
 def _key_choice(raw: dict, side, sides) -> tuple[KeyTarget, ...]:
     alts = raw["first_of"] if "first_of" in raw else [raw]
-    return tuple(KeyTarget(_sub(t["key"], side, sides), float(t.get("gain", 1.0))) for t in alts)
+    return tuple(
+        KeyTarget(
+            _sub(t["key"], side, sides),
+            float(t.get("gain", 1.0)),
+            tuple(sorted(map(float, t["range"]))) if "range" in t else None,
+        )
+        for t in alts
+    )
 
 
 def _control(raw: dict, side, sides) -> Control:

@@ -29,6 +29,7 @@ class ShapeKeyTarget:
     mesh: str  # mesh object name; its shape-key datablock is mesh.data.shape_keys
     key_block: str
     gain: float = 1.0
+    range: tuple[float, float] | None = None  # keep the key inside; None = its slider range
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ class RigMap:
         """JSON-ready description for the panel, the CLI report and ``inspect``."""
         by_channel: dict[str, list[str]] = {}
         for t in self.shape_keys:
-            by_channel.setdefault(t.channel, []).append(f"{t.mesh}:{t.key_block} ×{t.gain:g}")
+            cap = f" in [{t.range[0]:g}, {t.range[1]:g}]" if t.range else ""
+            by_channel.setdefault(t.channel, []).append(f"{t.mesh}:{t.key_block} ×{t.gain:g}{cap}")
         for b in self.bones:
             by_channel.setdefault(b.channel, []).append(f"{b.armature}:{b.bone} ×{b.gain:g}")
         for b in self.bone_locations:
