@@ -125,6 +125,8 @@ def layer_micro_motion(
     return {
         "preset": settings.name,
         "preset_source": settings.source,
+        # e.g. "format_version 0 migrated: …" for an older preset file (docs/presets.md)
+        "preset_notices": list(getattr(settings, "notices", ())),
         "seed": int(options.seed),
         "frame_range": [start, end],
         "fps": fps,

@@ -497,6 +497,8 @@ def run_bake(args: argparse.Namespace) -> int:
             }
             shots.append(shot)
             print(_shot_line(shot), flush=True)
+            for notice in report.get("preset_notices", []):
+                print(f"{PROG}: notice: {notice}", file=sys.stderr)
         if args.report:
             report_path = _destination(args.report, "report")
             doc = {

@@ -395,3 +395,21 @@ def test_blender_command_survives_a_command_that_disables_the_addon(tmp_path, ca
             addon_utils.disable(microface_addon.__name__, default_set=True)
         cli.unregister_command()
     assert cli._HANDLE is None
+
+
+def test_an_old_format_preset_bakes_with_a_notice_in_stderr_and_report(files, tmp_path):
+    old = tmp_path / "old_style.json"
+    old.write_text(
+        json.dumps(
+            {"format_version": 0, "name": "old_style", "gain": 0.8, "inherits": "calm_listener"}
+        ),
+        encoding="utf-8",
+    )
+    out, rep = tmp_path / "o.blend", tmp_path / "r.json"
+    proc = run_cli(
+        "bake", files["head"], "-o", out, "--preset", old, "--frames", "1:48", "--report", rep
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "notice:" in proc.stderr and "'inherits' to 'extends'" in proc.stderr
+    shot = json.loads(rep.read_text())["shots"][0]
+    assert any("older preset format" in n for n in shot["preset_notices"])
