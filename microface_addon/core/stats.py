@@ -32,6 +32,12 @@ class BlinkStats:
         return np.diff(self.onsets_s)
 
 
+def true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) sample indices of every run of True in a boolean array."""
+    edges = np.diff(np.asarray(mask).astype(np.int8), prepend=0, append=0)
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def detect_blinks(curve: np.ndarray, rate_hz: float, threshold: float = 0.25) -> BlinkStats:
     """Find blinks as excursions of a lid-closure curve above ``threshold``.
 
@@ -40,9 +46,7 @@ def detect_blinks(curve: np.ndarray, rate_hz: float, threshold: float = 0.25) ->
     """
     x = np.asarray(curve, dtype=np.float64)
     above = x > threshold
-    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    starts, ends = true_runs(above)
     on, amp, clo, ope, dur = [], [], [], [], []
     for s, e in zip(starts, ends, strict=True):
         peak_i = s + int(np.argmax(x[s:e]))
@@ -280,8 +284,7 @@ def detect_saccades(
     speed = angular_speed(yaw, pitch, rate_hz)  # speed[i] is between samples i and i + 1
     n = yaw.size
     above = speed > threshold_deg_s
-    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = true_runs(above)
 
     def widen(i: int, step: int, level: float) -> int:
         while 0 <= i + step < speed.size and speed[i + step] > level:
@@ -358,9 +361,7 @@ def spans_above(
     """``(start_s, end_s)`` stretches of at least ``min_s`` where ``curve`` exceeds
     ``threshold`` (a head tilt held for seconds: ``spans_above(abs(roll), rate, 4.0, 2.0)``)."""
     above = np.asarray(curve, dtype=np.float64) > threshold
-    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    starts, ends = true_runs(above)
     return [
         (s / rate_hz, e / rate_hz)
         for s, e in zip(starts, ends, strict=True)
@@ -451,8 +452,7 @@ def detect_pulses(curve: np.ndarray, rate_hz: float, threshold: float) -> Pulses
     """Pulses: excursions of ``curve`` above ``threshold``, timed at 2 % of each one's peak."""
     x = np.asarray(curve, dtype=np.float64)
     above = x > threshold
-    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = true_runs(above)
     on, dur, amp = [], [], []
     for s, e in zip(starts, ends, strict=True):
         p = s + int(np.argmax(x[s:e]))
