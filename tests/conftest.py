@@ -171,3 +171,26 @@ def assert_same_curve(name: str, a, b) -> None:
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, err_msg=name)
     else:
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), name
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config._microface_exitstatus = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """Work around a Blender 4.2 bpy-module crash at interpreter exit.
+
+    With the bpy 4.2 module, merely enabling the bundled Rigify add-on makes the process segfault
+    during interpreter teardown (exit 139 after every test passed; reproduced with nothing but
+    ``addon_utils.enable("rigify")``; not on 5.0 or 5.2, and disabling Rigify again does not
+    help).  The run has been fully reported by now, so in exactly that case leave without the
+    teardown, with pytest's own exit status.
+    """
+    bpy = sys.modules.get("bpy")
+    if bpy is None or tuple(bpy.app.version[:2]) != (4, 2) or "rigify" not in sys.modules:
+        return
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(getattr(config, "_microface_exitstatus", 1))
