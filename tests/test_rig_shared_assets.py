@@ -27,7 +27,9 @@ def _import(name: str):
         pytest.skip(f"third-party rig {name} not found at {path} (see ../shared/rigs/README.md)")
     import addon_utils  # importable once bpy is
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    # read_homefile keeps enabled add-ons (read_factory_settings re-registers them all, and the
+    # 4.2 module has crashed inside the glTF importer after many such cycles in one process).
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
     addon_utils.enable("io_scene_gltf2", default_set=True)
     bpy.ops.import_scene.gltf(filepath=str(path))
     scene = bpy.context.scene
