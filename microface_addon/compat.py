@@ -59,10 +59,6 @@ def set_strip_slot(strip: bpy.types.NlaStrip, slot) -> None:
         strip.action_slot = slot
 
 
-def action_slot_of(anim_data) -> object | None:
-    return getattr(anim_data, "action_slot", None) if SLOTTED_ACTIONS else None
-
-
 def set_action_slot(anim_data, slot) -> None:
     if SLOTTED_ACTIONS and slot is not None:
         anim_data.action_slot = slot

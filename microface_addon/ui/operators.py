@@ -132,20 +132,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
         return {"FINISHED"}
 
     def draw(self, _context) -> None:
-        col = self.layout.column()
-        col.use_property_split = True
-        col.prop(self, "preset")
-        col.prop(self, "seed")
-        col.prop(self, "intensity")
-        col.prop(self, "use_scene_range")
-        if not self.use_scene_range:
-            sub = col.column(align=True)
-            sub.prop(self, "frame_start")
-            sub.prop(self, "frame_end")
-        col.prop(self, "intents_file")
-        col.prop(self, "look_at", icon="HIDE_OFF")
-        col.prop(self, "rig_profile", icon="ARMATURE_DATA")
-        col.prop(self, "rig_overrides")
+        panel.draw_bake_fields(self.layout.column(), self)
 
 
 class MICROFACE_OT_remove_micro_motion(bpy.types.Operator):

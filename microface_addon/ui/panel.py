@@ -44,6 +44,24 @@ def _seed_set(self, value: int) -> None:
     self.seed_value = value
 
 
+def draw_bake_fields(col, owner) -> None:
+    """The bake options, drawn from the scene settings (panel) or the operator (redo panel):
+    both hold properties of the same names."""
+    col.use_property_split = True
+    col.prop(owner, "preset")
+    col.prop(owner, "seed")
+    col.prop(owner, "intensity")
+    col.prop(owner, "use_scene_range")
+    if not owner.use_scene_range:
+        sub = col.column(align=True)
+        sub.prop(owner, "frame_start")
+        sub.prop(owner, "frame_end")
+    col.prop(owner, "intents_file")
+    col.prop(owner, "look_at", icon="HIDE_OFF")
+    col.prop(owner, "rig_profile", icon="ARMATURE_DATA")
+    col.prop(owner, "rig_overrides")
+
+
 class MicroFaceSceneSettings(bpy.types.PropertyGroup):
     preset_name: bpy.props.StringProperty(options={"HIDDEN"})
     preset: bpy.props.EnumProperty(
@@ -181,20 +199,8 @@ class MICROFACE_PT_main(bpy.types.Panel):
         layout = self.layout
         settings = scene_settings(context.scene)
         col = layout.column()
-        col.use_property_split = True
         col.use_property_decorate = False
-        col.prop(settings, "preset")
-        col.prop(settings, "seed")
-        col.prop(settings, "intensity")
-        col.prop(settings, "use_scene_range")
-        if not settings.use_scene_range:
-            sub = col.column(align=True)
-            sub.prop(settings, "frame_start")
-            sub.prop(settings, "frame_end")
-        col.prop(settings, "intents_file")
-        col.prop(settings, "look_at", icon="HIDE_OFF")
-        col.prop(settings, "rig_profile", icon="ARMATURE_DATA")
-        col.prop(settings, "rig_overrides")
+        draw_bake_fields(col, settings)
 
         row = layout.row(align=True)
         row.scale_y = 1.3
