@@ -22,7 +22,7 @@ import bpy  # noqa: E402
 
 from microface_addon import bake  # noqa: E402
 from microface_addon.core import Performance  # noqa: E402
-from microface_addon.rig.rigmap import RigMap, ShapeKeyTarget  # noqa: E402
+from microface_addon.rig.convention.rigmap import RigMap, ShapeKeyTarget  # noqa: E402
 
 
 def _mesh_with_keys(n_keys: int):
@@ -91,8 +91,12 @@ def main(argv=None) -> int:
 
     print(f"Blender {bpy.app.version_string}")
     print(f"curves: {args.channels} x {n_frames} frames ({args.minutes:g} min at {args.fps:g} fps)")
-    print(f"MicroFace bulk bake: {res.keys_written} keys in {t_fast:.3f} s = {fast_rate / 1e6:.2f} M keys/s")
-    print(f"naive keyframe_insert: {naive_keys} keys in {t_naive:.3f} s = {naive_rate / 1e3:.1f} k keys/s")
+    print(
+        f"MicroFace bulk bake: {res.keys_written} keys in {t_fast:.3f} s = {fast_rate / 1e6:.2f} M keys/s"
+    )
+    print(
+        f"naive keyframe_insert: {naive_keys} keys in {t_naive:.3f} s = {naive_rate / 1e3:.1f} k keys/s"
+    )
     print(f"ratio: {fast_rate / naive_rate:.0f}x")
     return 0
 

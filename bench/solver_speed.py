@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core import load_preset, solve  # noqa: E402
-from microface_addon.core import solver as solver_mod  # noqa: E402
+from microface_addon.core.solver import compose as solver_mod  # noqa: E402
 from microface_addon.core.timeline import Timeline, parse_marker  # noqa: E402
 
 BUSY_CUES = (

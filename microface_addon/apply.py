@@ -15,11 +15,11 @@ import bpy
 
 from . import bake
 from .core import Timeline, load_preset, solve
-from .core.timeline import load_intents_file, preset_timeline, settings_vocabulary
-from .rig import character as character_mod
-from .rig import detect as detect_mod
-from .rig.look_at import resolve_look_at
-from .rig.markers import scene_marker_timeline
+from .core.timeline.grammar import load_intents_file, preset_timeline, settings_vocabulary
+from .rig.scene import character as character_mod
+from .rig.scene import detect as detect_mod
+from .rig.scene.look_at import resolve_look_at
+from .rig.scene.markers import scene_marker_timeline
 
 
 @dataclass
@@ -30,7 +30,7 @@ class BakeOptions:
     frame_end: int | None = None
     intensity: float = 1.0  # global intensity, multiplies the preset's
     profile: str | None = None  # force a rig convention instead of detecting it
-    # Per-character rig override map (dict or JSON path; see rig/overrides.py): wins over
+    # Per-character rig override map (dict or JSON path; see rig/convention/overrides.py): wins over
     # detection for the channels it lists, e.g. {"zygomaticus_major_L": {"shape_key": "SmileL"}}.
     overrides_map: dict[str, Any] | str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # preset fields, deep-merged

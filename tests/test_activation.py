@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microface_addon.core.activation import (
+from microface_addon.core.solver.primitives.activation import (
     adapt,
     asymmetric_activation,
     delayed_lag,
     lowpass,
     tissue_response,
 )
-from microface_addon.core.intents import envelope
+from microface_addon.core.timeline.intents import envelope
 
 RATE = 240.0
 

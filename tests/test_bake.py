@@ -14,8 +14,8 @@ from microface_addon import bake, compat
 from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
 from microface_addon.bake import layer as layer_mod
 from microface_addon.core import Performance, load_preset, solve
-from microface_addon.rig.character import characters_of
-from microface_addon.rig.detect import detect
+from microface_addon.rig.scene.character import characters_of
+from microface_addon.rig.scene.detect import detect
 
 
 def _user_action(idb, id_type, curves):
@@ -258,7 +258,7 @@ def test_keys_are_written_in_bulk_per_frame(empty_scene):
 
 
 def test_a_rig_with_nothing_to_map_is_an_error_and_changes_nothing(empty_scene):
-    from microface_addon.rig.rigmap import NothingToMapError
+    from microface_addon.rig.convention.rigmap import NothingToMapError
 
     bpy.ops.mesh.primitive_cube_add()
     cube = bpy.context.object
@@ -269,7 +269,7 @@ def test_a_rig_with_nothing_to_map_is_an_error_and_changes_nothing(empty_scene):
 
 
 def test_bone_location_targets_add_over_user_keys_and_keep_unkeyed_poses(empty_scene):
-    from microface_addon.rig.rigmap import BoneLocationTarget
+    from microface_addon.rig.convention.rigmap import BoneLocationTarget
 
     ob, arm = build_mini_character()
     _user_action(arm, "OBJECT", [('pose.bones["jaw"].location', 2, [(1, 0.01), (240, 0.01)])])

@@ -11,7 +11,7 @@ import pytest
 from conftest import assert_same_curve
 
 from microface_addon.core import StateChange, Timeline, load_preset, solve
-from microface_addon.core.stats import coefficient_of_variation, detect_blinks, skewness
+from microface_addon.core.measure.stats import coefficient_of_variation, detect_blinks, skewness
 
 MINUTES = 10
 SEEDS = (11, 12, 13)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microface_addon.core import load_preset, solve, stats
+from microface_addon.core import load_preset, solve
+from microface_addon.core.measure import stats
 from microface_addon.core.timeline import StateChange, Timeline, timeline_from_markers
 
 RATE_HZ = 240.0

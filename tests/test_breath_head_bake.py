@@ -13,8 +13,8 @@ from conftest import build_mini_character
 from mathutils import Euler, Vector
 
 from microface_addon.apply import BakeOptions, layer_micro_motion, scene_fps
+from microface_addon.assets.sample_head import build_sample_head
 from microface_addon.core import load_preset, solve
-from microface_addon.sample_head import build_sample_head
 
 FORWARD = Vector((0.0, -1.0, 0.0))  # the sample head faces -Y
 

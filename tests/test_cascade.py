@@ -13,15 +13,16 @@ import numpy as np
 import pytest
 from conftest import assert_same_curve
 
-from microface_addon.core import PresetError, cascade, load_preset, solve
-from microface_addon.core.cascade import build_graph, graph_problems
-from microface_addon.core.solver import SolveContext
-from microface_addon.core.stats import (
+from microface_addon.core import PresetError, load_preset, solve
+from microface_addon.core.measure.stats import (
     apex_time_s,
     fall_plateau_s,
     first_crossing_s,
     onset_duration_s,
 )
+from microface_addon.core.solver.compose import SolveContext
+from microface_addon.core.solver.layers import cascade
+from microface_addon.core.solver.layers.cascade import build_graph, graph_problems
 from microface_addon.core.timeline import Timeline, parse_marker
 
 OTHERS_OFF = {k: {"enabled": False} for k in ("breath", "micro_events", "blink", "gaze", "head")}

@@ -11,9 +11,9 @@ import pytest
 from conftest import animation_fingerprint, build_mini_character
 
 from microface_addon.apply import BakeOptions, layer_micro_motion
+from microface_addon.assets.sample_head import build_sample_head
 from microface_addon.core.timeline import MarkerError, load_intents_file
-from microface_addon.rig.markers import scene_marker_timeline
-from microface_addon.sample_head import build_sample_head
+from microface_addon.rig.scene.markers import scene_marker_timeline
 
 
 def _mark(scene, name, frame):

@@ -17,9 +17,10 @@ import bpy
 import pytest
 
 import microface_addon
-from microface_addon import cli, compat
+from microface_addon import compat
 from microface_addon.bake import has_layer
-from microface_addon.rig.character import characters_of
+from microface_addon.cli import dispatch as cli
+from microface_addon.rig.scene.character import characters_of
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = "1:48"  # short shots keep the suite fast; the range itself is checked in the report
@@ -368,7 +369,7 @@ def test_blender_command_bakes_the_open_file(files, tmp_path, registered, capfd)
 
 
 def test_blender_command_with_unsaved_session_names_output_untitled(tmp_path, registered, capfd):
-    from microface_addon.sample_head import build_sample_head
+    from microface_addon.assets.sample_head import build_sample_head
 
     bpy.ops.wm.read_factory_settings(use_empty=True)  # keeps classes registered by hand
     build_sample_head()

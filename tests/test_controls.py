@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 from conftest import assert_same_curve
 
-from microface_addon.core import load_preset, solve, stats
-from microface_addon.core.controls import (
+from microface_addon.core import load_preset, solve
+from microface_addon.core.measure import stats
+from microface_addon.core.preset.controls import (
     ControlError,
     effective_settings,
     overrides,
     parse_layer_intensities,
     parse_layer_list,
 )
-from microface_addon.core.intents import Intent
-from microface_addon.core.settings import PresetError, validate_document
+from microface_addon.core.preset.settings import PresetError, validate_document
 from microface_addon.core.timeline import Timeline
+from microface_addon.core.timeline.intents import Intent
 
 RATE = 240.0
 

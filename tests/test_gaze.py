@@ -15,15 +15,16 @@ import pytest
 from conftest import assert_same_curve
 
 from microface_addon.core import StateChange, Timeline, load_preset, solve
-from microface_addon.core import gaze as gaze_layer
-from microface_addon.core.solver import SolveContext
-from microface_addon.core.stats import (
+from microface_addon.core.geometry import direction_vectors, gaze_in_world
+from microface_addon.core.measure.stats import (
     coincidence_share,
     detect_blinks,
     detect_saccades,
     event_mask,
 )
-from microface_addon.core.target import LookAt, direction_vectors, gaze_in_world
+from microface_addon.core.solver.compose import SolveContext
+from microface_addon.core.solver.layers import gaze as gaze_layer
+from microface_addon.core.timeline import LookAt
 
 STATES = ("rest", "listening", "speaking", "thinking", "reading", "scanning")
 CONVERSATION = ("rest", "listening", "speaking", "thinking", "scanning")
@@ -342,7 +343,7 @@ def test_eccentric_target_turns_the_head_and_gaze_stays_on_it():
 def test_eyes_aim_from_where_the_turned_head_carries_them():
     """With the head's pivot known, each eye aims from its moved position: rebuild the eye's
     world ray from the curves (pivot + head rotation) and check it passes through the target."""
-    from microface_addon.core.target import rotate, rotation_vectors
+    from microface_addon.core.geometry import rotate, rotation_vectors
 
     ipd, pivot = 0.064, (0.0, -0.09, -0.08)  # neck ~9 cm below and 8 cm behind the eyes
     point = direction_vectors(40.0, 5.0) * 0.8  # near and far off to the side: head turns

@@ -8,10 +8,17 @@ import pytest
 from scipy.signal import csd, welch
 from scipy.spatial.transform import Rotation
 
-from microface_addon.core import head, load_preset, solve, stats
-from microface_addon.core.intents import Intent
-from microface_addon.core.solver import SolveContext
-from microface_addon.core.timeline import MarkerError, StateChange, Timeline, timeline_from_markers
+from microface_addon.core import load_preset, solve
+from microface_addon.core.measure import stats
+from microface_addon.core.solver.compose import SolveContext
+from microface_addon.core.solver.layers import head
+from microface_addon.core.timeline import (
+    MarkerError,
+    StateChange,
+    Timeline,
+    timeline_from_markers,
+)
+from microface_addon.core.timeline.intents import Intent
 
 RATE_HZ = 240.0
 TEN_MIN = 600.0

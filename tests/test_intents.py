@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from microface_addon.core import PresetError, load_preset
-from microface_addon.core.intents import Intent, resolve
 from microface_addon.core.timeline import (
     MarkerError,
     StateChange,
@@ -19,6 +18,7 @@ from microface_addon.core.timeline import (
     timeline_from_entries,
     timeline_from_markers,
 )
+from microface_addon.core.timeline.intents import Intent, resolve
 
 
 def _kinds():

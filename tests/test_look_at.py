@@ -11,12 +11,12 @@ import pytest
 from mathutils import Vector
 
 from microface_addon.apply import BakeOptions, layer_micro_motion, scene_fps
+from microface_addon.assets.sample_head import build_sample_head
 from microface_addon.core import Timeline, load_preset, solve
-from microface_addon.core.gaze import RETURN
-from microface_addon.core.target import angles_of
-from microface_addon.rig.detect import detect
-from microface_addon.rig.look_at import LookAtError, resolve_look_at
-from microface_addon.sample_head import build_sample_head
+from microface_addon.core.geometry import angles_of
+from microface_addon.core.solver.layers.gaze import RETURN
+from microface_addon.rig.scene.detect import detect
+from microface_addon.rig.scene.look_at import LookAtError, resolve_look_at
 
 
 def add_camera(scene, location, name="Cam"):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from microface_addon.core import load_preset, solve
-from microface_addon.core.cascade import muscles
-from microface_addon.core.stats import detect_pulses
+from microface_addon.core.measure.stats import detect_pulses
+from microface_addon.core.solver.layers.cascade import muscles
 from microface_addon.core.timeline import Timeline, parse_marker
 
 MINUTES = 10

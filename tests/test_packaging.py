@@ -192,7 +192,7 @@ def test_linux_zip_holds_the_addon_presets_and_only_linux_wheels(linux_zip):
     with zipfile.ZipFile(linux_zip) as zf:
         names = zf.namelist()
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
-    assert "__init__.py" in names and "core/settings.py" in names
+    assert "__init__.py" in names and "core/preset/settings.py" in names
     assert {"presets/defaults.json", "presets/microface-preset.schema.json"} <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not [

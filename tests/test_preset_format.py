@@ -9,9 +9,9 @@ import os
 import jsonschema
 import pytest
 
-from microface_addon.core import library
-from microface_addon.core.migrations import CURRENT_FORMAT
-from microface_addon.core.settings import (
+from microface_addon.core.preset import library
+from microface_addon.core.preset.migrations import CURRENT_FORMAT
+from microface_addon.core.preset.settings import (
     PresetError,
     builtin_preset_dir,
     load_preset,
@@ -97,7 +97,7 @@ def test_schema_documents_every_top_level_field():
 
 
 def test_targets_in_schema_match_validate_statistics():
-    from microface_addon.core.validate import STATISTICS
+    from microface_addon.core.measure.validate import STATISTICS
 
     props = load_schema()["properties"]["targets"]["properties"]
     assert set(props) == set(STATISTICS)
@@ -348,7 +348,7 @@ def test_list_presets_reports_source_description_and_shadowing(tmp_path, monkeyp
 
 
 def test_derived_preset_lists_only_what_differs_and_loads_back(tmp_path):
-    from microface_addon.core.preset_writer import derived_preset, differences, write_preset
+    from microface_addon.core.preset.writer import derived_preset, differences, write_preset
 
     assert differences({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"b": 1, "c": 3}, "d": [1]}) == {
         "a": {"c": 3}

@@ -16,9 +16,14 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microface_addon.core import library
-from microface_addon.core.migrations import upgrade
-from microface_addon.core.settings import PresetError, load_preset, load_schema, validate_document
+from microface_addon.core.preset import library
+from microface_addon.core.preset.migrations import upgrade
+from microface_addon.core.preset.settings import (
+    PresetError,
+    load_preset,
+    load_schema,
+    validate_document,
+)
 
 REFERENCE = jsonschema.Draft202012Validator(load_schema())
 SHIPPED = [

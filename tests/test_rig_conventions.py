@@ -22,16 +22,16 @@ from rig_builders import (
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.core import load_preset, solve
-from microface_addon.rig import profiles as profiles_mod
-from microface_addon.rig.character import characters_of
-from microface_addon.rig.detect import detect
-from microface_addon.rig.profiles import PROFILE_DIR, ProfileError
-from microface_addon.rig.rigmap import (
+from microface_addon.rig.convention import profiles as profiles_mod
+from microface_addon.rig.convention.profiles import PROFILE_DIR, ProfileError
+from microface_addon.rig.convention.rigmap import (
     BoneLocationTarget,
     BoneTarget,
     NothingToMapError,
     RigError,
 )
+from microface_addon.rig.scene.character import characters_of
+from microface_addon.rig.scene.detect import detect
 
 ARKIT = json.loads((PROFILE_DIR / "arkit52.json").read_text(encoding="utf-8"))["vocabulary"]
 HUMANOID = {}  # LAYOUT's own role names: hips, spine, chest, neck1, neck2, head, eye_L…

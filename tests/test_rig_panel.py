@@ -11,8 +11,8 @@ import pytest
 from rig_builders import add_mesh
 
 import microface_addon
-from microface_addon.rig import profiles as profiles_mod
-from microface_addon.rig.profiles import PROFILE_DIR
+from microface_addon.rig.convention import profiles as profiles_mod
+from microface_addon.rig.convention.profiles import PROFILE_DIR
 from microface_addon.ui import panel
 
 ARKIT = json.loads((PROFILE_DIR / "arkit52.json").read_text(encoding="utf-8"))["vocabulary"]

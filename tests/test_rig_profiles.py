@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from microface_addon.core.channels import CHANNELS
-from microface_addon.rig import profiles as profiles_mod
-from microface_addon.rig.names import NameIndex, normalise, side_of
-from microface_addon.rig.profiles import (
+from microface_addon.rig.convention import profiles as profiles_mod
+from microface_addon.rig.convention.names import NameIndex, normalise, side_of
+from microface_addon.rig.convention.profiles import (
     PROFILE_DIR,
     ProfileError,
     available_profiles,
@@ -19,7 +19,7 @@ from microface_addon.rig.profiles import (
     load_profile,
     shipped_profiles,
 )
-from microface_addon.rig.scoring import score_profiles
+from microface_addon.rig.convention.scoring import score_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 ARKIT = json.loads((PROFILE_DIR / "arkit52.json").read_text(encoding="utf-8"))["vocabulary"]

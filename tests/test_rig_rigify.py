@@ -14,10 +14,10 @@ from mathutils import Vector
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.core import load_preset, solve
-from microface_addon.rig import profiles as profiles_mod
-from microface_addon.rig.character import characters_of
-from microface_addon.rig.detect import detect
-from microface_addon.rig.rigmap import BoneLocationTarget
+from microface_addon.rig.convention import profiles as profiles_mod
+from microface_addon.rig.convention.rigmap import BoneLocationTarget
+from microface_addon.rig.scene.character import characters_of
+from microface_addon.rig.scene.detect import detect
 
 HELPERS = ("DEF-", "MCH-", "ORG-")
 

@@ -22,9 +22,9 @@ from conftest import SHARED_RIGS, animation_fingerprint
 
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
-from microface_addon.rig import profiles as profiles_mod
-from microface_addon.rig.character import characters_of
-from microface_addon.rig.detect import detect
+from microface_addon.rig.convention import profiles as profiles_mod
+from microface_addon.rig.scene.character import characters_of
+from microface_addon.rig.scene.detect import detect
 
 _IMPORT = (
     "import sys, bpy, addon_utils\n"

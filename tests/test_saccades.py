@@ -11,12 +11,16 @@ import numpy as np
 import pytest
 
 from microface_addon.core import load_preset
-from microface_addon.core.saccades import MainSequence, minimum_jerk, step_trajectory
-from microface_addon.core.stats import (
+from microface_addon.core.measure.stats import (
     angular_speed,
     coincidence_share,
     detect_saccades,
     event_mask,
+)
+from microface_addon.core.solver.primitives.saccades import (
+    MainSequence,
+    minimum_jerk,
+    step_trajectory,
 )
 
 RATE_HZ = 240.0

@@ -17,12 +17,14 @@ import numpy as np
 import pytest
 from mathutils import Quaternion, Vector
 
-from microface_addon import sample_head
-from microface_addon.sample_head import build_sample_head, save_sample_head
+from microface_addon.assets import sample_head
+from microface_addon.assets.sample_head import build_sample_head, save_sample_head
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCABULARY = json.loads(
-    (ROOT / "microface_addon" / "rig" / "profiles" / "arkit52.json").read_text(encoding="utf-8")
+    (ROOT / "microface_addon" / "rig" / "convention" / "profiles" / "arkit52.json").read_text(
+        encoding="utf-8"
+    )
 )["vocabulary"]
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from microface_addon.core import PresetError, load_preset
-from microface_addon.core.settings import builtin_preset_dir, deep_merge, validate_document
+from microface_addon.core.preset.settings import builtin_preset_dir, deep_merge, validate_document
 
 
 def _write(tmp_path, text, name="p.json"):
@@ -120,6 +120,10 @@ def test_channel_table_in_docs_is_current():
 
     from conftest import ROOT
 
-    out = subprocess.run([sys.executable, "tools/gen_channels_doc.py", "--check"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "tools/gen_channels_doc.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microface_addon.core.stats import coefficient_of_variation, detect_blinks, skewness
+from microface_addon.core.measure.stats import coefficient_of_variation, detect_blinks, skewness
 
 
 def _trapezoid(rate, onsets, close, hold, open_, amp=1.0, total=20.0):

@@ -10,10 +10,11 @@ import pytest
 from conftest import animation_fingerprint
 
 import microface_addon
-from microface_addon import cli, ui
+from microface_addon import ui
+from microface_addon.assets.sample_head import build_sample_head
 from microface_addon.bake import has_layer
-from microface_addon.rig.character import characters_of
-from microface_addon.sample_head import build_sample_head
+from microface_addon.cli import dispatch as cli
+from microface_addon.rig.scene.character import characters_of
 from microface_addon.ui import panel, preferences
 
 SHAPE_KEYS_READ = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "mouthSmileLeft")
@@ -278,14 +279,14 @@ addon_prefs.default_preset = "neutral_idle"
 scene = bpy.context.scene
 scene.frame_start, scene.frame_end = 1, 24
 facts["scene_seed"] = scene.microface.seed
-parts = importlib.import_module(name + ".sample_head").build_sample_head(scene)
+parts = importlib.import_module(name + ".assets.sample_head").build_sample_head(scene)
 with bpy.context.temp_override(selected_objects=[parts["head"]], active_object=parts["head"]):
     facts["bake"] = sorted(bpy.ops.microface.layer_micro_motion())
 facts["report_seed"] = json.loads(scene.microface.last_report)["seed"]
-facts["cli_registered"] = sys.modules[name + ".cli"]._HANDLE is not None
+facts["cli_registered"] = sys.modules[name + ".cli.dispatch"]._HANDLE is not None
 addon_utils.disable(name, default_set=True)
 facts["scene_prop_after_disable"] = hasattr(bpy.types.Scene, "microface")
-facts["cli_after_disable"] = sys.modules[name + ".cli"]._HANDLE is not None
+facts["cli_after_disable"] = sys.modules[name + ".cli.dispatch"]._HANDLE is not None
 with open(out_path, "w") as fh:
     json.dump(facts, fh)
 """

@@ -9,9 +9,9 @@ import bpy
 import pytest
 
 import microface_addon
-from microface_addon.core import library
-from microface_addon.core.settings import load_preset
-from microface_addon.sample_head import build_sample_head
+from microface_addon.assets.sample_head import build_sample_head
+from microface_addon.core.preset import library
+from microface_addon.core.preset.settings import load_preset
 from microface_addon.ui import preferences, presets
 
 

@@ -8,15 +8,16 @@ import json
 
 import pytest
 
-from microface_addon import cli
-from microface_addon.core import library, load_preset
-from microface_addon.core.validate import (
+from microface_addon.cli import dispatch as cli
+from microface_addon.core import load_preset
+from microface_addon.core.measure.validate import (
     OUT,
     PASS,
     STATISTICS,
     signature_differences,
     validate_settings,
 )
+from microface_addon.core.preset import library
 
 BROKEN = {
     "format_version": 1,

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core.channels import CHANNELS  # noqa: E402
-from microface_addon.rig.profiles import shipped_profiles  # noqa: E402
+from microface_addon.rig.convention.profiles import shipped_profiles  # noqa: E402
 
 DOC = ROOT / "docs" / "channels.md"
 BEGIN, END = "<!-- BEGIN GENERATED: tools/gen_channels_doc.py -->", "<!-- END GENERATED -->"

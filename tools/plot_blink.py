@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core import load_preset, solve  # noqa: E402
-from microface_addon.core.stats import coefficient_of_variation, detect_blinks  # noqa: E402
+from microface_addon.core.measure.stats import coefficient_of_variation, detect_blinks  # noqa: E402
 
 LID = "orbicularis_oculi_palpebral_L"
 

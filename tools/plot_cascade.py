@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core import load_preset, solve  # noqa: E402
-from microface_addon.core.stats import apex_time_s  # noqa: E402
+from microface_addon.core.measure.stats import apex_time_s  # noqa: E402
 from microface_addon.core.timeline import Timeline, parse_marker  # noqa: E402
 
 OUT = ROOT / "docs" / "img"

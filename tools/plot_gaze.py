@@ -19,13 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core import load_preset, solve  # noqa: E402
-from microface_addon.core.stats import (  # noqa: E402
+from microface_addon.core.geometry import gaze_in_world  # noqa: E402
+from microface_addon.core.measure.stats import (  # noqa: E402
     coincidence_share,
     detect_blinks,
     detect_saccades,
     event_mask,
 )
-from microface_addon.core.target import gaze_in_world  # noqa: E402
 
 STATES = ("rest", "listening", "speaking", "thinking", "reading", "scanning")
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.apply import BakeOptions, layer_micro_motion  # noqa: E402
-from microface_addon.sample_head import add_camera_and_light, build_sample_head  # noqa: E402
+from microface_addon.assets.sample_head import add_camera_and_light, build_sample_head  # noqa: E402
 
 FPS = 24
 TIMES_S = (0.5, 2.0, 3.5, 5.0, 6.5, 8.0, 9.5, 11.0)

@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.apply import BakeOptions, layer_micro_motion  # noqa: E402
+from microface_addon.assets.sample_head import add_camera_and_light, build_sample_head  # noqa: E402
 from microface_addon.core import load_preset, solve  # noqa: E402
-from microface_addon.core.stats import apex_time_s  # noqa: E402
+from microface_addon.core.measure.stats import apex_time_s  # noqa: E402
 from microface_addon.core.timeline import Timeline, parse_marker  # noqa: E402
-from microface_addon.sample_head import add_camera_and_light, build_sample_head  # noqa: E402
 
 FPS = 60
 CUE_S = 0.5

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import bpy  # noqa: E402
 
-from microface_addon.sample_head import save_sample_head  # noqa: E402
+from microface_addon.assets.sample_head import save_sample_head  # noqa: E402
 
 POSES = {
     "sample_head_rest.png": {},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.channels import soft_limit
-from ..rig.rigmap import RigMap
+from ..rig.convention.rigmap import RigMap
 from .rotations import euler_to_quat, quat_mul, quat_to_euler, rotvec_to_quat
 
 

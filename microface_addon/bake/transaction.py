@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import compat
 from ..core.performance import Performance
-from ..rig.rigmap import RigError, RigMap
+from ..rig.convention.rigmap import RigError, RigMap
 from . import layer as L
 from .curves import (
     bone_location_curves,

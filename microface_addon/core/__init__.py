@@ -6,9 +6,9 @@ Why pure: the solver must run (and be tested, and be benchmarked) without Blende
 
 from .channels import CHANNELS, Channel
 from .performance import Performance
-from .settings import PresetError, Problem, Settings, load_preset
-from .solver import DEFAULT_RATE_HZ, solve, solve_frames
-from .timeline import StateChange, Timeline
+from .preset.settings import PresetError, Problem, Settings, load_preset
+from .solver.compose import DEFAULT_RATE_HZ, solve, solve_frames
+from .timeline.track import StateChange, Timeline
 
 __all__ = [
     "CHANNELS",

@@ -1,7 +1,7 @@
 """Canonical facial channels: the vocabulary shared by the solver, the rig profiles and the bake.
 
 Why a fixed vocabulary: solver layers speak in muscles and angles, never in a particular rig's
-shape-key names.  Rig profiles (``rig/profiles/*.json``) translate these names onto a rig, and
+shape-key names.  Rig profiles (``rig/convention/profiles/*.json``) translate these names onto a rig, and
 ``docs/channels.md`` tables each one with its FACS action unit(s) and ARKit-52 targets.
 
 Kinds:

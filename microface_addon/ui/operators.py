@@ -13,9 +13,9 @@ from typing import Any
 import bpy
 
 from .. import apply
-from ..core.settings import PresetError, load_preset
-from ..rig import character as character_mod
-from ..rig.rigmap import RigError
+from ..core.preset.settings import PresetError, load_preset
+from ..rig.convention.rigmap import RigError
+from ..rig.scene import character as character_mod
 from . import panel, preferences, presets
 
 # Properties copied from the scene's MicroFace settings when a call leaves them unset.

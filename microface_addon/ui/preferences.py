@@ -11,7 +11,12 @@ from pathlib import Path
 
 import bpy
 
-from ..core.settings import DEFAULT_PRESET, DEFAULTS_NAME, SCHEMA_FILENAME, preset_search_path
+from ..core.preset.settings import (
+    DEFAULT_PRESET,
+    DEFAULTS_NAME,
+    SCHEMA_FILENAME,
+    preset_search_path,
+)
 
 # This module lives in ``<addon>.ui``; the add-on is the package above it.
 ADDON_ID = __package__.rpartition(".")[0]

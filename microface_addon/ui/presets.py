@@ -14,10 +14,10 @@ from typing import Any
 
 import bpy
 
-from ..core import library
-from ..core.controls import LAYERS, overrides
-from ..core.preset_writer import derived_preset, write_preset
-from ..core.settings import PresetError, Settings, load_preset
+from ..core.preset import library
+from ..core.preset.controls import LAYERS, overrides
+from ..core.preset.settings import PresetError, Settings, load_preset
+from ..core.preset.writer import derived_preset, write_preset
 
 USER_PRESETS_SUBDIR = "microface/presets"
 GROUP_LABELS = {library.BUILTIN: "Add-on", library.USER: "User", library.ENV: "Studio path"}

@@ -1,0 +1,1 @@
+"""Assets MicroFace builds itself: the sample head (``sample_head``)."""

@@ -1,0 +1,243 @@
+"""``bake``: layer micro-motion onto shots, writing new files (inputs are never modified).
+
+A batch writes all of its outputs or none: each shot is saved under a temporary name beside its
+destination and renamed only when every shot succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from . import controls
+from .blendfile import current_file, open_blend, pick_objects, save_copy
+from .common import (
+    EXIT_OK,
+    OUTPUT_SUFFIX,
+    PROG,
+    UsageError,
+    add_common_arguments,
+    destination,
+    discard,
+    existing_input,
+    frame_range_arg,
+    names_arg,
+    use_user_presets,
+    write_json_atomic,
+)
+from .rig_options import add_overrides_argument, check_overrides, check_profile
+
+
+def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
+    parser.add_argument(
+        "inputs",
+        nargs="*" if file_is_open else "+",
+        metavar="INPUT.blend",
+        help="shot(s) to bake; never modified"
+        + (" (default: the file Blender opened)" if file_is_open else ""),
+    )
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="OUT.blend", help="output file (one input)")
+    out.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="folder (created if missing) for one output per input, named "
+        f"<stem>{OUTPUT_SUFFIX}.blend",
+    )
+    parser.add_argument(
+        "--preset",
+        default=None,
+        metavar="NAME_OR_PATH",
+        help="preset name on the search path or a .json file (default: neutral_idle)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--frames",
+        type=frame_range_arg,
+        metavar="START:END",
+        help="frame range to bake (default: each scene's own range)",
+    )
+    parser.add_argument(
+        "--objects",
+        type=names_arg,
+        metavar="NAME,...",
+        help="objects to bake, grouped into characters (default: every armature and every "
+        "mesh with shape keys in the scene)",
+    )
+    parser.add_argument(
+        "--intensity",
+        type=controls.intensity_item,
+        action="append",
+        default=[],
+        metavar="X|LAYER=X",
+        help="global strength 0–2, or one layer's (e.g. blink=0.5), multiplying the preset's "
+        "(default: 1); repeatable",
+    )
+    controls.add_control_arguments(parser, with_intensity=False)
+    parser.add_argument(
+        "--profile", metavar="NAME", help="force a rig convention instead of detecting it"
+    )
+    add_overrides_argument(parser)
+    parser.add_argument(
+        "--intents",
+        metavar="FILE.json",
+        help="intents/state cues over time (JSON list of {at_s, intent|state|breath, ...}), "
+        "merged with the preset's timeline and the scene's mf: markers",
+    )
+    parser.add_argument(
+        "--look-at",
+        metavar="NAME",
+        help="gaze target: a camera or object name, 'Armature:bone', or 'dir:YAW,PITCH[,DIST]' "
+        "(degrees, metres); without it the eyes look relative to the head's forward direction",
+    )
+    parser.add_argument(
+        "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
+    )
+    add_common_arguments(parser)
+
+
+def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
+    """(input or None for the open file, output) pairs, all checked before anything runs."""
+    if args.inputs:
+        inputs: list[Path | None] = [existing_input(p) for p in args.inputs]
+    elif args.file_is_open:
+        inputs = [current_file()]
+    else:
+        raise UsageError("no input file given")
+    if args.output:
+        if len(inputs) > 1:
+            raise UsageError("--output takes a single input; use --output-dir DIR for several")
+        outputs = [destination(args.output, "output")]
+    elif args.output_dir:
+        folder = Path(args.output_dir).expanduser().resolve()
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--output-dir {args.output_dir} is not a folder")
+        if not folder.parent.is_dir():
+            raise UsageError(f"folder of --output-dir {args.output_dir} does not exist")
+        stems = [p.stem if p is not None else "untitled" for p in inputs]
+        outputs = [folder / f"{stem}{OUTPUT_SUFFIX}.blend" for stem in stems]
+        dupes = sorted({o.name for o in outputs if outputs.count(o) > 1})
+        if dupes:
+            raise UsageError(f"several inputs would write the same output: {', '.join(dupes)}")
+    else:
+        raise UsageError("give --output OUT.blend, or --output-dir DIR for several inputs")
+    destinations = outputs + ([destination(args.report, "report")] if args.report else [])
+    sources = {p for p in inputs if p is not None}
+    for i, dest in enumerate(destinations):
+        if dest in sources or dest in destinations[:i]:
+            raise UsageError(f"refusing to overwrite {dest}: it is an input or another output")
+    return list(zip(inputs, outputs, strict=True))
+
+
+def _shot_line(shot: dict[str, Any]) -> str:
+    chars = shot["characters"]
+    keys = sum(c["keys_written"] for c in chars)
+    channels = sum(len(c["mapped"]) for c in chars)
+    who = ", ".join(f"{c['character']} ({c['convention']})" for c in chars)
+    src = Path(shot["input"]).name if shot["input"] else "(open file)"
+    return (
+        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {channels} channels, "
+        f"preset {shot['preset']}, seed {shot['seed']}, {shot['timings_s']['total']:.2f} s"
+    )
+
+
+def run_bake(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    from ..core.preset.settings import DEFAULT_PRESET, load_preset
+
+    plan = _bake_plan(args)
+    preset = args.preset or DEFAULT_PRESET
+    use_user_presets()
+    settings = load_preset(preset)  # an invalid preset fails before any file is opened
+    global_intensity, overrides = controls.control_overrides(args, settings)
+    settings = controls.apply_controls(settings, args)  # so do invalid control values
+    if args.intents:  # so does an invalid intents file
+        from ..core.timeline.grammar import load_intents_file, settings_vocabulary
+
+        load_intents_file(args.intents, settings_vocabulary(settings))
+    check_profile(args.profile)
+    overrides_map = check_overrides(args.overrides)
+
+    import bpy
+
+    from ..apply import BakeOptions, layer_micro_motion
+    from ..rig.convention.rigmap import RigError
+
+    options = BakeOptions(
+        preset=preset,
+        seed=args.seed,
+        frame_start=args.frames[0] if args.frames else None,
+        frame_end=args.frames[1] if args.frames else None,
+        intensity=1.0 if global_intensity is None else global_intensity,
+        overrides=overrides,
+        profile=args.profile,
+        overrides_map=overrides_map,
+        intents_file=str(Path(args.intents).resolve()) if args.intents else None,
+        look_at=args.look_at,
+    )
+    staged: list[tuple[Path, Path]] = []  # (temporary, final): renamed only when all succeed
+    shots = []
+    made_dir = None  # an --output-dir this run created, removed again if the run fails
+    if not plan[0][1].parent.exists():
+        made_dir = plan[0][1].parent
+        made_dir.mkdir()
+    try:
+        for source, output in plan:
+            ts = time.perf_counter()
+            if args.inputs:
+                open_blend(source, args.debug)
+            scene = bpy.context.scene
+            label = str(source) if source is not None else "open file"
+            objects = pick_objects(scene, args.objects, label)
+            t_open = time.perf_counter()
+            try:
+                report = layer_micro_motion(scene, objects, options)
+            except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
+                raise type(exc)(f"{label}: {exc}") from exc
+            t_bake = time.perf_counter()
+            staged.append((save_copy(output, args.debug), output))
+            t_save = time.perf_counter()
+            layer_timings = report.pop("timings_s")
+            timings = {
+                "open": round(t_open - ts, 4),
+                "load_preset": layer_timings.get("load"),
+                "layer": round(t_bake - t_open, 4),
+                "save": round(t_save - t_bake, 4),
+                "total": round(t_save - ts, 4),
+            }
+            shot = {
+                "input": str(source) if source is not None else None,
+                "output": str(output),
+                "scene": scene.name,
+                **report,
+                "timings_s": timings,
+            }
+            shots.append(shot)
+            print(_shot_line(shot), flush=True)
+            for notice in report.get("preset_notices", []):
+                print(f"{PROG}: notice: {notice}", file=sys.stderr)
+        if args.report:
+            report_path = destination(args.report, "report")
+            doc = {
+                "microface": __version__,
+                "blender": bpy.app.version_string,
+                "command": "bake",
+                "preset": preset,
+                "seed": args.seed,
+                "shots": shots,
+                "total_time_s": round(time.perf_counter() - t0, 4),
+            }
+            staged.append((write_json_atomic(report_path, doc), report_path))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _final in staged:
+            discard(tmp)  # after a success they were all renamed: nothing left to discard
+        if made_dir is not None and not any(made_dir.iterdir()):
+            made_dir.rmdir()  # the run failed before anything landed in the folder it made
+    return EXIT_OK

@@ -1,0 +1,176 @@
+"""Command line: one parser, one dispatcher, and the ``blender -c microface`` entry point.
+
+Two front doors, one implementation::
+
+    python -m microface_addon bake SHOT.blend --output OUT.blend      # the bpy module
+    blender -b SHOT.blend -c microface bake --output OUT.blend         # Blender with the extension
+
+In the second form the file named before ``-c`` is already open, so ``bake`` and ``inspect``
+without a positional file mean "the currently open file".
+
+Exit codes: 0 success, 2 bad arguments or an invalid preset, 3 a character with nothing to map,
+1 anything else.  Every failure prints one line ``microface: error: …`` on stderr; ``--debug``
+adds the traceback.  Inputs are never modified; outputs and reports are written atomically
+(temporary file in the destination folder, then ``os.replace``), and a batch writes all of its
+outputs or none.
+
+Adding a subcommand (e.g. ``validate``): write ``add_arguments(parser, file_is_open)`` and
+``run(args) -> int``, then add one ``Subcommand`` line to ``SUBCOMMANDS``.  ``bpy`` is imported
+inside the commands that need it, so ``--help`` and pure commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import sys
+import traceback
+
+from .. import __version__
+from . import bake, inspect, presets, sample, validate
+from .common import (
+    EXIT_FAILURE,
+    EXIT_NOTHING_TO_MAP,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    Parser,
+    Subcommand,
+    UsageError,
+    one_line,
+)
+
+COMMAND_ID = "microface"  # blender -c microface …
+
+# --- registry and entry points --------------------------------------------------------------
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "bake": Subcommand(
+        "layer micro-motion onto shots, writing new files", bake.add_bake_arguments, bake.run_bake
+    ),
+    "sample": Subcommand(
+        "write the sample ARKit head as a .blend", sample.add_sample_arguments, sample.run_sample
+    ),
+    "inspect": Subcommand(
+        "show how each character's rig is mapped",
+        inspect.add_inspect_arguments,
+        inspect.run_inspect,
+    ),
+    "validate": Subcommand(
+        "measure presets against published physiology (no Blender scene needed)",
+        validate.add_validate_arguments,
+        validate.run_validate,
+    ),
+    "presets": Subcommand(
+        "list the presets on the search path and where each comes from",
+        presets.add_presets_arguments,
+        presets.run_presets,
+    ),
+}
+
+
+def build_parser(file_is_open: bool = False) -> argparse.ArgumentParser:
+    parser = Parser(
+        prog=PROG,
+        description="MicroFace: procedural facial micro-motion for Blender character rigs.",
+        epilog="Inside Blender: blender -b FILE.blend -c microface COMMAND … "
+        "(bake and inspect then default to FILE.blend).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, cmd in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        cmd.add_arguments(p, file_is_open)
+    return parser
+
+
+def exit_code_for(exc: BaseException) -> int:
+    from ..core.preset.settings import PresetError
+    from ..core.timeline.grammar import MarkerError
+    from ..rig.convention.rigmap import NothingToMapError
+
+    if isinstance(exc, (UsageError, PresetError, MarkerError)):
+        return EXIT_USAGE
+    if isinstance(exc, NothingToMapError):
+        return EXIT_NOTHING_TO_MAP
+    return EXIT_FAILURE
+
+
+def _message(exc: BaseException) -> str:
+    from ..core.preset.settings import PresetError
+    from ..rig.convention.rigmap import RigError
+
+    if isinstance(exc, PresetError):
+        return f"invalid preset: {one_line(exc)}"
+    from ..core.timeline.grammar import MarkerError
+
+    if isinstance(exc, MarkerError):
+        return f"invalid marker: {one_line(exc)}"
+    if isinstance(exc, (UsageError, RigError, RuntimeError, OSError)):
+        return one_line(exc)
+    return f"{type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback)"
+
+
+def main(argv: list[str] | None = None, file_is_open: bool = False) -> int:
+    """Run one command; returns the exit code (never raises, never calls ``sys.exit``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser(file_is_open).parse_args(argv)
+        if args.command is None:
+            raise UsageError(f"no command given; choose one of {', '.join(SUBCOMMANDS)}")
+        args.file_is_open = file_is_open
+        return SUBCOMMANDS[args.command].run(args)
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG}: error: {_message(exc)}", file=sys.stderr)
+        return exit_code_for(exc)
+
+
+_HANDLE = None
+_RUNNING = 0  # > 0 while Blender is inside ``execute``
+
+
+def execute(argv) -> int:
+    """``bpy.utils.register_cli_command`` callback: ``blender -b FILE.blend -c microface …``."""
+    global _RUNNING
+    _RUNNING += 1
+    try:
+        return main(list(argv), file_is_open=True)
+    finally:
+        _RUNNING -= 1
+
+
+def register_command() -> None:
+    """Register ``-c microface`` with Blender (4.2+; a no-op where the API is missing)."""
+    global _HANDLE
+    import bpy
+
+    if _HANDLE is not None or not hasattr(bpy.utils, "register_cli_command"):
+        return
+    _HANDLE = bpy.utils.register_cli_command(COMMAND_ID, execute)
+    if getattr(bpy.app, "module", not bpy.app.binary_path):
+        # The bpy module (4.2) crashes at interpreter exit if a command is still registered.
+        atexit.register(unregister_command)
+
+
+def unregister_command() -> None:
+    global _HANDLE
+    if _HANDLE is None:
+        return
+    if _RUNNING:
+        # Something the command ran (e.g. factory settings) is disabling the add-on: freeing the
+        # command Blender is executing would pull it from under its caller.  Blender frees it at
+        # exit; a later register_command() sees it is still there.
+        return
+    import bpy
+
+    atexit.unregister(unregister_command)
+    bpy.utils.unregister_cli_command(_HANDLE)
+    _HANDLE = None

@@ -1,0 +1,147 @@
+"""Head-frame geometry: directions, angles and rotations shared by gaze, head and look-at.
+
+Why one module: the gaze layer, the head layer (VOR) and the look-at target (``timeline/look_at.py``)
+must agree exactly on what an angle pair means, or a baked eye would not point where the target is.
+
+Frame: the head's rest frame, origin midway between the two eyes' rest positions ("cyclopean
+eye"), vectors as ``(left, up, forward)`` (right-handed: left × up = forward).  An angle pair
+(yaw, pitch) is the rotation whose vector is yaw about up plus pitch about the character's right
+— the convention the bake uses to turn eye and head bones (docs/channels.md) — so a direction
+computed here is exactly where a baked eye bone points.  Yaw + is towards the character's left,
+pitch + is up, roll + tilts the top towards the left shoulder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LEFT = np.array([1.0, 0.0, 0.0])
+UP = np.array([0.0, 1.0, 0.0])
+FORWARD = np.array([0.0, 0.0, 1.0])
+
+
+def norm3(v: np.ndarray) -> np.ndarray:
+    """Length of 3-vectors along the last axis, bit-reproducible.
+
+    ``np.linalg.norm``/``einsum`` reductions take SIMD paths that depend on memory alignment, so
+    the same input can round differently (~1e-14) from call to call; explicit per-component
+    arithmetic keeps the solver bit-identical for the same seed.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    return np.sqrt(v[..., 0] * v[..., 0] + v[..., 1] * v[..., 1] + v[..., 2] * v[..., 2])
+
+
+def rotation_vectors(yaw_deg, pitch_deg, roll_deg=0.0) -> np.ndarray:
+    """Rotation vectors (radians, ``(..., 3)``) for yaw about up, pitch about the character's
+    right and roll about backward, as one rotation (the bake's convention)."""
+    y, p, r = np.broadcast_arrays(
+        *(np.radians(np.asarray(v, dtype=np.float64)) for v in (yaw_deg, pitch_deg, roll_deg))
+    )
+    return y[..., None] * UP - p[..., None] * LEFT - r[..., None] * FORWARD
+
+
+def rotate(v: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` by rotation vectors ``rotvec`` (Rodrigues' formula), broadcasting.
+
+    Written per component (no ``np.cross``/``broadcast_arrays`` copies): the head layer calls this
+    on every sample several times, and this form is ~3× faster.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    r = np.asarray(rotvec, dtype=np.float64)
+    angle = norm3(r)
+    moving = angle > 1e-15
+    k = r * (np.where(moving, 1.0 / np.where(moving, angle, 1.0), 0.0))[..., None]
+    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
+    vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
+    cross = np.stack([ky * vz - kz * vy, kz * vx - kx * vz, kx * vy - ky * vx], axis=-1)
+    dot = (kx * vx + ky * vy + kz * vz)[..., None]
+    return v * c + cross * s + k * dot * (1.0 - c)
+
+
+def direction_vectors(yaw_deg, pitch_deg) -> np.ndarray:
+    """Unit gaze directions ``(..., 3)`` for eye (or target) yaw/pitch in degrees."""
+    return rotate(FORWARD, rotation_vectors(yaw_deg, pitch_deg))
+
+
+def angles_of(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Yaw and pitch (degrees) that turn forward onto ``vectors`` (any length, not backwards)."""
+    v = np.asarray(vectors, dtype=np.float64)
+    d = v / np.maximum(norm3(v), 1e-300)[..., None]
+    # FORWARD × d with FORWARD = (0, 0, 1): (−d_y, d_x, 0)
+    axis = np.stack([-d[..., 1], d[..., 0], np.zeros_like(d[..., 0])], axis=-1)
+    sin = norm3(axis)
+    theta = np.arctan2(sin, d[..., 2])
+    k = np.where(sin > 1e-12, theta / np.where(sin > 1e-12, sin, 1.0), 1.0)
+    return np.degrees(axis[..., 1] * k), np.degrees(-axis[..., 0] * k)
+
+
+def eye_in_head(
+    yaw_deg: np.ndarray, pitch_deg: np.ndarray, head_yaw_deg: np.ndarray, head_pitch_deg
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eye angles that keep a gaze direction (given in the head's rest frame) while the head
+    is turned by ``head_yaw/pitch``: the eye points along head⁻¹ · gaze."""
+    gaze = direction_vectors(yaw_deg, pitch_deg)
+    return angles_of(rotate(gaze, -rotation_vectors(head_yaw_deg, head_pitch_deg)))
+
+
+def gaze_in_world(
+    eye_yaw_deg,
+    eye_pitch_deg,
+    head_yaw_deg=0.0,
+    head_pitch_deg=0.0,
+    head_roll_deg=0.0,
+    chest_pitch_deg=0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where an eye looks in the torso's rest frame: chest · head · eye (measured from channel
+    curves, so ``validate`` and the tests see gaze the way a viewer does)."""
+    d = direction_vectors(eye_yaw_deg, eye_pitch_deg)
+    d = rotate(d, rotation_vectors(head_yaw_deg, head_pitch_deg, head_roll_deg))
+    d = rotate(d, rotation_vectors(0.0, chest_pitch_deg))
+    return angles_of(d)
+
+
+def per_eye_angles(
+    yaw_deg: np.ndarray, pitch_deg: np.ndarray, distance_m: np.ndarray, ipd_m: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Yaw/pitch of each eye fixating the point at ``distance_m`` along the cyclopean direction.
+
+    The left eye sits ``ipd_m / 2`` towards the character's left, so for a near target it turns
+    right (negative yaw) and the right eye turns left: that difference is the vergence.
+    """
+    point = direction_vectors(yaw_deg, pitch_deg) * np.asarray(distance_m, float)[..., None]
+    out = {}
+    for eye, side in (("L", 1.0), ("R", -1.0)):
+        rel = point - np.array([side * ipd_m / 2.0, 0.0, 0.0])
+        out[eye] = angles_of(rel)
+    return out
+
+
+def eye_in_head_angles(
+    yaw_deg: np.ndarray,
+    pitch_deg: np.ndarray,
+    distance_m: np.ndarray,
+    ipd_m: float,
+    head_yaw_deg: np.ndarray,
+    head_pitch_deg: np.ndarray,
+    pivot_lup: np.ndarray | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per-eye eye-in-head angles that fixate the point at ``distance_m`` along the cyclopean
+    gaze direction (head-rest frame) while the head is turned by ``head_yaw/pitch``.
+
+    With ``pivot_lup`` (the centre the head turns about, relative to the cyclopean eye) the eyes
+    also *move* with the head, and each eye aims from where it actually is: for a target a metre
+    away a 15° head turn about the neck shifts the eyes by centimetres, i.e. about a degree.
+    """
+    point = direction_vectors(yaw_deg, pitch_deg) * np.asarray(distance_m, float)[..., None]
+    turn = rotation_vectors(head_yaw_deg, head_pitch_deg)
+    out = {}
+    for eye, side in (("L", 1.0), ("R", -1.0)):
+        rest = np.array([side * ipd_m / 2.0, 0.0, 0.0])
+        if pivot_lup is None:
+            position = rest
+        else:
+            pivot = np.asarray(pivot_lup, dtype=np.float64)
+            position = pivot + rotate(rest - pivot, turn)
+        out[eye] = angles_of(rotate(point - position, -turn))
+    return out

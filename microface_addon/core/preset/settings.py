@@ -1,0 +1,482 @@
+"""Preset JSON → validated, merged ``Settings``.
+
+Why here: every later layer trusts its section, so nothing unvalidated may reach the solver.
+Validation uses the published JSON Schema (``presets/microface-preset.schema.json``) and reports
+*all* problems at once, each naming the file, the JSON pointer and the line/column.
+
+A preset may ``extends`` another (by name on the search path, or by a relative path inside its
+own folder); the chain is merged over ``presets/defaults.json``, root first, leaf last, objects
+merging key by key and everything else (numbers, lists) replaced.  Older ``format_version``s are
+upgraded in memory with a notice (``migrations.py``).  Presets are data only: a preset can name
+other presets, never arbitrary files (no absolute paths, no ``..``).  The format is described
+for TDs in ``docs/presets.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import jsonschema
+
+from ..jsondoc import locate, pointer
+from .library import (
+    DEFAULT_PRESET,
+    DEFAULTS_NAME,
+    PRESET_PATH_ENV,
+    SCHEMA_FILENAME,
+    builtin_preset_dir,
+    candidates,
+    known_names,
+    preset_search_path,
+)
+from .migrations import CURRENT_FORMAT, FormatTooNew, upgrade
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "DEFAULTS_NAME",
+    "LAYER_SECTIONS",
+    "PRESET_PATH_ENV",
+    "SCHEMA_FILENAME",
+    "PresetError",
+    "Problem",
+    "Settings",
+    "builtin_preset_dir",
+    "deep_merge",
+    "load_preset",
+    "load_schema",
+    "preset_search_path",
+    "read_json",
+    "resolve_preset_path",
+    "validate_document",
+]
+
+LAYER_SECTIONS = ("blink", "gaze", "breath", "head", "cascade", "micro_events")
+# Top-level keys that describe the file itself and are not inherited by a child.
+FILE_ONLY_KEYS = ("$schema", "extends")
+# Fields that name files: checked as data-only references (see ``check_reference``).
+FILE_FIELDS = ("extends",)
+MAX_CHAIN = 32  # extends depth; far beyond any sensible library, stops pathological chains
+
+log = logging.getLogger("microface.presets")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    pointer: str
+    line: int | None
+    col: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.col}"
+        return f"{where}: {self.pointer or '/'}: {self.message}"
+
+
+class PresetError(ValueError):
+    """A preset could not be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_schema() -> dict:
+    return json.loads((builtin_preset_dir() / SCHEMA_FILENAME).read_text(encoding="utf-8"))
+
+
+_VALIDATOR: jsonschema.Draft202012Validator | None = None
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = jsonschema.Draft202012Validator(load_schema())
+    return _VALIDATOR
+
+
+def _plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
+    """Turn a jsonschema error into (path, plain-words message)."""
+    path = list(err.absolute_path)
+    inst = err.instance
+    v, val = err.validator, err.validator_value
+    if v == "maximum":
+        return path, f"{inst!r} is above the maximum {val}"
+    if v == "minimum":
+        return path, f"{inst!r} is below the minimum {val}"
+    if v == "type":
+        return path, f"expected {val}, got {type(inst).__name__} {inst!r}"
+    if v == "enum":
+        return path, f"{inst!r} is not one of {', '.join(map(repr, val))}"
+    if v == "additionalProperties":
+        allowed = sorted((err.schema.get("properties") or {}).keys())
+        extra = sorted(set(inst) - set(allowed))
+        return path + [extra[0]] if len(extra) == 1 else path, (
+            f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+            f" (allowed: {', '.join(allowed)})"
+        )
+    if v == "required":
+        return path, err.message.replace("is a required property", "is missing (required)")
+    if v in ("minItems", "maxItems"):
+        bound = "at least" if v == "minItems" else "at most"
+        return path, f"has {len(inst)} items, expected {bound} {val}"
+    return path, err.message
+
+
+def positions_of(text: str | None) -> dict[str, tuple[int, int]]:
+    """Line/column by pointer, or nothing when ``text`` is missing or cannot be scanned."""
+    if text is None:
+        return {}
+    try:
+        return locate(text)
+    except (ValueError, IndexError, RecursionError):
+        return {}
+
+
+def _problem_at(file: str, path: Sequence, msg: str, positions: Mapping, at_key=False) -> Problem:
+    ptr = pointer(path)
+    pos = (positions.get(ptr + "#key") if at_key else None) or positions.get(ptr)
+    return Problem(file, ptr, *(pos or (None, None)), msg)
+
+
+def validate_document(
+    doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
+) -> list[Problem]:
+    """All schema problems of ``doc`` (empty list when valid)."""
+    positions = positions_of(text) if positions is None else positions
+    problems = []
+    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        path, msg = _plain_message(err)
+        # Unknown keys point at the key itself; every other problem at the offending value.
+        problems.append(
+            _problem_at(file, path, msg, positions, err.validator == "additionalProperties")
+        )
+    return problems
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json(path: Path) -> tuple[Any, str]:
+    """Read and parse a JSON file, turning every failure into a ``PresetError``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PresetError([Problem(str(path), "", None, None, "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PresetError([Problem(str(path), "", None, None, f"cannot read: {exc}")]) from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant), text
+    except json.JSONDecodeError as exc:
+        raise PresetError(
+            [Problem(str(path), "", exc.lineno, exc.colno, f"broken JSON: {exc.msg}")]
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        msg = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise PresetError([Problem(str(path), "", None, None, f"broken JSON: {msg}")]) from None
+
+
+def deep_merge(base: Mapping, over: Mapping) -> dict:
+    """``over`` on top of ``base``; nested objects merge, everything else is replaced."""
+    out = copy.deepcopy(dict(base))
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A validated preset with defaults filled in. Sections are plain mappings read by layers."""
+
+    name: str
+    description: str
+    source: str
+    data: Mapping[str, Any] = field(repr=False)
+    # Files that made this preset, the loaded one first, then its parents ("extends").
+    chain: tuple[str, ...] = ()
+    # Things the TD should know but that did not stop loading (an older format_version…).
+    notices: tuple[str, ...] = ()
+    # Top-level key → the file in ``chain`` that last set it (for messages about its content).
+    origins: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def intensity(self) -> float:
+        return float(self.data["intensity"])
+
+    @property
+    def state(self) -> str:
+        return str(self.data["state"])
+
+    @property
+    def stylization(self) -> float:
+        """0 = physiological … 1 = stylised (see ``stylize.py``)."""
+        return float(self.data.get("stylization", 0.0))
+
+    @property
+    def stillness(self) -> float:
+        """0 = all idle motion … 1 = locked (see ``stillness.py``)."""
+        return float(self.data.get("stillness", 0.0))
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        return self.data[name]
+
+    def origin(self, key: str) -> str:
+        """The file that set top-level ``key`` (the loaded file when no parent did)."""
+        return self.origins.get(key, self.source)
+
+    def layer_enabled(self, name: str) -> bool:
+        sec = self.data.get(name)
+        return bool(sec and sec.get("enabled", True))
+
+    def layer_gain(self, name: str) -> float:
+        """Global × layer intensity: how strongly a layer's output is applied."""
+        return self.intensity * float(self.data[name].get("intensity", 1.0))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with ``overrides`` deep-merged and re-validated (panel/CLI fields)."""
+        over = {k: v for k, v in overrides.items() if k not in FILE_ONLY_KEYS}
+        merged = deep_merge(self.data, over)
+        problems = validate_document(merged, f"{self.source} (+ overrides)")
+        if problems:
+            raise PresetError(problems)
+        return replace(self, data=merged)
+
+
+# --- finding presets and their parents ------------------------------------------------------
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .-]*$")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class BadReference(ValueError):
+    """A file reference inside a preset that may not be followed (message in plain words)."""
+
+
+def is_path_reference(ref: str) -> bool:
+    """``extends`` values ending in ``.json`` or containing ``/`` are paths, others names."""
+    return ref.endswith(".json") or "/" in ref or "\\" in ref
+
+
+def check_reference(ref: str, folder: Path) -> Path:
+    """The file a relative reference inside a preset names, refusing anything outside ``folder``.
+
+    Presets are data: they may point at presets beside them or below them, never elsewhere —
+    absolute paths, drive letters, home folders and ``..`` are refused, and so is a symbolic
+    link that leads out of ``folder``.
+    """
+    if not ref.strip():
+        raise BadReference("is empty")
+    if "\\" in ref:
+        raise BadReference(f"{ref!r} uses '\\'; write relative paths with '/'")
+    if (
+        PurePosixPath(ref).is_absolute()
+        or PureWindowsPath(ref).is_absolute()
+        or _DRIVE.match(ref)
+        or ref.startswith("~")
+    ):
+        raise BadReference(
+            f"{ref!r} is an absolute path; a preset may only refer to presets by name or by a "
+            "path inside its own folder"
+        )
+    if ".." in PurePosixPath(ref).parts:
+        raise BadReference(
+            f"{ref!r} uses '..' to leave the preset's folder; refer to presets elsewhere by name"
+        )
+    target = folder / ref
+    try:
+        inside = target.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise BadReference(f"{ref!r} leads outside the preset's folder (a symbolic link?)")
+    return target
+
+
+def resolve_parent(ref: str, child: Path, extra_dirs=None) -> Path:
+    """The preset file that ``"extends": ref`` in ``child`` names.
+
+    A name is looked up on the search path.  A preset may extend the same name it replaces
+    (a studio ``calm_listener`` that tweaks the shipped one): then the next lower-priority
+    preset of that name is its parent.
+    """
+    if is_path_reference(ref):
+        target = check_reference(ref, child.parent)
+        if not target.is_file():
+            raise BadReference(f"{ref!r}: no such preset file (looked for {target})")
+        return target
+    if not NAME_PATTERN.match(ref):
+        raise BadReference(
+            f"{ref!r} is neither a preset name (letters, digits, _ . - and spaces) nor a "
+            "relative .json path"
+        )
+    cands = [f for f, _ in candidates(ref, extra_dirs)]
+    if not cands:
+        known = ", ".join(known_names(extra_dirs))
+        raise BadReference(f"no preset named {ref!r} to extend (known: {known})")
+    me = _same_file_index(cands, child)
+    if me is None:
+        return cands[-1]
+    if me == 0:
+        raise BadReference(
+            f"{ref!r} is this preset itself and no lower-priority preset of that name exists"
+        )
+    return cands[me - 1]
+
+
+def _same_file_index(files: list[Path], target: Path) -> int | None:
+    t = _real(target)
+    for i, f in enumerate(files):
+        if _real(f) == t:
+            return i
+    return None
+
+
+def _real(p: Path) -> Path:
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):
+        return p.absolute()
+
+
+def resolve_preset_path(name_or_path: str | os.PathLike, extra_dirs=None) -> Path:
+    """A preset name found on the search path, or an explicit ``.json`` path."""
+    s = str(name_or_path)
+    if s.endswith(".json") or os.sep in s or (os.altsep and os.altsep in s):
+        return Path(s)
+    cands = candidates(s, extra_dirs)
+    if not cands:
+        raise PresetError(
+            [
+                Problem(
+                    s,
+                    "",
+                    None,
+                    None,
+                    f"no preset named {s!r} (known: {', '.join(known_names(extra_dirs))})",
+                )
+            ]
+        )
+    return cands[-1][0]
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _File:
+    path: Path
+    doc: Any
+    positions: Mapping[str, tuple[int, int]]
+
+
+def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], list[str]]:
+    """Read ``path`` and its ``extends`` ancestors (leaf first); every problem, every notice."""
+    chain: list[_File] = []
+    problems: list[Problem] = []
+    notices: list[str] = []
+    current: Path | None = path
+    while current is not None:
+        try:
+            doc, text = read_json(current)
+        except PresetError as exc:
+            problems += exc.problems
+            break
+        positions = positions_of(text)
+        try:
+            doc, changes = upgrade(doc)
+        except FormatTooNew as exc:
+            problems.append(_problem_at(str(current), ["format_version"], str(exc), positions))
+            break
+        if changes:
+            notices.append(
+                f"{current}: written in an older preset format, read as format "
+                f'{CURRENT_FORMAT} ({"; ".join(changes)}); set "format_version": '
+                f"{CURRENT_FORMAT} and apply these changes to silence this notice"
+            )
+        problems += validate_document(doc, str(current), positions=positions)
+        chain.append(_File(current, doc, positions))
+        ref = doc.get("extends") if isinstance(doc, dict) else None
+        if not isinstance(ref, str):
+            break  # no parent (or a non-string one, which the schema has reported)
+        try:
+            parent = resolve_parent(ref, current, extra_dirs)
+        except BadReference as exc:
+            problems.append(_problem_at(str(current), ["extends"], f"extends {exc}", positions))
+            break
+        seen = [_real(f.path) for f in chain]
+        if _real(parent) in seen:
+            loop = [str(f.path) for f in chain[seen.index(_real(parent)) :]] + [str(parent)]
+            problems.append(
+                _problem_at(
+                    str(current),
+                    ["extends"],
+                    f"extends {ref!r} makes a cycle: {' → '.join(loop)}",
+                    positions,
+                )
+            )
+            break
+        if len(chain) >= MAX_CHAIN:
+            problems.append(
+                _problem_at(
+                    str(current),
+                    ["extends"],
+                    f"more than {MAX_CHAIN} presets deep; shorten the extends chain",
+                    positions,
+                )
+            )
+            break
+        current = parent
+    return chain, problems, notices
+
+
+def load_preset(
+    name_or_path: str | os.PathLike = DEFAULT_PRESET, extra_dirs: Sequence | None = None
+) -> Settings:
+    """Load, validate and merge a preset (and its ``extends`` parents) over the defaults.
+
+    ``extra_dirs`` replaces the registered user preset folders for this call.  Raises
+    ``PresetError`` listing every problem in every file of the chain.
+    """
+    path = resolve_preset_path(name_or_path, extra_dirs)
+    chain, problems, notices = _read_chain(path, extra_dirs)
+    if problems:
+        raise PresetError(problems)
+    defaults, _ = read_json(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
+    merged: dict[str, Any] = {k: v for k, v in defaults.items() if k not in FILE_ONLY_KEYS}
+    origins: dict[str, str] = {}
+    for f in reversed(chain):
+        own = {k: v for k, v in f.doc.items() if k not in FILE_ONLY_KEYS}
+        merged = deep_merge(merged, own)
+        origins.update({k: str(f.path) for k in own})
+    merged["format_version"] = CURRENT_FORMAT
+    if len(chain) > 1:  # each file was valid alone; the merge must be too
+        parents = ", ".join(str(f.path) for f in chain[1:])
+        problems = validate_document(merged, f"{path} (merged with {parents})")
+        if problems:
+            raise PresetError(problems)
+    for n in notices:
+        log.warning(n)
+    return Settings(
+        name=merged["name"],
+        description=merged.get("description", ""),
+        source=str(path),
+        data=merged,
+        chain=tuple(str(f.path) for f in chain),
+        notices=tuple(notices),
+        origins=origins,
+    )

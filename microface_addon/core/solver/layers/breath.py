@@ -1,0 +1,527 @@
+"""Breathing: a phase-integrated oscillator with modes, sighs and breath holds, and the tension
+a held breath builds up in the face.
+
+Why this shape:
+- The phase is the integral of a rate that glides between modes, so a mode change on the
+  timeline only changes how fast the cycle runs: the chest never jumps.
+- Each cycle draws its own duration, depth and inhale share (real breathing is irregular from
+  breath to breath).  Depth and inhale share only switch at end-exhale, where the volume is 0
+  whatever they are, so they cannot cause a jump either.
+- A hold (mode ``held``) overrides the oscillator: a quick catch-breath up to the hold level, a
+  flat plateau, then a release exhale (often a sigh).  Meanwhile the oscillator's phase waits at
+  the start of a fresh cycle, so breathing resumes from end-exhale exactly where the release ends.
+- Sighs are extra-large, longer cycles at a rate per hour (a renewal process in operational time,
+  so the rate can differ per mode).
+
+Outputs: ``breath`` (state, 0 exhaled … 1 full inhale), ``chest_pitch`` (deg), nostril flare on
+inhale flow, slight jaw opening in deep/speech breathing, ``tension`` (state) with its face
+signs (jaw clench, lip press, slight jaw thrust, brow lowering), the ``blink_rate`` modulation
+(suppressed while holding, a burst after the release) and forced blinks right after a release.
+Numbers come from the preset's ``breath`` section; sources are in ``docs/science.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...channels import CHANNELS, SOFT_KNEE_FRACTION, soft_limit
+from ..primitives.ramps import cosine_ramp, stepped
+
+NAME = "breath"
+TRACK = "breath"
+MODES = ("calm", "shallow_quick", "deep", "held", "speech")
+RHYTHMIC_MODES = ("calm", "shallow_quick", "deep", "speech")
+HELD = "held"
+# Deepest single breath, breath units: just below where the breath channel's soft limit starts.
+DEPTH_CEILING = CHANNELS["breath"].hi - SOFT_KNEE_FRACTION * (
+    CHANNELS["breath"].hi - CHANNELS["breath"].lo
+)
+# Rhythm used inside a held segment before its first hold and between repeated holds when no
+# rhythmic mode came before it.
+FALLBACK_MODE = "calm"
+
+
+@dataclass(frozen=True)
+class ModeParams:
+    rate_per_min: float
+    rate_cv: float
+    amplitude: float
+    inhale_share: float
+    exhale_skew: float
+    jaw_drop: float
+    tension: float
+    blink_rate_factor: float
+    sigh_rate_factor: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> ModeParams:
+        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class HoldParams:
+    level: float
+    onset_s: float
+    release_s: float
+    release_skew: float
+    max_hold_s: float
+    hold_s: tuple[float, float]
+    recovery_s: tuple[float, float]
+    release_sigh_share: float
+    tension_peak: float
+    tension_rise_s: float
+    tension_decay_s: float
+    blink_suppression: float
+    blink_burst: float
+    blink_burst_s: float
+    release_blinks_s: tuple[float, ...]
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> HoldParams:
+        return cls(
+            level=float(sec["level"]),
+            onset_s=float(sec["onset_s"]),
+            release_s=float(sec["release_s"]),
+            release_skew=float(sec["release_skew"]),
+            max_hold_s=float(sec["max_hold_s"]),
+            hold_s=tuple(sorted(map(float, sec["hold_s"]))),
+            recovery_s=tuple(sorted(map(float, sec["recovery_s"]))),
+            release_sigh_share=float(sec["release_sigh_share"]),
+            tension_peak=float(sec["tension_peak"]),
+            tension_rise_s=float(sec["tension_rise_s"]),
+            tension_decay_s=float(sec["tension_decay_s"]),
+            blink_suppression=float(sec["blink_suppression"]),
+            blink_burst=float(sec["blink_burst"]),
+            blink_burst_s=float(sec["blink_burst_s"]),
+            release_blinks_s=tuple(map(float, sec["release_blinks_s"])),
+        )
+
+
+@dataclass(frozen=True)
+class SighParams:
+    rate_per_hour: float
+    interval_cv: float
+    volume_factor: float
+    duration_factor: float
+    inhale_s: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> SighParams:
+        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class TensionFace:
+    jaw_clench: float
+    lip_press: float
+    jaw_forward: float
+    brow: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> TensionFace:
+        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class BreathParams:
+    mode: str
+    modes: Mapping[str, ModeParams]
+    amplitude_cv: float
+    inhale_share_cv: float
+    transition_s: float
+    hold: HoldParams
+    sigh: SighParams
+    chest_pitch_deg: float
+    shoulder_rise_deg: float
+    nostril_flare: float
+    flare_flow_ref: float
+    tension_face: TensionFace
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> BreathParams:
+        return cls(
+            mode=str(sec["mode"]),
+            modes={m: ModeParams.from_section(sec["modes"][m]) for m in RHYTHMIC_MODES},
+            amplitude_cv=float(sec["amplitude_cv"]),
+            inhale_share_cv=float(sec["inhale_share_cv"]),
+            transition_s=float(sec["transition_s"]),
+            hold=HoldParams.from_section(sec["hold"]),
+            sigh=SighParams.from_section(sec["sigh"]),
+            chest_pitch_deg=float(sec["chest_pitch_deg"]),
+            shoulder_rise_deg=float(sec["shoulder_rise_deg"]),
+            nostril_flare=float(sec["nostril_flare"]),
+            flare_flow_ref=float(sec["flare_flow_ref_per_s"]),
+            tension_face=TensionFace.from_section(sec["tension_face"]),
+        )
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One breath hold: catch-breath from ``start_s``, flat from ``plateau_s``, release exhale
+    from ``release_s`` until ``end_s`` (end-exhale, where normal breathing resumes)."""
+
+    start_s: float
+    plateau_s: float
+    release_s: float
+    end_s: float
+    level: float
+    sigh: bool
+
+
+@dataclass
+class Breath:
+    """Everything the breath layer computes, before gains (volume in lung-volume units)."""
+
+    volume: np.ndarray
+    tension: np.ndarray
+    blink_factor: np.ndarray
+    jaw_drop: np.ndarray
+    holds: list[Hold]
+    sigh_cycle_starts_s: np.ndarray
+    forced_blinks_s: np.ndarray
+
+
+def mode_segments(timeline, initial: str, duration_s: float) -> list[tuple[float, float, str]]:
+    """Piecewise-constant breath modes ``(start_s, end_s, mode)`` from the timeline's ``breath``
+    track, checking every mode name (a change given in code bypasses the marker parser)."""
+    if initial not in MODES:
+        raise ValueError(f"breath mode {initial!r} is not one of {', '.join(MODES)}")
+    for c in timeline.changes:
+        if c.track == TRACK and c.value not in MODES:
+            where = f" ({c.source})" if c.source else ""
+            raise ValueError(
+                f"breath mode {c.value!r} at {c.start_s:g} s{where} is not one of "
+                f"{', '.join(MODES)}"
+            )
+    return timeline.segments(TRACK, initial, duration_s)
+
+
+def release_duration_s(hp: HoldParams, sp: SighParams, sigh: bool) -> float:
+    return sp.inhale_s + hp.release_s * sp.duration_factor if sigh else hp.release_s
+
+
+def schedule_holds(
+    segments: Sequence[tuple[float, float, str]],
+    duration_s: float,
+    hp: HoldParams,
+    sp: SighParams,
+    rng: np.random.Generator,
+) -> list[Hold]:
+    """Breath holds for every ``held`` segment.
+
+    A segment no longer than ``max_hold_s`` is one hold released at its end (a marker such as
+    ``mf:breath held 6``).  A longer one (a character who keeps holding their breath) becomes
+    holds of ``hold_s`` with a few recovery breaths between them.
+    """
+    holds: list[Hold] = []
+    min_hold = hp.onset_s + 0.5
+    for s0, s1, mode in segments:
+        if mode != HELD:
+            continue
+        t = s0
+        if holds:  # never start before the previous release has finished
+            t = max(t, holds[-1].end_s)
+        single = s1 - t <= hp.max_hold_s
+        while True:
+            remaining = s1 - t
+            if single:
+                length = remaining  # one hold for the whole segment, released at its end
+            else:
+                # Repeated holds; a last piece shorter than the shortest hold is just breathed.
+                length = min(rng.uniform(*hp.hold_s), remaining)
+                if remaining < hp.hold_s[0]:
+                    break
+            if length < min_hold:
+                break
+            sigh = bool(rng.random() < hp.release_sigh_share)
+            release = t + length
+            end = release + release_duration_s(hp, sp, sigh)
+            holds.append(Hold(t, t + hp.onset_s, release, end, hp.level, sigh))
+            if single:
+                break
+            t = end + rng.uniform(*hp.recovery_s)
+    return [h for h in holds if h.start_s < duration_s]
+
+
+def exhale_shape(x: np.ndarray, skew: float) -> np.ndarray:
+    """Volume 1 → 0 over x ∈ [0, 1]; ``skew`` > 1 empties fast first and tails off (passive
+    recoil), 1 is symmetric (controlled, speech-like).  Zero slope at both ends."""
+    g = 1.0 - (1.0 - np.clip(x, 0.0, 1.0)) ** skew
+    return 0.5 + 0.5 * np.cos(np.pi * g)
+
+
+def cycle_shape(u: np.ndarray, inhale_share: np.ndarray, skew: np.ndarray) -> np.ndarray:
+    """One breath over cycle phase u ∈ [0, 1): inhale to 1 by ``inhale_share``, then exhale."""
+    inhaling = u < inhale_share
+    x_in = u / inhale_share
+    x_out = (u - inhale_share) / (1.0 - inhale_share)
+    return np.where(inhaling, cosine_ramp(x_in), exhale_shape(x_out, skew))
+
+
+def _mode_arrays(
+    t: np.ndarray, segments: Sequence[tuple[float, float, str]], p: BreathParams
+) -> dict[str, np.ndarray]:
+    """Per-sample rhythm parameters that glide over ``transition_s`` at each mode change.
+
+    Inside a ``held`` segment the rhythm of the mode before it carries on (it is what the
+    character breathes between holds and after the last release).
+    """
+    rhythm = []
+    last = FALLBACK_MODE
+    for _, _, m in segments:
+        if m != HELD:
+            last = m
+        rhythm.append(last)
+    starts = [s[0] for s in segments]
+    out = {}
+    for field in ModeParams.__dataclass_fields__:
+        vals = [getattr(p.modes[m], field) for m in rhythm]
+        out[field] = stepped(t, starts, vals, p.transition_s)
+    # Depth follows from the gliding mean inhale flow (depth / inhale time), not from a
+    # gliding depth: otherwise a breath taken half-way from shallow-quick to deep would be
+    # both fairly deep and fairly quick, an inhale faster than either mode's.
+    flow = [
+        p.modes[m].amplitude / (p.modes[m].inhale_share * 60.0 / p.modes[m].rate_per_min)
+        for m in rhythm
+    ]
+    inhale_s = out["inhale_share"] * 60.0 / out["rate_per_min"]
+    out["amplitude"] = stepped(t, starts, flow, p.transition_s) * inhale_s
+    return out
+
+
+def _renewal_times(
+    rate_per_s: np.ndarray, t: np.ndarray, cv: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Event times of a gamma renewal process with time-varying rate (operational time)."""
+    dt = t[1] - t[0]
+    lam = np.concatenate(([0.0], np.cumsum(np.maximum(rate_per_s[:-1], 0.0) * dt)))
+    total = lam[-1]
+    if total <= 0:
+        return np.empty(0)
+    shape = 1.0 / max(cv, 1e-3) ** 2
+    n = int(total * 2 + 6 * np.sqrt(total + 1) + 4)
+    first = rng.uniform()
+    gaps = rng.gamma(shape, 1.0 / shape, size=n)
+    op = first * gaps[0] + np.concatenate(([0.0], np.cumsum(gaps[1:])))
+    op = op[op < total]
+    # Operational time is flat where the rate is 0; the right side of a flat run is where
+    # events can next happen.
+    idx = np.searchsorted(lam, op, side="right")
+    idx = np.clip(idx, 1, t.size - 1)
+    frac = (op - lam[idx - 1]) / np.maximum(lam[idx] - lam[idx - 1], 1e-300)
+    return t[idx - 1] + np.clip(frac, 0.0, 1.0) * dt
+
+
+@dataclass(frozen=True)
+class Cycles:
+    """The breaths, one entry each: when they start, how long, how deep, their shape."""
+
+    start_s: np.ndarray
+    duration_s: np.ndarray
+    depth: np.ndarray
+    inhale_share: np.ndarray
+    skew: np.ndarray
+    sigh: np.ndarray
+
+
+def breath_cycles(
+    t: np.ndarray,
+    ma: Mapping[str, np.ndarray],
+    holds: Sequence[Hold],
+    quiet: np.ndarray,
+    sigh_times: np.ndarray,
+    p: BreathParams,
+    rng: np.random.Generator,
+) -> Cycles:
+    """Lay breaths end to end; each takes rate, depth and shape from its mode at its start.
+
+    Parameters only change from one breath to the next, at end-exhale where the volume is 0,
+    so neither a mode change nor breath-to-breath variability can make the chest jump.  A hold
+    cuts the breath in progress (the hold's catch-breath takes over) and breathing resumes with
+    a fresh breath where the release ends.  A sigh makes the next breath that starts outside a
+    hold deeper and longer.
+    """
+    dt = t[1] - t[0]
+    n = int(np.sum(ma["rate_per_min"]) / 60.0 * dt * 2.0) + 2 * len(holds) + 32
+    first_phase = rng.uniform()
+    z = rng.standard_normal(size=(n, 3))
+    sig_d = np.sqrt(np.log1p(p.amplitude_cv**2))
+    sig_s = np.sqrt(np.log1p(p.inhale_share_cv**2))
+    out: dict[str, list] = {k: [] for k in Cycles.__dataclass_fields__}
+    hold_i, sigh_i = 0, 0
+    tk = None
+    k = 0
+    while True:
+        if k >= z.shape[0]:
+            z = np.concatenate([z, rng.standard_normal(size=(n, 3))])
+        i = min(int(round(max(tk or 0.0, 0.0) / dt)), t.size - 1)
+        cv = ma["rate_cv"][i]
+        sig_r = np.sqrt(np.log1p(cv**2))
+        dur = 60.0 / ma["rate_per_min"][i] * np.exp(sig_r * z[k, 0] - 0.5 * sig_r**2)
+        if tk is None:  # the first breath is already under way at 0 s
+            tk = -first_phase * dur
+        sigh = False
+        while sigh_i < sigh_times.size and sigh_times[sigh_i] <= tk:
+            sigh_i += 1
+            sigh = sigh or not quiet[i]
+        depth = ma["amplitude"][i] * np.exp(sig_d * z[k, 1] - 0.5 * sig_d**2)
+        if sigh:
+            dur *= p.sigh.duration_factor
+            depth *= p.sigh.volume_factor
+        # A sigh on top of a deep breath cannot go past full lungs: cap the breath's depth
+        # smoothly below the channel's soft knee, so its top stays round instead of flattened.
+        depth = float(soft_limit(np.array([depth]), 0.0, DEPTH_CEILING)[0])
+        share = ma["inhale_share"][i] * np.exp(sig_s * z[k, 2] - 0.5 * sig_s**2)
+        for key, v in zip(
+            Cycles.__dataclass_fields__,
+            (tk, dur, depth, min(share, 0.8), ma["exhale_skew"][i], sigh),
+            strict=True,
+        ):
+            out[key].append(v)
+        k += 1
+        nxt = tk + dur
+        while hold_i < len(holds) and holds[hold_i].end_s <= tk:
+            hold_i += 1
+        if hold_i < len(holds) and nxt > holds[hold_i].plateau_s:
+            nxt = holds[hold_i].end_s  # cut by the hold; breathing resumes after the release
+            hold_i += 1
+        tk = nxt
+        if tk > t[-1]:
+            break
+    return Cycles(**{key: np.asarray(v) for key, v in out.items()})
+
+
+def breathe(
+    t: np.ndarray,
+    segments: Sequence[tuple[float, float, str]],
+    p: BreathParams,
+    rng: np.random.Generator,
+) -> Breath:
+    """The breathing performance over ``t`` (uniform grid, s) for the mode ``segments``."""
+    duration_s = float(t[-1]) if t.size > 1 else 0.0
+    if t.size < 2:
+        z = np.zeros_like(t)
+        return Breath(z, z.copy(), np.ones_like(t), z.copy(), [], np.empty(0), np.empty(0))
+    # Independent child streams, so e.g. a longer bake draws the same first cycles.
+    seeds = rng.integers(0, 2**63 - 1, size=3)
+    r_hold, r_cycle, r_sigh = (np.random.Generator(np.random.PCG64(s)) for s in seeds)
+
+    holds = schedule_holds(segments, duration_s, p.hold, p.sigh, r_hold)
+    ma = _mode_arrays(t, segments, p)
+    quiet = np.zeros(t.size, dtype=bool)  # no spontaneous sighs: holds and held segments
+    for h in holds:
+        quiet[np.searchsorted(t, h.start_s) : np.searchsorted(t, h.end_s)] = True
+    for s0, s1, m in segments:
+        if m == HELD:
+            quiet[np.searchsorted(t, s0) : np.searchsorted(t, s1)] = True
+    sigh_rate = p.sigh.rate_per_hour / 3600.0 * ma["sigh_rate_factor"] * ~quiet
+    sigh_times = _renewal_times(sigh_rate, t, p.sigh.interval_cv, r_sigh)
+    c = breath_cycles(t, ma, holds, quiet, sigh_times, p, r_cycle)
+
+    # Per sample: which cycle, how far into it.  A cycle cut short by a hold is hidden by it.
+    k = np.searchsorted(c.start_s, t, side="right") - 1
+    u = np.clip((t - c.start_s[k]) / c.duration_s[k], 0.0, 1.0 - 1e-12)
+    volume = c.depth[k] * cycle_shape(u, c.inhale_share[k], c.skew[k])
+
+    # Holds: blend into the hold level, stay flat, release.
+    hp = p.hold
+    w = np.zeros_like(t)
+    held_v = np.zeros_like(t)
+    tension_hold = np.zeros_like(t)
+    blink = ma["blink_rate_factor"].copy()
+    forced: list[float] = []
+    for h in holds:
+        i0, i1, i2, i3 = np.searchsorted(t, [h.start_s, h.plateau_s, h.release_s, h.end_s])
+        w[i0:i1] = cosine_ramp((t[i0:i1] - h.start_s) / max(h.plateau_s - h.start_s, 1e-9))
+        w[i1:i3] = 1.0
+        held_v[i0:i2] = h.level
+        x = t[i2:i3] - h.release_s
+        if h.sigh:
+            top = h.level * p.sigh.volume_factor**0.5
+            up = x < p.sigh.inhale_s
+            down = (x - p.sigh.inhale_s) / (hp.release_s * p.sigh.duration_factor)
+            held_v[i2:i3] = np.where(
+                up,
+                h.level + (top - h.level) * cosine_ramp(x / p.sigh.inhale_s),
+                top * exhale_shape(down, hp.release_skew),
+            )
+        else:
+            held_v[i2:i3] = h.level * exhale_shape(x / hp.release_s, hp.release_skew)
+        # Tension builds over the hold and fades after the release.
+        rise = hp.tension_peak * (1.0 - np.exp(-(t[i0:i2] - h.start_s) / hp.tension_rise_s))
+        np.maximum(tension_hold[i0:i2], rise, out=tension_hold[i0:i2])
+        at_release = hp.tension_peak * (
+            1.0 - np.exp(-(h.release_s - h.start_s) / hp.tension_rise_s)
+        )
+        i4 = int(np.searchsorted(t, h.release_s + 8.0 * hp.tension_decay_s))
+        fade = at_release * np.exp(-(t[i2:i4] - h.release_s) / hp.tension_decay_s)
+        np.maximum(tension_hold[i2:i4], fade, out=tension_hold[i2:i4])
+        # Blinks: suppressed while holding (eased in over the catch-breath), a burst after.
+        supp = 1.0 - (1.0 - hp.blink_suppression) * w[i0:i2]
+        blink[i0:i2] *= supp
+        i5 = int(np.searchsorted(t, h.release_s + 8.0 * hp.blink_burst_s))
+        blink[i2:i5] *= 1.0 + (hp.blink_burst - 1.0) * np.exp(
+            -(t[i2:i5] - h.release_s) / hp.blink_burst_s
+        )
+        forced += [h.release_s + d for d in hp.release_blinks_s if h.release_s + d < duration_s]
+    # Keep inside the breath channel's range smoothly (a sigh on top of a deep breath), so the
+    # chest and face follow exactly what the state says.
+    ch = CHANNELS["breath"]
+    volume = soft_limit((1.0 - w) * volume + w * held_v, ch.lo, ch.hi)
+    tension = np.clip(ma["tension"] + tension_hold, 0.0, 1.0)
+    # Lips part a little with the breath in deep and speech breathing.
+    jaw = ma["jaw_drop"] * np.clip(volume / np.maximum(ma["amplitude"], 1e-6), 0.0, 1.5)
+    return Breath(
+        volume=volume,
+        tension=tension,
+        blink_factor=blink,
+        jaw_drop=jaw,
+        holds=holds,
+        sigh_cycle_starts_s=c.start_s[c.sigh],
+        forced_blinks_s=np.asarray(forced, dtype=np.float64),
+    )
+
+
+def apply(ctx) -> None:
+    """Breath layer: volume, chest pitch, nostril flare, jaw, tension and its face, blinks."""
+    p = BreathParams.from_section(ctx.settings.section(NAME))
+    segments = mode_segments(ctx.timeline, p.mode, ctx.duration_s)
+    b = breathe(ctx.t, segments, p, ctx.rng(NAME))
+    gain = ctx.settings.layer_gain(NAME)
+    volume = gain * b.volume
+    ctx.add("breath", volume)
+    ctx.add("chest_pitch", p.chest_pitch_deg * volume)
+    ctx.add("shoulder_rise", p.shoulder_rise_deg * volume)
+    flow = np.gradient(volume, ctx.t) if ctx.t.size > 1 else np.zeros_like(volume)
+    flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref)
+    jaw = gain * b.jaw_drop
+    tension = gain * b.tension
+    tf = p.tension_face
+    ctx.add("tension", tension)
+    ctx.add("jaw_drop", jaw)
+    ctx.add("jaw_clench", tf.jaw_clench * tension)
+    ctx.add("jaw_forward", tf.jaw_forward * tension)
+    for side in ("L", "R"):
+        ctx.add(f"nasalis_{side}", flare)
+        ctx.add(f"orbicularis_oris_{side}", tf.lip_press * tension)
+        ctx.add(f"corrugator_{side}", tf.brow * tension)
+    ctx.modulate("blink_rate", b.blink_factor**gain)
+    if gain > 0 and b.forced_blinks_s.size:
+        prev = np.asarray(ctx.events.get("forced_blinks_s", []), dtype=np.float64)
+        ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prev, b.forced_blinks_s]))
+    ctx.events[NAME] = {
+        "holds": [
+            {
+                "start_s": h.start_s,
+                "plateau_s": h.plateau_s,
+                "release_s": h.release_s,
+                "end_s": h.end_s,
+                "sigh": h.sigh,
+            }
+            for h in b.holds
+        ],
+        "sigh_cycle_starts_s": b.sigh_cycle_starts_s,
+    }

@@ -1,0 +1,495 @@
+"""The muscle cascade: intents drive muscles, and muscles pull each other in physiological order.
+
+Why a graph: an expression is a response that ripples through the face, not a pose.  A felt
+smile starts at the lip corners (zygomaticus major), the nasolabial fold deepens a beat later
+(levator labii) and the cheeks rise and the eye corners crinkle last (orbicularis oculi, pars
+orbitalis).  The preset holds that ordering as data (``cascade.graph``): muscles are nodes with
+their own dynamics, edges carry a delay, a gain and a time constant, and an edge may only carry
+some variants (the eye only joins *felt* smiles).
+
+Per muscle: drive (intents + edges + tension) → asymmetric activation → damped tissue response
+(see ``activation.py``).  Intents whose variants open different edges are solved as separate
+groups and their activations summed, so a polite smile never leaks into the eyes through an
+edge it does not open.  Sources for every default are in ``docs/science.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from ...channels import CHANNELS, SIDES, SOFT_KNEE_FRACTION, soft_limit
+from ...jsondoc import locate, pointer
+from ...preset.settings import PresetError, Problem
+from ...timeline.intents import IntentSpan, envelope, resolve
+from ..primitives.activation import (
+    adapt,
+    asymmetric_activation,
+    delayed_lag,
+    lowpass,
+    tissue_response,
+)
+
+NAME = "cascade"
+
+
+# --------------------------------------------------------------------------------------------
+# Muscles and the graph
+
+
+@cache
+def muscles() -> dict[str, tuple[str, ...]]:
+    """Muscle name (without side) → its canonical channels (``_L``/``_R`` or a midline one).
+
+    A muscle is an activation channel resting at 0 (lid-follow and other couplings are not).
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for name, ch in CHANNELS.items():
+        if ch.kind != "activation" or ch.lo != 0.0:
+            continue
+        base, _, side = name.rpartition("_")
+        if side in SIDES and all(f"{base}_{s}" in CHANNELS for s in SIDES):
+            out[base] = tuple(f"{base}_{s}" for s in SIDES)
+        else:
+            out[name] = (name,)
+    return out
+
+
+@dataclass(frozen=True)
+class NodeDynamics:
+    tau_rise_s: float
+    tau_fall_s: float
+    tissue_hz: float
+    tissue_damping: float
+    adapt_depth: float = 0.0
+    adapt_tau_s: float = 1.0
+    pause_at: float = 0.0  # release hesitation: fraction of the drive where the fall pauses
+    pause_s: tuple[float, float] = (0.0, 0.0)  # its duration range, seconds
+
+
+@dataclass(frozen=True)
+class Edge:
+    index: int
+    src: str
+    dst: str
+    delay_s: float
+    gain: float
+    tau_s: float
+    variants: tuple[str, ...] = ()  # empty: carries every intent
+
+
+@dataclass(frozen=True)
+class CascadeGraph:
+    nodes: Mapping[str, NodeDynamics]  # every muscle, defaults filled in
+    edges: tuple[Edge, ...]
+    order: tuple[str, ...]  # muscles in topological order (sources before their targets)
+
+    def out_edges(self, muscle: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == muscle]
+
+
+def _positions(file: str) -> dict[str, tuple[int, int]]:
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+        json.loads(text)
+        return locate(text)
+    except (OSError, ValueError):
+        return {}
+
+
+def _problems(file: str, found: list[tuple[list, str]]) -> list[Problem]:
+    pos = _positions(file) if found else {}
+    out = []
+    for path, msg in found:
+        ptr = pointer([NAME, *path])
+        where = pos.get(ptr + "#key") or pos.get(ptr)
+        out.append(Problem(file, ptr, *(where or (None, None)), msg))
+    return out
+
+
+def _find_cycle(edges: Sequence[Edge]) -> list[Edge] | None:
+    """Edges of one directed cycle (in order), or None.  Depth-first, deterministic order."""
+    adj: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        adj[e.src].append(e)
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    path: list[Edge] = []
+
+    def visit(node: str) -> list[Edge] | None:
+        state[node] = 1
+        for e in adj[node]:
+            seen = state.get(e.dst, 0)
+            if seen == 1:
+                first = next((i for i, pe in enumerate(path) if pe.src == e.dst), len(path))
+                return [*path[first:], e]
+            if seen == 0:
+                path.append(e)
+                found = visit(e.dst)
+                if found:
+                    return found
+                path.pop()
+        state[node] = 2
+        return None
+
+    for root in sorted(adj):
+        if not state.get(root):
+            found = visit(root)
+            if found:
+                return found
+    return None
+
+
+def graph_problems(section: Mapping, file: str = "") -> list[Problem]:
+    """Everything wrong with the cascade section beyond the schema: unknown muscles, negative
+    delays or time constants, cycles — each naming the edge (or entry) by JSON pointer."""
+    known = muscles()
+    found: list[tuple[list, str]] = []
+
+    def check_muscle(name: object, path: list) -> bool:
+        if name in known:
+            return True
+        found.append((path, f"unknown muscle {name!r} (muscles: {', '.join(sorted(known))})"))
+        return False
+
+    graph = section.get("graph", {})
+    for m in graph.get("nodes", {}):
+        check_muscle(m, ["graph", "nodes", m])
+    edges = []
+    for i, e in enumerate(graph.get("edges", [])):
+        ok = check_muscle(e.get("from"), ["graph", "edges", i, "from"])
+        ok &= check_muscle(e.get("to"), ["graph", "edges", i, "to"])
+        for key in ("delay_s", "tau_s"):
+            if float(e.get(key, 0.0)) < 0:
+                found.append((["graph", "edges", i, key], f"{key} must not be negative"))
+                ok = False
+        if ok and e["from"] == e["to"]:
+            found.append((["graph", "edges", i], f"edge {e['from']} → itself is a cycle"))
+            ok = False
+        if ok:
+            edges.append(Edge(i, e["from"], e["to"], 0.0, 0.0, 0.0))
+    cycle = _find_cycle(edges)
+    if cycle:
+        # Name the edge listed last (usually the one just added), the loop read from its target.
+        k = max(range(len(cycle)), key=lambda i: cycle[i].index)
+        loop = cycle[k + 1 :] + cycle[: k + 1]
+        names = " → ".join([loop[0].src, *(e.dst for e in loop)])
+        last = cycle[k]
+        found.append(
+            (
+                ["graph", "edges", last.index],
+                f"edge {last.src} → {last.dst} closes a cycle: {names}",
+            )
+        )
+    for kind, spec in section.get("intents", {}).items():
+        for m in spec.get("drive", {}):
+            check_muscle(m, ["intents", kind, "drive", m])
+        for v, vspec in spec.get("variants", {}).items():
+            for m in vspec.get("drive", {}):
+                check_muscle(m, ["intents", kind, "variants", v, "drive", m])
+        dv = spec.get("default_variant", "")
+        if dv and dv not in spec.get("variants", {}) and kind != "suppress":
+            found.append((["intents", kind, "default_variant"], f"{kind} has no variant {dv!r}"))
+    for m in section.get("tension", {}).get("drive", {}):
+        check_muscle(m, ["tension", "drive", m])
+    return _problems(file, found)
+
+
+def build_graph(section: Mapping, file: str = "") -> CascadeGraph:
+    """The validated graph; raises ``PresetError`` naming each bad edge or entry."""
+    problems = graph_problems(section, file)
+    if problems:
+        raise PresetError(problems)
+    dyn = section["dynamics"]
+    graph = section["graph"]
+    nodes = {}
+    for m in muscles():
+        o = {**dyn, **graph.get("nodes", {}).get(m, {})}
+        ad = o.get("adaptation", {})
+        hes = o.get("release_pause", {})
+        nodes[m] = NodeDynamics(
+            tau_rise_s=float(o["tau_rise_s"]),
+            tau_fall_s=float(o["tau_fall_s"]),
+            tissue_hz=float(o["tissue_hz"]),
+            tissue_damping=float(o["tissue_damping"]),
+            adapt_depth=float(ad.get("depth", 0.0)),
+            adapt_tau_s=float(ad.get("tau_s", 1.0)),
+            pause_at=float(hes.get("at_fraction", 0.0)),
+            pause_s=tuple(sorted(map(float, hes.get("pause_s", (0.0, 0.0))))),
+        )
+    edges = tuple(
+        Edge(
+            i,
+            e["from"],
+            e["to"],
+            float(e["delay_s"]),
+            float(e["gain"]),
+            float(e.get("tau_s", 0.0)),
+            tuple(e.get("variants", ())),
+        )
+        for i, e in enumerate(graph.get("edges", []))
+    )
+    # Kahn's algorithm; ties broken by name so the order is deterministic.
+    indeg = dict.fromkeys(nodes, 0)
+    for e in edges:
+        indeg[e.dst] += 1
+    ready = sorted(m for m, d in indeg.items() if d == 0)
+    order = []
+    while ready:
+        m = ready.pop(0)
+        order.append(m)
+        for e in edges:
+            if e.src == m:
+                indeg[e.dst] -= 1
+                if indeg[e.dst] == 0:
+                    ready.append(e.dst)
+                    ready.sort()
+    return CascadeGraph(nodes, edges, tuple(order))
+
+
+# --------------------------------------------------------------------------------------------
+# Asymmetry
+
+
+@dataclass(frozen=True)
+class Asymmetry:
+    """Per-seed left/right differences, applied to every muscle and intent of the character."""
+
+    gain_L: float
+    gain_R: float
+    onset_R_s: float  # right side's drive starts this much later than the left (may be < 0)
+
+    @classmethod
+    def draw(cls, sec: Mapping, rng: np.random.Generator) -> Asymmetry:
+        diff = rng.normal(float(sec["left_gain_bias"]), float(sec["gain_sd"]))
+        onset = rng.normal(0.0, float(sec["onset_sd_s"]))
+        return cls(1.0 + diff / 2.0, 1.0 - diff / 2.0, float(onset))
+
+    def side_gains(self, side_bias: float) -> tuple[float, float]:
+        """(left, right) gains for an intent leaning ``side_bias`` (+1 left only … -1 right only)."""
+        return (
+            self.gain_L * (1.0 - max(-side_bias, 0.0)),
+            self.gain_R * (1.0 - max(side_bias, 0.0)),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Solving
+
+# Windows of activity closer than this are solved as one (fewer, longer array passes).
+_MERGE_GAP_S = 10.0
+# Tension below this drives nothing (it would move a muscle by less than a billionth).
+_TENSION_FLOOR = 1e-9
+# Decay time constants allowed after the last drive of a window before it is cut:
+# e^-30 ≈ 1e-13 of the peak, far below anything a rig can show.
+_TAIL_TIME_CONSTANTS = 30.0
+
+
+def tail_s(graph: CascadeGraph) -> float:
+    """How long the cascade keeps moving after its last drive (slowest decay + longest delays)."""
+    taus = [n.tau_fall_s for n in graph.nodes.values()]
+    taus += [
+        1.0 / (2.0 * np.pi * n.tissue_hz * min(n.tissue_damping, 1.0)) for n in graph.nodes.values()
+    ]
+    taus += [e.tau_s for e in graph.edges]
+    return _TAIL_TIME_CONSTANTS * max(taus) + sum(e.delay_s for e in graph.edges)
+
+
+def _span_extent(span: IntentSpan, pause_s: float, onset_R_s: float) -> tuple[float, float]:
+    return span.onset_s - abs(onset_R_s), span.end_s + pause_s + abs(onset_R_s)
+
+
+def _windows(
+    intervals: list[tuple[float, float]], tail: float, rate_hz: float, n: int
+) -> list[slice]:
+    """Merged sample windows covering each interval plus the decay tail after it."""
+    out: list[list[int]] = []
+    gap = int(_MERGE_GAP_S * rate_hz)
+    for t0, t1 in sorted(intervals):
+        i0 = max(int(np.floor(t0 * rate_hz)) - 1, 0)
+        i1 = min(int(np.ceil((t1 + tail) * rate_hz)) + 2, n)
+        if i1 <= i0:
+            continue
+        if out and i0 <= out[-1][1] + gap:
+            out[-1][1] = max(out[-1][1], i1)
+        else:
+            out.append([i0, i1])
+    return [slice(a, b) for a, b in out]
+
+
+def _active_runs(x: np.ndarray, rate_hz: float) -> list[tuple[float, float]]:
+    """(start_s, end_s) of the runs where ``x`` is non-zero."""
+    nz = np.concatenate(([0], (x != 0).astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(nz))
+    return [(a / rate_hz, (b - 1) / rate_hz) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _add_span_drive(
+    drives: dict[str, np.ndarray],
+    span: IntentSpan,
+    pause_u: float,
+    graph: CascadeGraph,
+    asym: Asymmetry,
+    t: np.ndarray,
+    rate_hz: float,
+) -> None:
+    """Add one intent's drive (per muscle, per side) to ``drives`` over the times ``t``."""
+    chans = muscles()
+    g_left, g_right = asym.side_gains(span.side)
+    for m, gain in span.drive.items():
+        node = graph.nodes[m]
+        lo, hi = node.pause_s
+        pause = lo + pause_u * (hi - lo) if node.pause_at > 0 else 0.0
+        a0, a1 = _span_extent(span, pause, asym.onset_R_s)
+        i0 = max(int(np.floor((a0 - t[0]) * rate_hz)), 0)
+        i1 = min(int(np.ceil((a1 - t[0]) * rate_hz)) + 2, t.size)
+        if i1 <= i0:
+            continue
+        tt = t[i0:i1]
+        rows = drives.setdefault(m, np.zeros((len(chans[m]), t.size)))
+        args = (span.attack_s, span.hold_s, span.release_s, node.pause_at, pause)
+        amp = span.intensity * gain
+        if rows.shape[0] == 2:
+            rows[0, i0:i1] += amp * g_left * envelope(tt, span.onset_s, *args)
+            rows[1, i0:i1] += amp * g_right * envelope(tt, span.onset_s + asym.onset_R_s, *args)
+        else:
+            rows[0, i0:i1] += amp * envelope(tt, span.onset_s, *args)
+
+
+def _propagate(
+    graph: CascadeGraph, drives: dict[str, np.ndarray], open_edges: frozenset[int], rate_hz: float
+) -> dict[str, np.ndarray]:
+    """Activations of every driven muscle, following edges in topological order."""
+    chans = muscles()
+    acts: dict[str, np.ndarray] = {}
+    for m in graph.order:
+        u = drives.get(m)
+        if u is None:
+            continue
+        node = graph.nodes[m]
+        u = adapt(u, node.adapt_depth, node.adapt_tau_s, rate_hz)
+        if u.max() > 1.0 - SOFT_KNEE_FRACTION:  # summed drives saturate smoothly at 1
+            u = soft_limit(u, 0.0, 1.0)
+        a = asymmetric_activation(u, node.tau_rise_s, node.tau_fall_s, rate_hz)
+        acts[m] = a
+        for e in graph.out_edges(m):
+            if e.variants and e.index not in open_edges:
+                continue
+            c = delayed_lag(a, e.delay_s, e.tau_s, e.gain, rate_hz)
+            n_dst = len(chans[e.dst])
+            if c.shape[0] != n_dst:
+                c = np.repeat(c, 2, axis=0) if n_dst == 2 else c.mean(axis=0, keepdims=True)
+            if e.dst in drives:
+                drives[e.dst] += c
+            else:
+                drives[e.dst] = c
+    return acts
+
+
+def _open_edges(graph: CascadeGraph, span: IntentSpan) -> frozenset[int]:
+    return frozenset(e.index for e in graph.edges if e.variants and span.variant in e.variants)
+
+
+def tension_of(spans: Sequence[IntentSpan], tau_s: float, t: np.ndarray, rate_hz: float):
+    """Tension the intents add (suppress, concern…): their envelopes × tension gain, lagged."""
+    out = np.zeros_like(t)
+    for s in spans:
+        if s.tension == 0.0:
+            continue
+        i0 = max(int(np.floor(s.onset_s * rate_hz)), 0)
+        i1 = min(int(np.ceil(s.end_s * rate_hz)) + 2, t.size)
+        if i1 > i0:
+            env = envelope(t[i0:i1], s.onset_s, s.attack_s, s.hold_s, s.release_s)
+            out[i0:i1] += s.tension * s.intensity * env
+    return lowpass(out, tau_s, rate_hz)
+
+
+def apply(ctx) -> None:
+    """Cascade layer: intents (+ tension) → muscle channels; publishes ``intent_spans``.
+
+    Work happens only in windows of activity (each edge-group's intents and tension, plus the
+    decay tail), and the tissue response only where a muscle actually moved: before such a
+    window everything is at rest, so it starts from zero state and idle stretches cost nothing.
+    """
+    sec = ctx.settings.section(NAME)
+    graph = build_graph(sec, ctx.settings.source)
+    rng = ctx.rng(NAME)
+    asym = Asymmetry.draw(sec["asymmetry"], rng)
+    spans = resolve(ctx.timeline.intents, sec["intents"], float(sec["reaction_latency_s"]))
+    pause_u = rng.random(len(spans))  # one draw per span whether used or not: stable streams
+    ctx.events["intent_spans"] = spans
+    ctx.events["cascade_asymmetry"] = asym
+    rate, t = ctx.rate_hz, ctx.t
+
+    own_tension = tension_of(spans, float(sec["tension"]["tau_s"]), t, rate)
+    if np.any(own_tension):
+        ctx.add("tension", own_tension)
+    # Layers before this one (breath holding) show their own tension in the face; reading the
+    # shared total would show it twice, so by default only the intents' tension drives here.
+    tension_drive = sec["tension"].get("drive", {})
+    shared = bool(sec["tension"].get("include_other_layers", False))
+    tension = (ctx.channels.get("tension") if shared else own_tension) if tension_drive else None
+    if tension is not None:  # tension this small moves nothing; treating it as 0 bounds windows
+        tension = np.where(tension > _TENSION_FLOOR, tension, 0.0)
+
+    max_pause = max((n.pause_s[1] for n in graph.nodes.values()), default=0.0)
+    groups: dict[frozenset[int], list[int]] = defaultdict(list)
+    for i, span in enumerate(spans):
+        if span.drive:
+            groups[_open_edges(graph, span)].append(i)
+    if tension is not None and np.any(tension):
+        groups.setdefault(frozenset(), [])
+    chans = muscles()
+    tail = tail_s(graph)
+    acts: dict[str, np.ndarray] = {}  # summed activation per muscle, full length
+    active: dict[str, list[tuple[int, int]]] = defaultdict(list)  # where each one moved
+    for key in sorted(groups, key=sorted):
+        members = groups[key]
+        intervals = [_span_extent(spans[i], max_pause, asym.onset_R_s) for i in members]
+        base = not key and tension is not None
+        if base:
+            intervals += _active_runs(tension, rate)
+        for w in _windows(intervals, tail, rate, t.size):
+            tw = t[w]
+            drives: dict[str, np.ndarray] = {}
+            for i in members:
+                a0, a1 = _span_extent(spans[i], max_pause, asym.onset_R_s)
+                if a1 >= tw[0] and a0 <= tw[-1]:
+                    _add_span_drive(drives, spans[i], float(pause_u[i]), graph, asym, tw, rate)
+            if base and np.any(tension[w]):
+                for m, g in tension_drive.items():
+                    rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
+                    rows += g * tension[w]
+            for m, a in _propagate(graph, drives, key, rate).items():
+                nz = np.flatnonzero(np.any(a != 0.0, axis=0))
+                if nz.size == 0:
+                    continue
+                acts.setdefault(m, np.zeros((a.shape[0], t.size)))[:, w] += a
+                active[m].append((w.start + int(nz[0]), w.start + int(nz[-1]) + 1))
+
+    # Tissue follows each muscle only where it moved (+ its own settling time), from rest.
+    gain = ctx.settings.layer_gain(NAME)
+    for m in sorted(acts):
+        node = graph.nodes[m]
+        settle = _TAIL_TIME_CONSTANTS / (
+            2.0 * np.pi * node.tissue_hz * min(node.tissue_damping, 1.0)
+        )
+        merged: list[list[int]] = []
+        for i0, i1 in sorted(active[m]):
+            i1 = min(i1 + int(np.ceil(settle * rate)), t.size)
+            if merged and i0 <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], i1)
+            else:
+                merged.append([i0, i1])
+        out = np.zeros_like(acts[m])
+        for i0, i1 in merged:
+            out[:, i0:i1] = tissue_response(
+                acts[m][:, i0:i1], node.tissue_hz, node.tissue_damping, rate
+            )
+        for name, row in zip(chans[m], out, strict=True):
+            ctx.add(name, gain * row)

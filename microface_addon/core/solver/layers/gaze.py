@@ -1,0 +1,601 @@
+"""Gaze: where the eyes look, fixation by fixation, and what that does to lids, blinks and head.
+
+Why a stochastic fixation/saccade model: eyes that hold still read as dead and eyes that wander
+uniformly read as robotic.  Measured eyes alternate fixations and saccades whose amplitudes are
+mostly small (roughly exponential, ~90 % under 15°), mostly horizontal, and that keep coming back
+to whatever matters — the person being talked to — with a probability that depends on what the
+character is doing (listening holds eye contact, thinking looks away).  Inside each fixation the
+eye is never still: microsaccades (~1–2/s, < 1°) and slow drift.
+
+The layer plans fixations in a loop over events (never over samples), turns the plan into curves
+with the main-sequence kinematics of ``saccades.py``, adds the primary target (a ``LookAt`` track
+on the timeline, or straight ahead) and vergence, and couples to the rest of the face:
+  * gaze shifts beyond ~15° recruit the head (``gaze_head_share_*``, lagging the eyes); the eyes
+    write gaze − head share, so they counter-rotate while the head catches up and gaze lands once;
+  * large shifts (> ~30°) force a blink at saccade onset (``ctx.events["forced_blinks_s"]``);
+  * the upper lid follows vertical gaze (``upper_lid_gaze_*``).
+Blink *rate* per state is the blink layer's table (it reads the same ``state`` track), so gaze
+does not modulate it again.  All numbers come from the preset's ``gaze`` section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from ...geometry import eye_in_head_angles
+from ..primitives.saccades import MainSequence, minimum_jerk, step_trajectory
+
+NAME = "gaze"
+READING = "reading"
+
+# Saccade kinds recorded in ``ctx.events["saccades"]["kind"]``.
+AWAY, RETURN, READ_STEP, READ_REGRESSION, READ_SWEEP = 0, 1, 2, 3, 4
+KIND_NAMES = ("away", "return", "read_step", "read_regression", "read_sweep")
+
+
+@dataclass(frozen=True)
+class StateBehaviour:
+    """Fixation/saccade statistics of one conversational state (everything but reading)."""
+
+    fixation_on_target_s: float
+    fixation_away_s: float
+    fixation_cv: float
+    return_probability: float
+    amplitude_scale_deg: float
+    horizontal_share: float
+    up_share: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> StateBehaviour:
+        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class ReadingBehaviour:
+    """Lines of text centred on the primary target, read towards the character's right."""
+
+    fixation_s: float
+    fixation_cv: float
+    step_deg: float
+    step_cv: float
+    regression_share: float
+    line_width_deg: float
+    line_spacing_deg: float
+    lines_per_block: int
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> ReadingBehaviour:
+        vals = {k: float(sec[k]) for k in cls.__dataclass_fields__}
+        vals["lines_per_block"] = int(sec["lines_per_block"])
+        return cls(**vals)
+
+
+@dataclass(frozen=True)
+class GazeParams:
+    hold_eye_contact: bool
+    saccade_min_deg: float
+    saccade_max_deg: float
+    field_deg: tuple[float, float]
+    min_fixation_s: float
+    states: Mapping[str, StateBehaviour]
+    reading: ReadingBehaviour
+    micro_rate_per_s: float
+    micro_interval_cv: float
+    micro_min_interval_s: float
+    micro_amplitude_median_deg: float
+    micro_amplitude_spread: float
+    micro_amplitude_range_deg: tuple[float, float]
+    micro_landing_spread_deg: float
+    micro_fixation_margin_s: float
+    drift_rms_deg: float
+    drift_bandwidth_hz: float
+    ipd_m: float
+    default_distance_m: float
+    vergence_time_constant_s: float
+    eye_misalignment_deg: float
+    blink_amplitude_50_deg: float
+    blink_width_deg: float
+    blink_max_probability: float
+    blink_lead_s: float
+    lid_follow_per_deg: float
+    head_threshold_deg: float
+    head_share: float
+    head_lag_s: float
+    head_duration_base_s: float
+    head_duration_per_deg_s: float
+    head_max_deg: float
+    head_follow_time_constant_s: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> GazeParams:
+        micro, drift, verg = sec["microsaccades"], sec["drift"], sec["vergence"]
+        blink, head = sec["gaze_evoked_blink"], sec["head"]
+        return cls(
+            hold_eye_contact=bool(sec["hold_eye_contact"]),
+            saccade_min_deg=float(sec["saccade_amplitude_range_deg"][0]),
+            saccade_max_deg=float(sec["saccade_amplitude_range_deg"][1]),
+            field_deg=(float(sec["field_deg"][0]), float(sec["field_deg"][1])),
+            min_fixation_s=float(sec["min_fixation_s"]),
+            states={k: StateBehaviour.from_section(v) for k, v in sec["states"].items()},
+            reading=ReadingBehaviour.from_section(sec["reading"]),
+            micro_rate_per_s=float(micro["rate_per_s"]),
+            micro_interval_cv=float(micro["interval_cv"]),
+            micro_min_interval_s=float(micro["min_interval_s"]),
+            micro_amplitude_median_deg=float(micro["amplitude_median_deg"]),
+            micro_amplitude_spread=float(micro["amplitude_spread"]),
+            micro_amplitude_range_deg=tuple(sorted(map(float, micro["amplitude_range_deg"]))),
+            micro_landing_spread_deg=float(micro["landing_spread_deg"]),
+            micro_fixation_margin_s=float(micro["fixation_margin_s"]),
+            drift_rms_deg=float(drift["rms_deg"]),
+            drift_bandwidth_hz=float(drift["bandwidth_hz"]),
+            ipd_m=float(verg["ipd_m"]),
+            default_distance_m=float(verg["default_distance_m"]),
+            vergence_time_constant_s=float(verg["time_constant_s"]),
+            eye_misalignment_deg=float(sec["eye_misalignment_deg"]),
+            blink_amplitude_50_deg=float(blink["amplitude_50_deg"]),
+            blink_width_deg=float(blink["width_deg"]),
+            blink_max_probability=float(blink["max_probability"]),
+            blink_lead_s=float(blink["lead_s"]),
+            lid_follow_per_deg=float(sec["lid_follow_per_deg"]),
+            head_threshold_deg=float(head["threshold_deg"]),
+            head_share=float(head["share"]),
+            head_lag_s=float(head["lag_s"]),
+            head_duration_base_s=float(head["duration_base_s"]),
+            head_duration_per_deg_s=float(head["duration_per_deg_s"]),
+            head_max_deg=float(head["max_deg"]),
+            head_follow_time_constant_s=float(head["follow_time_constant_s"]),
+        )
+
+    def behaviour(self, state: str) -> StateBehaviour:
+        return self.states.get(state, self.states["rest"])
+
+
+@dataclass(frozen=True)
+class SaccadePlan:
+    """Planned gaze shifts, as offsets (yaw, pitch in degrees) from the primary target."""
+
+    onset_s: np.ndarray  # (K,)
+    duration_s: np.ndarray  # (K,)
+    start_deg: np.ndarray  # (K, 2) offset before the saccade
+    end_deg: np.ndarray  # (K, 2) offset after it
+    kind: np.ndarray  # (K,) int8, one of the kind codes above
+
+    @property
+    def delta_deg(self) -> np.ndarray:
+        return self.end_deg - self.start_deg
+
+    @property
+    def amplitude_deg(self) -> np.ndarray:
+        return np.hypot(self.delta_deg[:, 0], self.delta_deg[:, 1])
+
+    @property
+    def direction_deg(self) -> np.ndarray:
+        """0° = towards the character's left (+yaw), 90° = up."""
+        return np.degrees(np.arctan2(self.delta_deg[:, 1], self.delta_deg[:, 0]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: one loop over fixations
+# ---------------------------------------------------------------------------------------------
+
+
+def _gamma(rng: np.random.Generator, mean: float, cv: float) -> float:
+    shape = 1.0 / max(cv, 1e-3) ** 2
+    return float(rng.gamma(shape, mean / shape))
+
+
+def _truncated_exponential(rng: np.random.Generator, scale: float, lo: float, hi: float) -> float:
+    """An amplitude from P(A) ∝ exp(−A/scale) on [lo, hi] (the "Eyes Alive" distribution)."""
+    span = 1.0 - np.exp(-(hi - lo) / scale)
+    return float(lo - scale * np.log1p(-rng.random() * span))
+
+
+def _direction(rng: np.random.Generator, b: StateBehaviour) -> float:
+    """Saccade direction (radians, 0 = +yaw): mostly horizontal, the rest split up/down."""
+    if rng.random() < b.horizontal_share:
+        return (0.0 if rng.random() < 0.5 else np.pi) + rng.normal(0.0, np.radians(8.0))
+    lo, hi = np.radians(20.0), np.radians(160.0)
+    theta = rng.uniform(lo, hi)
+    return theta if rng.random() < b.up_share else -theta
+
+
+def _inside(pos: np.ndarray, field: tuple[float, float]) -> bool:
+    return (pos[0] / field[0]) ** 2 + (pos[1] / field[1]) ** 2 <= 1.0
+
+
+def _away_target(
+    rng: np.random.Generator, pos: np.ndarray, b: StateBehaviour, p: GazeParams
+) -> np.ndarray | None:
+    """A new fixation point one saccade away from ``pos`` inside the field (None: give up)."""
+    for _ in range(8):
+        amp = _truncated_exponential(
+            rng, b.amplitude_scale_deg, p.saccade_min_deg, p.saccade_max_deg
+        )
+        theta = _direction(rng, b)
+        step = amp * np.array([np.cos(theta), np.sin(theta)])
+        for flip in (np.array([1.0, 1.0]), np.array([-1.0, 1.0]), np.array([1.0, -1.0])):
+            cand = pos + step * flip  # mirror at the field's edge, keeping the amplitude
+            if _inside(cand, p.field_deg):
+                return cand
+    return None
+
+
+class _ReadingCursor:
+    """Where the reader is in a block of lines (line index, fixation point)."""
+
+    def __init__(self, r: ReadingBehaviour):
+        self.r = r
+        self.line = -1
+
+    def line_pitch(self, line: int) -> float:
+        top = 0.5 * (self.r.lines_per_block - 1) * self.r.line_spacing_deg
+        return top - line * self.r.line_spacing_deg
+
+    def next(self, rng: np.random.Generator, pos: np.ndarray) -> tuple[np.ndarray, int]:
+        r = self.r
+        half = 0.5 * r.line_width_deg
+        jitter = rng.normal(0.0, 0.15)  # vertical landing scatter on the line
+        if self.line < 0:  # entering reading: the start of the first line
+            self.line = 0
+            return np.array([half - rng.uniform(0.0, 1.0), self.line_pitch(0) + jitter]), READ_SWEEP
+        step = _gamma(rng, r.step_deg, r.step_cv)
+        if rng.random() < r.regression_share and pos[0] < half - step:
+            # Regressions: short backward saccades (towards the start of the line, +yaw).
+            back = step * rng.uniform(0.4, 0.9)
+            return np.array([pos[0] + back, self.line_pitch(self.line) + jitter]), READ_REGRESSION
+        if pos[0] - step < -half:  # past the end of the line: return sweep (or a new block)
+            self.line = (self.line + 1) % r.lines_per_block
+            # Return sweeps undershoot the line start and are corrected by the next steps.
+            land = half - rng.uniform(0.5, 2.5)
+            return np.array([land, self.line_pitch(self.line) + jitter]), READ_SWEEP
+        return np.array([pos[0] - step, self.line_pitch(self.line) + jitter]), READ_STEP
+
+
+def plan_saccades(
+    segments: list[tuple[float, float, str]],
+    duration_s: float,
+    p: GazeParams,
+    ms: MainSequence,
+    rng: np.random.Generator,
+    gain: float = 1.0,
+) -> SaccadePlan:
+    """Plan every gaze shift over ``duration_s`` from the state segments (one loop over events).
+
+    Offsets are relative to the primary target; ``gain`` (layer intensity) scales every
+    excursion, and durations follow the main sequence of the scaled amplitude.
+    """
+    onsets, durs, starts, ends, kinds = [], [], [], [], []
+    if p.hold_eye_contact or gain <= 0.0:
+        empty2 = np.zeros((0, 2))
+        return SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
+    bounds = [s[0] for s in segments[1:]]
+
+    def state_at(time: float) -> str:
+        return segments[int(np.searchsorted(bounds, time, side="right"))][2]
+
+    pos = np.zeros(2)
+    on_target = True
+    cursor: _ReadingCursor | None = None
+    t = 0.0
+    first = True
+    while t < duration_s:
+        state = state_at(t)
+        if state == READING and cursor is not None:
+            fix = _gamma(rng, p.reading.fixation_s, p.reading.fixation_cv)
+        else:
+            b = p.behaviour(state)
+            mean = b.fixation_on_target_s if on_target else b.fixation_away_s
+            fix = _gamma(rng, mean, b.fixation_cv)
+        fix = max(fix, p.min_fixation_s)
+        if first:  # start somewhere inside the first fixation so seeds differ in phase
+            fix *= rng.uniform(0.2, 1.0)
+            first = False
+        onset = t + fix
+        nxt = int(np.searchsorted(bounds, t, side="right"))
+        if nxt < len(bounds) and onset > bounds[nxt]:
+            # The state changed during this fixation: react to it shortly after the change.
+            onset = bounds[nxt] + rng.uniform(0.1, 0.3)
+        if onset >= duration_s:
+            break
+        state = state_at(onset)
+        if state == READING:
+            if cursor is None:
+                cursor = _ReadingCursor(p.reading)
+            target, kind = cursor.next(rng, pos)
+            on_target = False
+        else:
+            cursor = None
+            b = p.behaviour(state)
+            target = None
+            if not on_target and rng.random() < b.return_probability:
+                target, kind = np.zeros(2), RETURN
+            else:
+                target, kind = _away_target(rng, pos, b, p), AWAY
+                if target is None:
+                    target, kind = np.zeros(2), RETURN
+            on_target = kind == RETURN
+        amp = float(np.hypot(*(target - pos))) * gain
+        if amp < 1e-3:
+            t = onset
+            continue
+        dur = float(ms.duration_s(amp))
+        onsets.append(onset)
+        durs.append(dur)
+        starts.append(pos * gain)
+        ends.append(target * gain)
+        kinds.append(kind)
+        pos = target
+        t = onset + dur
+    as2 = lambda v: np.asarray(v, dtype=np.float64).reshape(-1, 2)  # noqa: E731
+    return SaccadePlan(
+        np.asarray(onsets, dtype=np.float64),
+        np.asarray(durs, dtype=np.float64),
+        as2(starts),
+        as2(ends),
+        np.asarray(kinds, dtype=np.int8),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixational eye movements
+# ---------------------------------------------------------------------------------------------
+
+
+def fixation_mask(t: np.ndarray, plan: SaccadePlan, margin_s: float) -> np.ndarray:
+    """True where the eye is fixating, at least ``margin_s`` away from any saccade."""
+    mask = np.ones(t.shape, dtype=bool)
+    i0 = np.searchsorted(t, plan.onset_s - margin_s, side="left")
+    i1 = np.searchsorted(t, plan.onset_s + plan.duration_s + margin_s, side="right")
+    for a, b in zip(i0, i1, strict=True):
+        mask[a:b] = False
+    return mask
+
+
+def plan_microsaccades(
+    t: np.ndarray,
+    eligible: np.ndarray,
+    drift_deg: np.ndarray,
+    p: GazeParams,
+    ms: MainSequence,
+    rng: np.random.Generator,
+    gain: float = 1.0,
+) -> SaccadePlan:
+    """Microsaccades during fixations: a renewal process in fixation time, each one a small jump
+    that pulls the fixational offset (its own jumps plus drift) back towards the fixation point.
+    """
+    empty2 = np.zeros((0, 2))
+    none = SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
+    if gain <= 0.0 or p.micro_rate_per_s <= 0.0 or t.size < 2:
+        return none
+    dt = t[1] - t[0]
+    op = np.cumsum(eligible * dt)  # fixation time elapsed
+    total = op[-1]
+    shape = 1.0 / p.micro_interval_cv**2
+    mean = 1.0 / p.micro_rate_per_s
+    n_draw = int(total / mean * 1.5 + 6 * np.sqrt(total / mean + 1) + 10)
+    gaps = rng.gamma(shape, mean / shape, size=n_draw)
+    times_op = rng.uniform(0.0, 1.0) * gaps[0] + np.concatenate(([0.0], np.cumsum(gaps[1:])))
+    times_op = times_op[times_op < total]
+    idx = np.minimum(np.searchsorted(op, times_op, side="left"), t.size - 1)
+    idx = idx[eligible[idx]]
+    keep: list[int] = []
+    for i in idx:  # enforce the refractory interval between microsaccades
+        if not keep or t[i] - t[keep[-1]] >= p.micro_min_interval_s:
+            keep.append(int(i))
+    lo, hi = p.micro_amplitude_range_deg
+    amps = np.clip(
+        p.micro_amplitude_median_deg * rng.lognormal(0.0, p.micro_amplitude_spread, len(keep)),
+        lo,
+        hi,
+    )
+    aims = rng.normal(0.0, p.micro_landing_spread_deg, size=(len(keep), 2))
+    offset = np.zeros(2)
+    starts, ends = [], []
+    for j, i in enumerate(keep):
+        current = offset + drift_deg[i] / max(gain, 1e-9)
+        direction = aims[j] - current
+        norm = float(np.hypot(*direction))
+        direction = direction / norm if norm > 1e-9 else np.array([1.0, 0.0])
+        starts.append(offset.copy())
+        offset = offset + amps[j] * direction
+        ends.append(offset.copy())
+    start = np.asarray(starts, dtype=np.float64).reshape(-1, 2) * gain
+    end = np.asarray(ends, dtype=np.float64).reshape(-1, 2) * gain
+    amp = np.hypot(*(end - start).T) if len(keep) else np.zeros(0)
+    return SaccadePlan(
+        t[np.asarray(keep, dtype=np.int64)],
+        ms.duration_s(amp),
+        start,
+        end,
+        np.zeros(len(keep), dtype=np.int8),
+    )
+
+
+def drift(
+    n: int, rate_hz: float, rms_deg: float, bandwidth_hz: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Slow fixational drift: white noise through two one-pole low-passes, ``(n, 2)`` degrees.
+
+    Two poles make it smooth (its velocity stays ~1 °/s, far below any saccade), and the RMS is
+    set from the filter's own impulse response so it does not depend on the clip length.
+    """
+    if rms_deg <= 0.0 or n == 0:
+        return np.zeros((n, 2))
+    a = np.exp(-2.0 * np.pi * bandwidth_hz / rate_hz)
+    warm = int(5.0 * rate_hz / (2.0 * np.pi * bandwidth_hz)) + 1
+    x = rng.standard_normal((n + warm, 2))
+    y = lfilter([1.0 - a], [1.0, -a], lfilter([1.0 - a], [1.0, -a], x, axis=0), axis=0)[warm:]
+    impulse = np.zeros(warm * 4)
+    impulse[0] = 1.0
+    h = lfilter([1.0 - a], [1.0, -a], lfilter([1.0 - a], [1.0, -a], impulse))
+    return y * (rms_deg / np.sqrt(np.sum(h**2)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Couplings
+# ---------------------------------------------------------------------------------------------
+
+
+def blink_probability(amplitude_deg: np.ndarray, p: GazeParams) -> np.ndarray:
+    """Probability that a gaze shift of this size comes with a blink (logistic in amplitude)."""
+    z = (np.asarray(amplitude_deg, float) - p.blink_amplitude_50_deg) / p.blink_width_deg
+    return p.blink_max_probability / (1.0 + np.exp(-z))
+
+
+def comfortable_head_deg(gaze_deg: np.ndarray, p: GazeParams) -> np.ndarray:
+    """Head orientation (yaw, pitch) for looking at ``gaze_deg`` (``(..., 2)``, head-rest frame).
+
+    Inside the eye-only range (``threshold``) the eyes do it all; beyond it the head takes
+    ``share`` of the excess (Stahl 1999), up to ``max_deg``.
+    """
+    g = np.asarray(gaze_deg, dtype=np.float64)
+    r = np.hypot(g[..., 0], g[..., 1])[..., None]
+    take = np.minimum(p.head_share * np.maximum(r - p.head_threshold_deg, 0.0), p.head_max_deg)
+    return np.divide(g * take, r, out=np.zeros_like(g), where=r > 0.0)
+
+
+def head_recruitment(
+    plan: SaccadePlan, p: GazeParams, target_at_onset_deg: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Head movement per planned saccade: ``(onsets_s, deltas_deg (K, 2))``, zero for most.
+
+    Only shifts larger than ``threshold`` move the head (smaller ones never do), starting ``lag``
+    after the eyes; each re-aims the head at the comfortable orientation for the new gaze point.
+    From straight ahead that is ``share`` of the excess beyond the threshold; a shift that lands
+    near the target brings the head back, and one whose end point the eyes can reach alone
+    (a reading return sweep) leaves it where it is instead of creeping.  ``target_at_onset_deg``
+    (K, 2) is the primary target's direction at each onset; the part of the head orientation the
+    target alone asks for is followed continuously elsewhere (``target_head_deg``).
+    """
+    amp = plan.amplitude_deg
+    target = np.zeros((amp.size, 2)) if target_at_onset_deg is None else target_at_onset_deg
+    deltas = np.zeros((amp.size, 2))
+    total = np.zeros(2)
+    for k in np.flatnonzero(amp > p.head_threshold_deg):
+        want = comfortable_head_deg(target[k] + plan.end_deg[k], p)
+        want = want - comfortable_head_deg(target[k], p)
+        deltas[k] = want - total
+        total = want
+    return plan.onset_s + p.head_lag_s, deltas
+
+
+def target_head_deg(
+    target_yaw: np.ndarray, target_pitch: np.ndarray, rate_hz: float, p: GazeParams
+) -> np.ndarray:
+    """Head orientation that keeps an eccentric target within the eyes' comfortable range,
+    following the target with a first-order lag (zero for targets inside the eye-only range)."""
+    want = comfortable_head_deg(np.stack([target_yaw, target_pitch], axis=-1), p)
+    if not np.any(want) or p.head_follow_time_constant_s <= 0.0:
+        return want
+    a = np.exp(-1.0 / (p.head_follow_time_constant_s * rate_hz))
+    y, _ = lfilter([1.0 - a], [1.0, -a], want, axis=0, zi=a * want[:1])
+    return y
+
+
+def head_durations_s(deltas_deg: np.ndarray, p: GazeParams) -> np.ndarray:
+    """Head movements are slower than saccades and last longer the further they go."""
+    return p.head_duration_base_s + p.head_duration_per_deg_s * np.hypot(*deltas_deg.T)
+
+
+def smoothed_distance(distance_m: np.ndarray, rate_hz: float, time_constant_s: float) -> np.ndarray:
+    """Vergence follows changes of fixation distance with a first-order lag (on 1/distance)."""
+    inv = 1.0 / np.asarray(distance_m, dtype=np.float64)
+    if time_constant_s <= 0.0 or inv.size == 0:
+        return 1.0 / inv
+    a = np.exp(-1.0 / (time_constant_s * rate_hz))
+    y, _ = lfilter([1.0 - a], [1.0, -a], inv, zi=[a * inv[0]])
+    return 1.0 / y
+
+
+# ---------------------------------------------------------------------------------------------
+# The layer
+# ---------------------------------------------------------------------------------------------
+
+
+def _events(plan: SaccadePlan) -> dict[str, np.ndarray]:
+    return {
+        "onset_s": plan.onset_s,
+        "duration_s": plan.duration_s,
+        "amplitude_deg": plan.amplitude_deg,
+        "direction_deg": plan.direction_deg,
+        "kind": plan.kind,
+    }
+
+
+def apply(ctx) -> None:
+    """Gaze layer: eye angles per eye, lid follow, head share, forced blinks, saccade events."""
+    sec = ctx.settings.section(NAME)
+    p = GazeParams.from_section(sec)
+    ms = MainSequence.from_section(sec["main_sequence"])
+    rng = ctx.rng(NAME)
+    gain = ctx.settings.layer_gain(NAME)
+    t = ctx.t
+    segments = ctx.timeline.segments("state", ctx.settings.state, ctx.duration_s)
+
+    plan = plan_saccades(segments, ctx.duration_s, p, ms, rng, gain)
+    offsets = step_trajectory(t, plan.onset_s, plan.duration_s, plan.delta_deg, ms.progress)
+    slow = gain * drift(t.size, ctx.rate_hz, p.drift_rms_deg, p.drift_bandwidth_hz, rng)
+    eligible = fixation_mask(t, plan, p.micro_fixation_margin_s)
+    micro = plan_microsaccades(t, eligible, slow, p, ms, rng, gain)
+    offsets += step_trajectory(t, micro.onset_s, micro.duration_s, micro.delta_deg, ms.progress)
+    offsets += slow
+
+    look = ctx.timeline.look_at
+    if look is not None:
+        target_yaw, target_pitch, distance = look.sample(t)
+        ipd = look.ipd_m if look.ipd_m is not None else p.ipd_m
+    else:
+        target_yaw = target_pitch = np.zeros_like(t)
+        distance = np.full(t.shape, p.default_distance_m)
+        ipd = p.ipd_m
+    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence_time_constant_s)
+
+    # The head takes part of large shifts only if a head layer will actually turn the head.
+    at_onset = np.stack(
+        [np.interp(plan.onset_s, t, target_yaw), np.interp(plan.onset_s, t, target_pitch)], 1
+    )
+    h_on, h_delta = head_recruitment(plan, p, at_onset)
+    if not ctx.settings.layer_enabled("head"):
+        h_delta[:] = 0.0
+    moving = np.flatnonzero(np.any(h_delta != 0.0, axis=1))
+    head = step_trajectory(
+        t, h_on[moving], head_durations_s(h_delta[moving], p), h_delta[moving], minimum_jerk
+    )
+    if ctx.settings.layer_enabled("head"):
+        head += target_head_deg(target_yaw, target_pitch, ctx.rate_hz, p)
+    eyes = eye_in_head_angles(
+        target_yaw + offsets[:, 0],
+        target_pitch + offsets[:, 1],
+        distance,
+        ipd,
+        head[:, 0],
+        head[:, 1],
+        None if look is None else look.pivot_lup,
+    )
+    ctx.add("gaze_head_share_yaw", head[:, 0])
+    ctx.add("gaze_head_share_pitch", head[:, 1])
+
+    # Tiny per-character misalignment between the eyes (no two eyes are perfectly yoked).
+    misalign = rng.normal(0.0, p.eye_misalignment_deg / np.sqrt(2.0), size=(2, 2)) * gain
+    for i, eye in enumerate(("L", "R")):
+        yaw, pitch = eyes[eye][0] + misalign[i, 0], eyes[eye][1] + misalign[i, 1]
+        ctx.add(f"eye_yaw_{eye}", yaw)
+        ctx.add(f"eye_pitch_{eye}", pitch)
+        # The upper lid rides with the eye: down-gaze lowers it (+), up-gaze raises it (−).
+        ctx.add(f"upper_lid_gaze_{eye}", -p.lid_follow_per_deg * pitch)
+
+    # Gaze-evoked blinks: large shifts come with a blink timed to the saccade's onset.
+    blink = rng.random(plan.onset_s.size) < blink_probability(plan.amplitude_deg, p)
+    forced = plan.onset_s[blink] + p.blink_lead_s
+    forced = forced[(forced >= 0.0) & (forced < ctx.duration_s)]
+    prior = ctx.events.get("forced_blinks_s")
+    prior = np.zeros(0) if prior is None else np.asarray(prior, dtype=np.float64).ravel()
+    ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prior, forced]))
+
+    head_deg = np.hypot(h_delta[:, 0], h_delta[:, 1])
+    ctx.events["saccades"] = {**_events(plan), "head_deg": head_deg, "blink": blink}
+    ctx.events["microsaccades"] = _events(micro)

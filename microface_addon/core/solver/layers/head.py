@@ -1,0 +1,329 @@
+"""Head and neck: postural sway, breath-coupled pitch, posture, listening tilts and nods, the gaze
+layer's head share, and the vestibulo-ocular reflex that keeps the eyes on target.
+
+Why this shape:
+- Sway is filtered noise, not a sum of sines: a damped resonance near 0.35 Hz plus a slow drift
+  gives the broadband, 1/f-like spectrum with a mid-band peak measured on real heads, and never
+  repeats.  The filters are causal, so a longer bake starts with the same motion.
+- Tension stiffens the neck: sway shrinks as the shared ``tension`` state rises.
+- Posture is a bias that glides to each new value on the timeline's ``posture`` track
+  (``mf:posture chin_up 4``); listening brings its own behaviour (tilts held for seconds, small
+  nods), and ``nod`` intents add nods on cue.
+- The VOR is computed in 3-D, not by subtracting angles: the eye-in-head direction is rotated
+  by the inverse of everything the head and chest did that the gaze layer did not plan for (its
+  head share).  So the eye-in-world direction is unchanged even with a rolled head and eyes
+  looking to the side.
+Numbers come from the preset's ``head`` section; sources are in ``docs/science.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, iirpeak, lfilter
+
+from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
+from ..primitives.ramps import cosine_ramp, stepped
+
+NAME = "head"
+POSTURE_TRACK = "posture"
+NOD = "nod"
+AXES = ("pitch", "yaw", "roll")
+# Filter warm-up before 0 s, so the sway starts in its stationary state.
+WARMUP_S = 30.0
+
+
+@dataclass(frozen=True)
+class SwayParams:
+    amplitude_deg: Mapping[str, float]
+    peak_hz: float
+    q: float
+    drift_share: float
+    drift_corner_hz: float
+    smoothing_hz: float
+    tension_stiffness: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> SwayParams:
+        return cls(
+            amplitude_deg={a: float(sec["amplitude_deg"][a]) for a in AXES},
+            peak_hz=float(sec["peak_hz"]),
+            q=float(sec["q"]),
+            drift_share=float(sec["drift_share"]),
+            drift_corner_hz=float(sec["drift_corner_hz"]),
+            smoothing_hz=float(sec["smoothing_hz"]),
+            tension_stiffness=float(sec["tension_stiffness"]),
+        )
+
+
+@dataclass(frozen=True)
+class ListeningParams:
+    tilt_rate_per_min: float
+    tilt_roll_deg: tuple[float, float]
+    tilt_hold_s: tuple[float, float]
+    tilt_attack_s: float
+    tilt_release_s: float
+    tilt_side_bias: float
+    nod_rate_per_min: float
+    nod_pitch_deg: tuple[float, float]
+    nod_duration_s: tuple[float, float]
+    double_nod_share: float
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> ListeningParams:
+        pair = lambda k: tuple(sorted(map(float, sec[k])))  # noqa: E731
+        return cls(
+            tilt_rate_per_min=float(sec["tilt_rate_per_min"]),
+            tilt_roll_deg=pair("tilt_roll_deg"),
+            tilt_hold_s=pair("tilt_hold_s"),
+            tilt_attack_s=float(sec["tilt_attack_s"]),
+            tilt_release_s=float(sec["tilt_release_s"]),
+            tilt_side_bias=float(sec["tilt_side_bias"]),
+            nod_rate_per_min=float(sec["nod_rate_per_min"]),
+            nod_pitch_deg=pair("nod_pitch_deg"),
+            nod_duration_s=pair("nod_duration_s"),
+            double_nod_share=float(sec["double_nod_share"]),
+        )
+
+
+@dataclass(frozen=True)
+class HeadParams:
+    sway: SwayParams
+    breath_pitch_deg: float
+    posture: str
+    bias_deg: Mapping[str, float]
+    postures: Mapping[str, Mapping[str, float]]
+    posture_transition_s: float
+    listening: ListeningParams
+    vor: bool
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> HeadParams:
+        return cls(
+            sway=SwayParams.from_section(sec["sway"]),
+            breath_pitch_deg=float(sec["breath_pitch_deg"]),
+            posture=str(sec["posture"]),
+            bias_deg={a: float(sec["bias_deg"][a]) for a in AXES},
+            postures={name: {a: float(v[a]) for a in AXES} for name, v in sec["postures"].items()},
+            posture_transition_s=float(sec["posture_transition_s"]),
+            listening=ListeningParams.from_section(sec["listening"]),
+            vor=bool(sec["vor"]),
+        )
+
+
+# --- Sway ---------------------------------------------------------------------------------
+
+
+def _filtered(noise: np.ndarray, stages: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    for b, a in stages:
+        noise = lfilter(b, a, noise)
+    return noise
+
+
+def _output_sd(stages: Sequence[tuple[np.ndarray, np.ndarray]], fs: float) -> float:
+    """Output standard deviation of the filter chain for unit-variance white input."""
+    impulse = np.zeros(int(fs * 120.0))
+    impulse[0] = 1.0
+    return float(np.sqrt(np.sum(_filtered(impulse, stages) ** 2)))
+
+
+def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Postural sway per axis (degrees, before tension): band-pass resonance + slow drift, both
+    smoothed above ``smoothing_hz`` so the head's velocity is smooth from frame to frame.
+
+    Each axis has an RMS of ``amplitude_deg[axis]`` (the two parts are normalised to unit
+    variance and mixed by ``drift_share`` of the variance).
+    """
+    fs = 1.0 / (t[1] - t[0])
+    smooth = butter(2, p.smoothing_hz, fs=fs)
+    resonance = [iirpeak(p.peak_hz, p.q, fs=fs), smooth]
+    drift = [butter(1, p.drift_corner_hz, fs=fs), smooth]
+    sd_r, sd_d = _output_sd(resonance, fs), _output_sd(drift, fs)
+    warm = int(WARMUP_S * fs)
+    out = {}
+    for axis in AXES:
+        noise = rng.standard_normal(size=(warm + t.size, 2))
+        res = _filtered(noise[:, 0], resonance)[warm:] / sd_r
+        dri = _filtered(noise[:, 1], drift)[warm:] / sd_d
+        mix = np.sqrt(1.0 - p.drift_share) * res + np.sqrt(p.drift_share) * dri
+        out[axis] = p.amplitude_deg[axis] * mix
+    return out
+
+
+# --- Posture, tilts, nods --------------------------------------------------------------------
+
+
+def posture_segments(timeline, p: HeadParams, duration_s: float) -> list[tuple[float, float, str]]:
+    """Posture over time from the timeline's ``posture`` track, checking every name."""
+    known = tuple(p.postures)
+    if p.posture not in known:
+        raise ValueError(f"head posture {p.posture!r} is not one of {', '.join(known)}")
+    for c in timeline.changes:
+        if c.track == POSTURE_TRACK and c.value not in known:
+            where = f" ({c.source})" if c.source else ""
+            raise ValueError(
+                f"head posture {c.value!r} at {c.start_s:g} s{where} is not one of "
+                f"{', '.join(known)}"
+            )
+    return timeline.segments(POSTURE_TRACK, p.posture, duration_s)
+
+
+def posture_angles(
+    t: np.ndarray, segments: Sequence[tuple[float, float, str]], p: HeadParams
+) -> dict[str, np.ndarray]:
+    """Bias (constant) + named posture per segment, gliding over ``posture_transition_s``."""
+    starts = [s[0] for s in segments]
+    return {
+        a: p.bias_deg[a]
+        + stepped(t, starts, [p.postures[s[2]][a] for s in segments], p.posture_transition_s)
+        for a in AXES
+    }
+
+
+def _poisson_times(
+    mask: np.ndarray, t: np.ndarray, rate_per_s: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Event times of a Poisson process running only where ``mask`` is true."""
+    dt = t[1] - t[0]
+    lam = np.concatenate(([0.0], np.cumsum(mask[:-1] * rate_per_s * dt)))
+    total = lam[-1]
+    n = int(total + 6 * np.sqrt(total + 1) + 4)
+    op = np.cumsum(rng.exponential(1.0, size=n))
+    op = op[op < total]
+    idx = np.clip(np.searchsorted(lam, op, side="right"), 1, t.size - 1)
+    return t[idx]
+
+
+def listening_motion(
+    t: np.ndarray, listening: np.ndarray, lp: ListeningParams, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Tilts (roll held for seconds, with a slight chin-down) and small nods while listening.
+
+    Tilts do not overlap: one that would start before the previous has released is dropped.
+    The character has a preferred side (``tilt_side_bias`` of tilts go that way).
+    """
+    out = {a: np.zeros_like(t) for a in AXES}
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    if not listening.any():
+        return out
+    busy_until = -np.inf
+    for t0 in _poisson_times(listening, t, lp.tilt_rate_per_min / 60.0, rng):
+        roll = rng.uniform(*lp.tilt_roll_deg) * (
+            side if rng.random() < lp.tilt_side_bias else -side
+        )
+        hold = rng.uniform(*lp.tilt_hold_s)
+        if t0 < busy_until:
+            continue
+        rel0 = t0 + lp.tilt_attack_s + hold
+        busy_until = rel0 + lp.tilt_release_s
+        i0, i1 = np.searchsorted(t, [t0, busy_until])
+        s = t[i0:i1]
+        env = np.minimum(
+            cosine_ramp((s - t0) / lp.tilt_attack_s),
+            1.0 - cosine_ramp((s - rel0) / lp.tilt_release_s),
+        )
+        out["roll"][i0:i1] += roll * env
+        out["pitch"][i0:i1] -= 0.2 * abs(roll) * env
+    for t0 in _poisson_times(listening, t, lp.nod_rate_per_min / 60.0, rng):
+        amp = rng.uniform(*lp.nod_pitch_deg)
+        dur = rng.uniform(*lp.nod_duration_s)
+        n_nods = 2 if rng.random() < lp.double_nod_share else 1
+        for j in range(n_nods):
+            a = amp * (0.7**j)
+            start = t0 + j * dur
+            out["pitch"] += nod_shape(t, start, dur, a)
+    return out
+
+
+def nod_shape(t: np.ndarray, start_s: float, duration_s: float, depth_deg: float) -> np.ndarray:
+    """One nod: the chin dips ``depth_deg`` and comes back up, smoothly, in ``duration_s``."""
+    x = (t - start_s) / duration_s
+    inside = (x >= 0) & (x <= 1)
+    return np.where(inside, -depth_deg * np.sin(np.pi * np.clip(x, 0, 1)) ** 2, 0.0)
+
+
+def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
+    """Pitch (degrees) of nods cued as intents of kind ``nod``: intensity 0.5 gives a nod of the
+    middle of the listening nod range, 1 one twice as deep."""
+    out = np.zeros_like(t)
+    lp = p.listening
+    for it in intents:
+        if it.kind == NOD:
+            depth = 2.0 * float(it.intensity) * float(np.mean(lp.nod_pitch_deg))
+            out += nod_shape(t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
+    return out
+
+
+# --- The VOR (rotation maths shared with the gaze layer: core/geometry.py) ---------------------
+
+
+def vor_eye_angles(
+    eye_yaw: np.ndarray,
+    eye_pitch: np.ndarray,
+    planned: tuple[np.ndarray, np.ndarray, np.ndarray],
+    actual: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chest_pitch: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eye yaw/pitch that keep the eye-in-world direction the gaze layer planned.
+
+    The gaze layer aimed the eyes assuming the head turns by ``planned`` (yaw, pitch, roll: its
+    head share) on a still chest; the head actually turns by ``actual`` on a chest pitched by
+    ``chest_pitch``.  World = chest · head · eye, so the eye must point along
+    head⁻¹ · chest⁻¹ · planned · eye.
+    """
+    world = rotate(direction_vectors(eye_yaw, eye_pitch), rotation_vectors(*planned))
+    chest = rotation_vectors(0.0, chest_pitch, 0.0)
+    in_head = rotate(rotate(world, -chest), -rotation_vectors(*actual))
+    return angles_of(in_head)
+
+
+# --- The layer -----------------------------------------------------------------------------
+
+
+def apply(ctx) -> None:
+    """Head layer: sway + breath pitch + posture + listening + nods + gaze share; VOR."""
+    p = HeadParams.from_section(ctx.settings.section(NAME))
+    gain = ctx.settings.layer_gain(NAME)
+    t = ctx.t
+    if t.size < 2:
+        return
+    seeds = ctx.rng(NAME).integers(0, 2**63 - 1, size=2)
+    r_sway, r_listen = (np.random.Generator(np.random.PCG64(s)) for s in seeds)
+
+    tension = np.clip(ctx.get("tension"), 0.0, 1.0)
+    stiff = 1.0 - p.sway.tension_stiffness * tension
+    sw = sway(t, p.sway, r_sway)
+    pose = posture_angles(t, posture_segments(ctx.timeline, p, ctx.duration_s), p)
+    listening = ctx.state_values() == "listening"
+    lm = listening_motion(t, listening, p.listening, r_listen)
+    own = {a: gain * (stiff * sw[a] + pose[a] + lm[a]) for a in AXES}
+    nods = nod_intents(t, ctx.timeline.intents, p)
+    own["pitch"] = own["pitch"] + gain * (nods + p.breath_pitch_deg * ctx.get("breath"))
+
+    share_yaw = ctx.get("gaze_head_share_yaw")
+    share_pitch = ctx.get("gaze_head_share_pitch")
+    zeros = np.zeros_like(t)
+    total = (share_yaw + own["yaw"], share_pitch + own["pitch"], own["roll"])
+    ctx.add("head_yaw", total[0])
+    ctx.add("head_pitch", total[1])
+    ctx.add("head_roll", total[2])
+    if p.vor:
+        planned = (share_yaw, share_pitch, zeros)
+        chest = ctx.get("chest_pitch")
+        # The upper lid rides with the eye's pitch in the head, whatever turned the eye: the VOR's
+        # pitch correction moves the lid by the same rule the gaze layer uses.
+        lid_per_deg = (
+            float(ctx.settings.section("gaze")["lid_follow_per_deg"])
+            if ctx.settings.layer_enabled("gaze")
+            else 0.0
+        )
+        for side in ("L", "R"):
+            y0, p0 = ctx.get(f"eye_yaw_{side}"), ctx.get(f"eye_pitch_{side}")
+            y1, p1 = vor_eye_angles(y0, p0, planned, total, chest)
+            ctx.add(f"eye_yaw_{side}", y1 - y0)
+            ctx.add(f"eye_pitch_{side}", p1 - p0)
+            if lid_per_deg:
+                ctx.add(f"upper_lid_gaze_{side}", -lid_per_deg * (p1 - p0))
+    ctx.events[NAME] = {"listening_s": float(np.count_nonzero(listening) / ctx.rate_hz)}

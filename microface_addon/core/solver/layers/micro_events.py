@@ -1,0 +1,220 @@
+"""Micro-motion: brief seeded twitches, flickers, skin tension shifts and micro-expressions.
+
+Why: a face at rest is never still — a brow flickers, a lip corner tightens, a nostril moves —
+and a person holding an expression back lets it slip for a fraction of a second (Ekman's
+micro-expressions, at most about half a second).  Each kind is a renewal process whose rate
+rises with the shared ``tension`` state; each event is one smooth pulse on one muscle (or a
+leak of the held-back expression's muscles).  Numbers are in the preset's ``micro_events``
+section; sources are in ``docs/science.md``.
+
+Events are drawn in fixed-size batches per kind, so extending the solved duration never changes
+the events already drawn: the same seed gives the same twitches whatever the bake length.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...timeline.intents import SUPPRESS, IntentSpan, envelope
+from .cascade import muscles
+
+NAME = "micro_events"
+MICRO_EXPRESSION = "micro_expression"
+_BATCH = 64
+
+
+@dataclass(frozen=True)
+class EventKind:
+    rate_per_min: float
+    duration_s: tuple[float, float]
+    amplitude: tuple[float, float]
+    unilateral_share: float
+    muscles: tuple[str, ...]
+    weights: np.ndarray
+
+    @classmethod
+    def from_section(cls, sec: Mapping) -> EventKind:
+        names = tuple(sorted(sec.get("muscles", {})))
+        w = np.array([float(sec["muscles"][m]) for m in names])
+        return cls(
+            rate_per_min=float(sec["rate_per_min"]),
+            duration_s=tuple(sorted(map(float, sec["duration_s"]))),
+            amplitude=tuple(sorted(map(float, sec["amplitude"]))),
+            unilateral_share=float(sec.get("unilateral_share", 0.5)),
+            muscles=names,
+            weights=w / w.sum() if w.sum() > 0 else w,
+        )
+
+
+def pulse(t: np.ndarray, onset_s: float, duration_s: float, rise_share: float) -> np.ndarray:
+    """A smooth 0→1→0 bump lasting exactly ``duration_s`` (eased rise, slower eased fall)."""
+    rise = rise_share * duration_s
+    fall = duration_s - rise
+    return envelope(t, onset_s, rise, 0.0, fall)
+
+
+def renewal_events(
+    rate_per_s: np.ndarray,
+    t: np.ndarray,
+    cv: float,
+    rng: np.random.Generator,
+    draw: Callable[[np.random.Generator, int], dict[str, np.ndarray]],
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Onset times (s) of a gamma renewal process with time-varying rate, with their parameters.
+
+    Intervals are unit-mean gamma (coefficient of variation ``cv``) in operational time
+    Λ(t) = ∫ rate dt, so the interval shape stays while the rate follows tension.  Gaps and
+    per-event parameters (``draw(rng, n)`` → arrays of length n) come in fixed-size batches, in
+    the same order whatever the duration: a longer solve only appends events.
+    """
+    step = t[1] - t[0] if t.size > 1 else 1.0
+    lam = np.concatenate(([0.0], np.cumsum(rate_per_s[1:]) * step))
+    total = lam[-1]
+    shape = 1.0 / cv**2
+    op = rng.uniform(0.0, 1.0) * rng.gamma(shape, 1.0 / shape)  # start mid-interval
+    ops, params = [], []
+    while op < total:
+        gaps = rng.gamma(shape, 1.0 / shape, size=_BATCH)
+        steps = op + np.concatenate(([0.0], np.cumsum(gaps[:-1])))
+        ops.append(steps)
+        params.append(draw(rng, _BATCH))
+        op = steps[-1] + gaps[-1]
+    if not ops:
+        return np.empty(0), {}
+    ops_all = np.concatenate(ops)
+    keep = ops_all < total
+    merged = {k: np.concatenate([p[k] for p in params])[keep] for k in params[0]}
+    return np.interp(ops_all[keep], lam, t), merged
+
+
+def _twitch_params(kind: EventKind) -> Callable[[np.random.Generator, int], dict[str, np.ndarray]]:
+    def draw(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        uni = rng.random(n) < kind.unilateral_share
+        left = rng.random(n) < 0.5
+        return {
+            "duration": rng.uniform(*kind.duration_s, size=n),
+            "amplitude": rng.uniform(*kind.amplitude, size=n),
+            "muscle": rng.choice(len(kind.muscles), size=n, p=kind.weights),
+            "side": np.where(uni, np.where(left, 1, -1), 0),  # +1 left, -1 right, 0 both
+        }
+
+    return draw
+
+
+def _leak_params(sec: Mapping) -> Callable[[np.random.Generator, int], dict[str, np.ndarray]]:
+    def draw(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        return {
+            "duration": rng.uniform(*sorted(sec["duration_s"]), size=n),
+            "fraction": rng.uniform(*sorted(sec["amplitude"]), size=n),
+        }
+
+    return draw
+
+
+def _kind_rng(base: int, name: str) -> np.random.Generator:
+    """A stream per kind, keyed by its name: adding a kind never reshuffles another."""
+    seq = np.random.SeedSequence([base, zlib.crc32(name.encode("utf-8"))])
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def _index(times_s, rate_hz: float, n: int):
+    return np.clip(np.round(np.asarray(times_s) * rate_hz).astype(np.int64), 0, n - 1)
+
+
+def suppress_rate(spans: list[IntentSpan], t: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Intensity-weighted envelope of all suppress intents (0 when nothing is held back)."""
+    out = np.zeros_like(t)
+    for s in spans:
+        if s.kind != SUPPRESS or not s.leak_drive:
+            continue
+        i0 = max(int(np.floor(s.onset_s * rate_hz)), 0)
+        i1 = min(int(np.ceil(s.end_s * rate_hz)) + 2, t.size)
+        if i1 > i0:
+            out[i0:i1] += s.intensity * envelope(
+                t[i0:i1], s.onset_s, s.attack_s, s.hold_s, s.release_s
+            )
+    return out
+
+
+def apply(ctx) -> None:
+    """Micro-events layer: seeded pulses; rates and amplitudes scale with ``tension``."""
+    sec = ctx.settings.section(NAME)
+    t, rate = ctx.t, ctx.rate_hz
+    base = int(ctx.rng(NAME).integers(0, 2**63 - 1))
+    tension = np.clip(ctx.get("tension"), 0.0, 1.0)
+    rate_scale = 1.0 + float(sec["tension_rate_gain"]) * tension
+    amp_scale = 1.0 + float(sec["tension_amplitude_gain"]) * tension
+    cv = float(sec["interval_cv"])
+    rise_share = float(sec["rise_share"])
+    chans = muscles()
+    gain = ctx.settings.layer_gain(NAME)
+    out: dict[str, np.ndarray] = {}
+    log: dict[str, dict[str, np.ndarray]] = {}
+
+    def add_pulse(channel: str, onset: float, dur: float, amp: float) -> None:
+        i0 = max(int(np.floor(onset * rate)), 0)
+        i1 = min(int(np.ceil((onset + dur) * rate)) + 2, t.size)
+        if i1 <= i0:
+            return
+        row = out.setdefault(channel, np.zeros_like(t))
+        row[i0:i1] += amp * pulse(t[i0:i1], onset, dur, rise_share)
+
+    def sides_of(muscle: str, side: int) -> tuple[str, ...]:
+        names = chans[muscle]
+        if len(names) == 1 or side == 0:
+            return names
+        return (names[0],) if side > 0 else (names[1],)
+
+    for name in sorted(sec.get("kinds", {})):
+        kind = EventKind.from_section(sec["kinds"][name])
+        if kind.rate_per_min <= 0 or not kind.muscles:
+            continue
+        rng = _kind_rng(base, name)
+        onsets, p = renewal_events(
+            kind.rate_per_min / 60.0 * rate_scale, t, cv, rng, _twitch_params(kind)
+        )
+        if not onsets.size:
+            continue
+        p["amplitude"] = p["amplitude"] * amp_scale[_index(onsets, rate, t.size)]
+        for onset, dur, amp, mi, side in zip(
+            onsets, p["duration"], p["amplitude"], p["muscle"], p["side"], strict=True
+        ):
+            for ch in sides_of(kind.muscles[int(mi)], int(side)):
+                add_pulse(ch, float(onset), float(dur), float(amp))
+        log[name] = {"onset_s": onsets, **p}
+
+    spans = ctx.events.get("intent_spans", [])
+    held = suppress_rate(spans, t, rate)
+    me = sec["micro_expressions"]
+    if np.any(held) and float(me["rate_per_min"]) > 0:
+        rng = _kind_rng(base, MICRO_EXPRESSION)
+        me_rate = float(me["rate_per_min"]) / 60.0 * held * rate_scale
+        onsets, p = renewal_events(me_rate, t, cv, rng, _leak_params(me))
+        leaks = []
+        for onset, dur, frac in zip(
+            onsets, p.get("duration", []), p.get("fraction", []), strict=True
+        ):
+            # The leak shows the strongest suppress intent active at that moment.
+            active = [s for s in spans if s.kind == SUPPRESS and s.onset_s <= onset <= s.end_s]
+            if not active:
+                continue
+            s = max(active, key=lambda x: x.intensity)
+            strength = float(frac) * s.intensity * float(amp_scale[_index(onset, rate, t.size)])
+            for m, g in s.leak_drive.items():
+                for ch in chans[m]:
+                    add_pulse(ch, float(onset), float(dur), strength * g)
+            leaks.append((float(onset), float(dur), strength, s.variant))
+        log[MICRO_EXPRESSION] = {
+            "onset_s": np.array([x[0] for x in leaks]),
+            "duration": np.array([x[1] for x in leaks]),
+            "amplitude": np.array([x[2] for x in leaks]),
+            "leaked": np.array([x[3] for x in leaks], dtype=object),
+        }
+
+    ctx.events[NAME] = log
+    for ch in sorted(out):
+        ctx.add(ch, gain * out[ch])

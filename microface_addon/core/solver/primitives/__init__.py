@@ -1,0 +1,1 @@
+"""Signal building blocks shared by the solver layers (arrays in, arrays out, no state)."""

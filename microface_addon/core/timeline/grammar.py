@@ -1,0 +1,347 @@
+"""How a timeline is written: ``mf:`` markers, intents files and a preset's ``timeline`` list.
+
+Three sources feed a timeline (``track.py``), all through this module so they mean exactly the same thing:
+
+* the preset's ``timeline`` list and a JSON intents file (``--intents FILE``): entries such as
+  ``{"at_s": 3.2, "intent": "smile", "intensity": 0.6, "variant": "duchenne"}``,
+  ``{"at_s": 12, "state": "reading"}``, ``{"at_s": 20, "breath": "held", "duration_s": 6}``;
+* scene markers (converted to seconds by the bake), whose names follow this grammar::
+
+      mf:<kind> [INTENSITY] [VARIANT] [key=value …]   an intent, e.g. "mf:smile 0.6 duchenne"
+      mf:state <STATE>                                e.g. "mf:state reading"
+      mf:breath <MODE> [DURATION_S]                   e.g. "mf:breath held 6"
+      mf:posture <POSTURE> [DURATION_S]               e.g. "mf:posture chin_up 4"
+
+  INTENSITY is a number 0–1 (default 0.5) and VARIANT a word; they may come in either order.
+  Keys: ``attack``, ``hold``, ``release``, ``duration`` (seconds, ≥ 0) and ``side``
+  (-1 = only the character's right … +1 = only the left).  Words are case-insensitive.  Names
+  that do not start with ``mf:`` are not ours and are skipped; a name that does but does not
+  parse is an error naming the marker — never silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..jsondoc import locate, pointer
+from ..preset.settings import (
+    DEFAULTS_NAME,
+    PresetError,
+    Problem,
+    Settings,
+    builtin_preset_dir,
+    load_schema,
+    read_json,
+)
+from .intents import DEFAULT_INTENSITY, Intent, vocabulary
+from .track import StateChange, Timeline
+
+MARKER_PREFIX = "mf:"
+STATE_TRACK = "state"
+BREATH_TRACK = "breath"
+# Breathing modes the breath layer understands (see docs/layers.md contract).
+BREATH_MODES = ("calm", "shallow_quick", "deep", "held", "speech")
+POSTURE_TRACK = "posture"
+INTENT_KEYS = {
+    "attack": "attack_s",
+    "hold": "hold_s",
+    "release": "release_s",
+    "duration": "duration_s",
+}
+
+Vocabulary = Mapping[str, Sequence[str]]  # intent kind → its variants
+
+
+class MarkerError(ValueError):
+    """Marker text that starts with ``mf:`` but does not follow the grammar."""
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabularies
+
+
+@lru_cache(maxsize=1)
+def states() -> tuple[str, ...]:
+    """Behavioural states, from the preset schema (one source of truth)."""
+    return tuple(load_schema()["properties"]["state"]["enum"])
+
+
+@lru_cache(maxsize=1)
+def postures() -> tuple[str, ...]:
+    """Head postures the head layer knows, from the preset schema (one source of truth)."""
+    return tuple(load_schema()["properties"]["head"]["properties"]["posture"]["enum"])
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> dict[str, tuple[str, ...]]:
+    """Intent kinds and variants of the shipped defaults (used when no preset is at hand)."""
+    doc, _ = read_json(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
+    return vocabulary(doc["cascade"]["intents"])
+
+
+def settings_vocabulary(settings: Settings) -> dict[str, tuple[str, ...]]:
+    return vocabulary(settings.section("cascade")["intents"])
+
+
+# --------------------------------------------------------------------------------------------
+# Marker text
+
+
+def is_marker(text: str) -> bool:
+    return text.strip().lower().startswith(MARKER_PREFIX)
+
+
+def _number(tok: str, what: str, lo: float, hi: float) -> float:
+    try:
+        v = float(tok)
+    except ValueError:
+        raise MarkerError(f"{what} must be a number, got {tok!r}") from None
+    if not math.isfinite(v) or not lo <= v <= hi:
+        raise MarkerError(f"{what} {tok} is outside {lo:g}…{hi:g}")
+    return v
+
+
+def _parse_intent(kind: str, args: list[str], at_s: float, vocab: Vocabulary, source: str):
+    fields: dict[str, Any] = {}
+    variants = tuple(vocab[kind])
+    for tok in args:
+        if "=" in tok:
+            key, _, val = tok.partition("=")
+            if key == "side":
+                name = "side"
+                fields_val = _number(val, "side", -1.0, 1.0)
+            elif key in INTENT_KEYS:
+                name = INTENT_KEYS[key]
+                fields_val = _number(val, key, 0.0, 3600.0)
+            else:
+                allowed = ", ".join(sorted([*INTENT_KEYS, "side"]))
+                raise MarkerError(f"unknown key {key!r} (allowed: {allowed})")
+            if name in fields:
+                raise MarkerError(f"{key} given twice")
+            fields[name] = fields_val
+        elif tok[:1].isdigit() or tok[:1] in "-+.":
+            if "intensity" in fields:
+                raise MarkerError(f"two intensities ({fields['intensity']:g} and {tok})")
+            fields["intensity"] = _number(tok, "intensity", 0.0, 1.0)
+        else:
+            if "variant" in fields:
+                raise MarkerError(f"two variants ({fields['variant']!r} and {tok!r})")
+            if tok not in variants:
+                known = ", ".join(variants) if variants else "none"
+                raise MarkerError(f"{kind} has no variant {tok!r} (variants: {known})")
+            fields["variant"] = tok
+    fields.setdefault("intensity", DEFAULT_INTENSITY)
+    return Intent(kind=kind, start_s=float(at_s), source=source, **fields)
+
+
+def parse_marker(
+    text: str, at_s: float, source: str = "", vocab: Vocabulary | None = None
+) -> Intent | StateChange:
+    """Parse one ``mf:…`` marker name placed at ``at_s`` seconds.
+
+    Raises ``MarkerError`` whose message starts with ``source`` (or the text) and says what is
+    wrong; the caller adds frame numbers.
+    """
+    where = source or repr(text)
+    try:
+        if not is_marker(text):
+            raise MarkerError(f"does not start with {MARKER_PREFIX!r}")
+        body = text.strip()[len(MARKER_PREFIX) :].strip().lower()
+        tokens = body.split()
+        if not tokens:
+            raise MarkerError("nothing after 'mf:' (expected e.g. 'mf:smile 0.6')")
+        verb, args = tokens[0], tokens[1:]
+        if verb == STATE_TRACK:
+            if len(args) != 1 or args[0] not in states():
+                raise MarkerError(f"expected 'mf:state <{'|'.join(states())}>'")
+            return StateChange(float(at_s), STATE_TRACK, args[0], source)
+        if verb == BREATH_TRACK:
+            if not 1 <= len(args) <= 2 or args[0] not in BREATH_MODES:
+                raise MarkerError(f"expected 'mf:breath <{'|'.join(BREATH_MODES)}> [seconds]'")
+            dur = _number(args[1], "duration", 0.0, 3600.0) if len(args) == 2 else None
+            if dur is not None and dur <= 0:
+                raise MarkerError("duration must be positive")
+            return StateChange(float(at_s), BREATH_TRACK, args[0], source, dur)
+        if verb == POSTURE_TRACK:
+            if not 1 <= len(args) <= 2 or args[0] not in postures():
+                raise MarkerError(f"expected 'mf:posture <{'|'.join(postures())}> [seconds]'")
+            dur = _number(args[1], "duration", 0.0, 3600.0) if len(args) == 2 else None
+            if dur is not None and dur <= 0:
+                raise MarkerError("duration must be positive")
+            return StateChange(float(at_s), POSTURE_TRACK, args[0], source, dur)
+        vocab = default_vocabulary() if vocab is None else vocab
+        if verb not in vocab:
+            known = ", ".join([*sorted(vocab), STATE_TRACK, BREATH_TRACK, POSTURE_TRACK])
+            raise MarkerError(f"unknown intent {verb!r} (known: {known})")
+        return _parse_intent(verb, args, at_s, vocab, source)
+    except MarkerError as exc:
+        raise MarkerError(f"{where}: {exc}") from None
+
+
+def timeline_from_markers(
+    markers: Iterable[tuple[str, float, str]], vocab: Vocabulary | None = None
+) -> Timeline:
+    """A timeline from ``(text, at_s, source)`` triples; non-``mf:`` texts are skipped.
+
+    Every malformed marker is reported in one ``MarkerError`` (one line each).
+    """
+    changes, intents, errors = [], [], []
+    for text, at_s, source in markers:
+        if not is_marker(text):
+            continue
+        try:
+            item = parse_marker(text, at_s, source, vocab)
+        except MarkerError as exc:
+            errors.append(str(exc))
+            continue
+        (changes if isinstance(item, StateChange) else intents).append(item)
+    if errors:
+        raise MarkerError("\n".join(errors))
+    return Timeline(tuple(changes), tuple(intents))
+
+
+# --------------------------------------------------------------------------------------------
+# JSON entries (preset "timeline", intents files)
+
+_ENTRY_NUMBERS = {
+    "at_s": (0.0, math.inf),
+    "intensity": (0.0, 1.0),
+    "attack_s": (0.0, 3600.0),
+    "hold_s": (0.0, 3600.0),
+    "release_s": (0.0, 3600.0),
+    "duration_s": (0.0, 3600.0),
+    "side": (-1.0, 1.0),
+}
+_WHAT = ("intent", "state", "breath", "posture")
+_TIMED = ("breath", "posture")  # state changes that may last ``duration_s``
+
+
+def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
+    """(relative path, message) of everything wrong with one entry."""
+    if not isinstance(entry, Mapping):
+        return [([], f"expected an object, got {type(entry).__name__}")]
+    out: list[tuple[list, str]] = []
+    whats = [w for w in _WHAT if w in entry]
+    if len(whats) != 1:
+        out.append(([], "needs exactly one of 'intent', 'state', 'breath', 'posture'"))
+    allowed = {"at_s", *_WHAT, *_ENTRY_NUMBERS, "variant", "source"}
+    if whats and whats[0] != "intent" and len(whats) == 1:
+        allowed = {"at_s", whats[0], "source"} | ({"duration_s"} if whats[0] in _TIMED else set())
+    for key in entry:
+        if key not in allowed:
+            out.append(([key], f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"))
+    if "at_s" not in entry:
+        out.append(([], "'at_s' is missing (required)"))
+    for key, (lo, hi) in _ENTRY_NUMBERS.items():
+        if key in entry and key in allowed:
+            v = entry[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                out.append(([key], f"expected a number, got {v!r}"))
+            elif not lo <= v <= hi:
+                out.append(([key], f"{v!r} is outside {lo:g}…{hi:g}"))
+    if whats == ["intent"]:
+        kind = entry["intent"]
+        if kind not in vocab:
+            out.append((["intent"], f"unknown intent {kind!r} (known: {', '.join(sorted(vocab))})"))
+        elif "variant" in entry and entry["variant"] not in vocab[kind]:
+            known = ", ".join(vocab[kind]) or "none"
+            out.append((["variant"], f"{kind} has no variant {entry['variant']!r} ({known})"))
+    elif whats == ["state"] and entry["state"] not in states():
+        out.append((["state"], f"{entry['state']!r} is not one of {', '.join(states())}"))
+    elif whats == ["breath"] and entry["breath"] not in BREATH_MODES:
+        out.append((["breath"], f"{entry['breath']!r} is not one of {', '.join(BREATH_MODES)}"))
+    elif whats == ["posture"] and entry["posture"] not in postures():
+        out.append((["posture"], f"{entry['posture']!r} is not one of {', '.join(postures())}"))
+    return out
+
+
+def timeline_from_entries(
+    entries: Any,
+    file: str = "",
+    base: Sequence[Any] = ("timeline",),
+    vocab: Vocabulary | None = None,
+    text: str | None = None,
+) -> Timeline:
+    """A timeline from JSON entries; every problem is reported (file, pointer, line/col).
+
+    ``base`` is the path of the entries list inside its document (for the pointers).
+    """
+    vocab = default_vocabulary() if vocab is None else vocab
+    positions = locate(text) if text is not None else {}
+
+    def problem(path: list, msg: str) -> Problem:
+        ptr = pointer(list(base) + path)
+        pos = positions.get(ptr + "#key") or positions.get(ptr)
+        return Problem(file, ptr, *(pos or (None, None)), msg)
+
+    if not isinstance(entries, list):
+        raise PresetError([problem([], "expected a list of timeline entries")])
+    problems, changes, intents = [], [], []
+    for i, entry in enumerate(entries):
+        found = _entry_problems(entry, vocab)
+        problems += [problem([i, *p], m) for p, m in found]
+        if found:
+            continue
+        src = entry.get("source") or f"{file}{pointer([*base, i])}"
+        at = float(entry["at_s"])
+        if "state" in entry:
+            changes.append(StateChange(at, STATE_TRACK, entry["state"], src))
+        elif "breath" in entry or "posture" in entry:
+            track = BREATH_TRACK if "breath" in entry else POSTURE_TRACK
+            dur = entry.get("duration_s")
+            changes.append(
+                StateChange(at, track, entry[track], src, None if dur is None else float(dur))
+            )
+        else:
+            opt = {k: float(entry[k]) for k in _ENTRY_NUMBERS if k in entry and k != "at_s"}
+            opt.setdefault("intensity", DEFAULT_INTENSITY)
+            intents.append(
+                Intent(
+                    kind=entry["intent"],
+                    start_s=at,
+                    variant=entry.get("variant", ""),
+                    source=src,
+                    **opt,
+                )
+            )
+    if problems:
+        raise PresetError(problems)
+    return Timeline(tuple(changes), tuple(intents))
+
+
+def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) -> Timeline:
+    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form)."""
+    p = Path(path)
+    doc, text = read_json(p)
+    if isinstance(doc, Mapping):
+        extra = sorted(set(doc) - {"timeline", "$schema", "format_version", "description"})
+        if extra or "timeline" not in doc:
+            msg = "expected a list of entries or an object with 'timeline'"
+            if extra:
+                msg += f"; unknown key {extra[0]!r}"
+            raise PresetError([Problem(str(p), "", 1, 1, msg)])
+        return timeline_from_entries(doc["timeline"], str(p), ("timeline",), vocab, text)
+    return timeline_from_entries(doc, str(p), (), vocab, text)
+
+
+def preset_timeline(settings: Settings) -> Timeline:
+    """The timeline a preset carries in its ``timeline`` list (empty for most presets)."""
+    entries = settings.data.get("timeline", [])
+    if not entries:
+        return Timeline()
+    # With "extends", the timeline may come from a parent preset: point errors at that file.
+    origin = settings.origin("timeline") if hasattr(settings, "origin") else settings.source
+    text = None
+    try:
+        text = Path(origin).read_text(encoding="utf-8")
+        locate(text)
+    except (OSError, ValueError, IndexError):
+        text = None
+    return timeline_from_entries(
+        entries, origin, ("timeline",), settings_vocabulary(settings), text
+    )

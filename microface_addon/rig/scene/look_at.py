@@ -1,0 +1,220 @@
+"""Resolve a scene look-at target (camera, object, bone or fixed direction) into a ``LookAt`` track.
+
+Why here: the pure core only knows "the target is at this yaw/pitch/distance from between the
+eyes, in the head's frame, over time" (``core.target.LookAt``).  Turning a camera that flies
+around a head that the animator also moves into that track needs the evaluated scene, so it
+lives on the bpy side and runs once per character before anything is written.
+
+The frame is the character's head as the *user* animated it (MicroFace's own layer is muted
+while sampling, so a re-bake does not chase its previous result), with the eyes' rest positions
+carried by the head: the same frame the gaze layer's eye-in-head angles are measured in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import bpy
+import numpy as np
+from mathutils import Matrix, Vector
+
+from ...bake import layer as bake_layer
+from ...core.timeline.look_at import LookAt
+from ..convention.rigmap import RigError, RigMap
+from .skeleton import find_skeleton
+
+DIRECTION_SPEC = re.compile(
+    r"^\s*dir:\s*(?P<yaw>[-+]?\d+(?:\.\d*)?)\s*,\s*(?P<pitch>[-+]?\d+(?:\.\d*)?)"
+    r"(?:\s*,\s*(?P<dist>\d+(?:\.\d*)?))?\s*$"
+)
+DEFAULT_DIRECTION_DISTANCE_M = 1.5
+
+
+class LookAtError(RigError):
+    """The look-at target cannot be found or used."""
+
+
+def _target_point(spec: str):
+    """A function returning the target's world position at the current frame, and a label."""
+    obj = bpy.data.objects.get(spec)
+    if obj is not None:
+        return (lambda: obj.matrix_world.translation.copy()), obj, obj.name
+    if ":" in spec:
+        arm_name, _, bone_name = spec.rpartition(":")
+        arm = bpy.data.objects.get(arm_name)
+        if arm is not None and arm.type == "ARMATURE" and bone_name in arm.pose.bones:
+            pb = arm.pose.bones[bone_name]
+            return (lambda: arm.matrix_world @ pb.head), arm, f"{arm.name}:{bone_name}"
+        if arm is not None and arm.type == "ARMATURE":
+            raise LookAtError(
+                f"look-at target {spec!r}: armature {arm.name!r} has no bone {bone_name!r}"
+            )
+    known = ", ".join(sorted(o.name for o in bpy.data.objects)[:12])
+    raise LookAtError(
+        f"look-at target {spec!r} not found: give an object or camera name, 'Armature:bone', "
+        f"or 'dir:YAW,PITCH[,DISTANCE]' (objects: {known})"
+    )
+
+
+def _depends_on_time(obj) -> bool:
+    """Could ``obj``'s world transform change over the frame range? (animation, drivers,
+    constraints, or any of that on a parent)."""
+    while obj is not None:
+        ad = obj.animation_data
+        if ad is not None and (ad.action is not None or len(ad.nla_tracks) or len(ad.drivers)):
+            return True
+        if len(obj.constraints):
+            return True
+        if (
+            obj.type == "ARMATURE"
+            and obj.pose
+            and any(len(pb.constraints) for pb in obj.pose.bones)
+        ):
+            return True
+        obj = obj.parent
+    return False
+
+
+@contextmanager
+def _without_microface(objs) -> Iterator[None]:
+    """Mute MicroFace's own NLA tracks on ``objs`` while sampling, and restore them."""
+    muted = []
+    for obj in objs:
+        for track in bake_layer.find_tracks(obj):
+            if not track.mute:
+                track.mute = True
+                muted.append(track)
+    try:
+        yield
+    finally:
+        for track in muted:
+            track.mute = False
+
+
+class _HeadFrame:
+    """The character's head frame: cyclopean eye position and left/up/forward axes in world."""
+
+    def __init__(self, rigmap: RigMap):
+        arm = next(
+            (
+                bpy.data.objects[n]
+                for n in rigmap.objects
+                if n in bpy.data.objects and bpy.data.objects[n].type == "ARMATURE"
+            ),
+            None,
+        )
+        self.arm = arm
+        self.notes: list[str] = []
+        self.head_bone = None
+        if arm is not None:
+            sk = find_skeleton(arm)
+            self.axes = [Vector(sk.left), Vector(sk.up), Vector(sk.forward)]
+            self.head_bone = sk.head
+            if len(sk.eyes) == 2:
+                el = arm.data.bones[sk.eyes["L"]].head_local
+                er = arm.data.bones[sk.eyes["R"]].head_local
+                self.centre, self.eye_offset = (el + er) / 2.0, el - er
+            elif sk.head:
+                b = arm.data.bones[sk.head]
+                self.centre, self.eye_offset = (b.head_local + b.tail_local) / 2.0, None
+                self.notes.append("look-at: no eye bones; measuring from the head bone's middle")
+            else:
+                self.centre, self.eye_offset = Vector((0.0, 0.0, 0.0)), None
+                self.notes.append("look-at: no head bone; measuring from the armature origin")
+            self.owner = arm
+            self.pivot = self._pivot(rigmap, arm)
+        else:
+            mesh = bpy.data.objects[rigmap.objects[0]]
+            self.owner = mesh
+            self.axes = [Vector((1, 0, 0)), Vector((0, 0, 1)), Vector((0, -1, 0))]
+            self.centre, self.eye_offset = Vector((0.0, 0.0, 0.0)), None
+            self.pivot = None
+            self.notes.append(f"look-at: no armature; measuring from {mesh.name}'s origin")
+
+    def _pivot(self, rigmap: RigMap, arm) -> tuple[float, float, float] | None:
+        """Where the baked head turn happens, relative to the cyclopean eye in (left, up,
+        forward): the bake shares head angles over the neck chain, so the centre is the
+        share-weighted mean of those joints (exact to first order in the angle)."""
+        joints = [b for b in rigmap.bones if b.channel == "head_yaw" and b.armature == arm.name]
+        total = sum(b.gain for b in joints)
+        if not joints or total <= 0.0:
+            return None
+        centre = sum((arm.data.bones[b.bone].head_local * b.gain for b in joints), Vector())
+        rel = centre / total - self.centre
+        return tuple(float(rel.dot(a.normalized())) for a in self.axes)
+
+    def matrix(self) -> Matrix:
+        """World matrix carrying rest-pose armature space with the head as currently posed."""
+        m = self.owner.matrix_world.copy()
+        if self.arm is not None and self.head_bone:
+            pb = self.arm.pose.bones[self.head_bone]
+            m = m @ pb.matrix @ self.arm.data.bones[self.head_bone].matrix_local.inverted()
+        return m
+
+    def relative(self, point_world: Vector) -> tuple[float, float, float]:
+        """``point_world`` as (left, up, forward) metres from the cyclopean eye."""
+        m = self.matrix()
+        centre = m @ self.centre
+        rot = m.to_3x3()
+        axes = [(rot @ a).normalized() for a in self.axes]
+        v = point_world - centre
+        return (v.dot(axes[0]), v.dot(axes[1]), v.dot(axes[2]))
+
+    def ipd(self) -> float | None:
+        if self.eye_offset is None:
+            return None
+        return float((self.matrix().to_3x3() @ self.eye_offset).length)
+
+
+def resolve_look_at(
+    scene: bpy.types.Scene,
+    rigmap: RigMap,
+    spec: str,
+    frame_start: int,
+    frame_end: int,
+    fps: float,
+) -> tuple[LookAt, list[str]]:
+    """The look-at track for one character over the bake range (seconds from ``frame_start``).
+
+    ``spec`` is an object or camera name, ``"Armature:bone"``, or ``"dir:YAW,PITCH[,DIST]"``
+    (degrees, metres; a fixed direction in the head's frame).  Returns the track and notes for
+    the report.  Raises ``LookAtError`` when the target does not exist.
+    """
+    m = DIRECTION_SPEC.match(spec)
+    if m:
+        dist = float(m["dist"]) if m["dist"] else DEFAULT_DIRECTION_DISTANCE_M
+        look = LookAt.fixed(float(m["yaw"]), float(m["pitch"]), dist, source=spec.strip())
+        return look, [f"look-at: fixed direction {spec.strip()}"]
+    point, target_obj, label = _target_point(spec)
+    frame = _HeadFrame(rigmap)
+    if target_obj is not None and target_obj.name in rigmap.objects and label == target_obj.name:
+        raise LookAtError(f"look-at target {label!r} is part of the character itself")
+    moving = _depends_on_time(target_obj) or _depends_on_time(frame.owner)
+    frames = list(range(frame_start, frame_end + 1)) if moving else [frame_start]
+    current = scene.frame_current
+    points, ipds = [], []
+    try:
+        with _without_microface([frame.owner]):
+            for f in frames:
+                scene.frame_set(f)
+                points.append(frame.relative(point()))
+                ipd = frame.ipd()
+                if ipd is not None:
+                    ipds.append(ipd)
+    finally:
+        scene.frame_set(current)
+    pts = np.asarray(points, dtype=np.float64)
+    if np.any(np.linalg.norm(pts, axis=1) < 1e-4):
+        raise LookAtError(f"look-at target {label!r} sits on the character's eyes")
+    if np.any(pts[:, 2] <= 0.0):
+        frame.notes.append(f"look-at: {label} is behind the character on some frames")
+    times = (np.asarray(frames, dtype=np.float64) - frame_start) / fps
+    ipd = float(np.median(ipds)) if ipds and 0.0 < np.median(ipds) < 1.0 else None
+    look = LookAt.from_points(times, pts, ipd_m=ipd, source=label, pivot_lup=frame.pivot)
+    notes = frame.notes + [
+        f"look-at: {label} ({'sampled per frame' if moving else 'static'}, "
+        f"{np.linalg.norm(pts, axis=1).mean():.2f} m away)"
+    ]
+    return look, notes

@@ -1,0 +1,385 @@
+"""Find root → spine → chest → neck chain → head → eyes/jaw of an armature.
+
+Why not by name alone: every rig names bones differently (``head``, ``Head``, ``CC_Base_Head``,
+``J_Bip_C_Head``…).  Sources, most trusted first, role by role:
+1. VRM humanoid metadata stored by an importer (``vrm.py``): exact.
+2. The bone-convention profile's ``skeleton`` names (Rigify controls, CC, VRoid, ARP…).
+3. Hierarchy and geometry: the eyes are the most recognisable thing on a face rig — a left/right
+   pair mirrored across the mid-plane — so the head is where the eyes hang; without eyes, a bone
+   named like a head, else the top of the central chain.  The neck is the chain below the head
+   down to where the body branches into a mirrored pair (shoulders/clavicles): that branch bone
+   is the chest.  The jaw is a head child below the eyes whose tail points down/forward.
+Names only break ties.  Rotation modes and rest orientations are respected downstream, because
+every target is expressed in the bone's own rest axes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import bpy
+from mathutils import Vector
+
+from ..convention import vrm
+from ..convention.names import NameIndex, normalise, side_of
+
+# Rigify/ARP helper layers that must never be keyed: deform, mechanism and original bones.
+HELPER_PREFIXES = ("DEF-", "MCH-", "ORG-", "VIS_", "WGT-")
+MAX_NECK_JOINTS = 4
+# Mirror-pair tolerance: |left − mirror(right)| relative to the pair's separation.
+MIRROR_TOLERANCE = 0.25
+
+
+@dataclass
+class Skeleton:
+    head: str | None = None
+    neck: list[str] = field(default_factory=list)  # bottom → top
+    chest: str | None = None
+    eyes: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone
+    jaw: str | None = None
+    shoulders: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone off the chest
+    root: str | None = None
+    spine: list[str] = field(default_factory=list)  # root → chest, exclusive
+    forward: tuple[float, float, float] = (0.0, -1.0, 0.0)  # armature space
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    left: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    found_by: dict[str, str] = field(default_factory=dict)  # role → how it was found
+
+    def as_report(self) -> dict:
+        return {
+            "head": self.head,
+            "neck": list(self.neck),
+            "chest": self.chest,
+            "eyes": dict(self.eyes),
+            "jaw": self.jaw,
+            "shoulders": dict(self.shoulders),
+            "root": self.root,
+            "spine": list(self.spine),
+            "forward": [round(v, 3) for v in self.forward],
+            "found_by": dict(self.found_by),
+        }
+
+
+def is_helper(name: str, extra_prefixes: tuple[str, ...] = ()) -> bool:
+    return name.startswith(HELPER_PREFIXES + tuple(extra_prefixes))
+
+
+def _usable(bone: bpy.types.Bone) -> bool:
+    return not is_helper(bone.name)
+
+
+def _side(name: str) -> str | None:
+    return side_of(name)
+
+
+def _ancestors(bone: bpy.types.Bone) -> list[bpy.types.Bone]:
+    out = []
+    p = bone.parent
+    while p is not None:
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def _mirror_error(a: bpy.types.Bone, b: bpy.types.Bone, mid_x: float = 0.0) -> float:
+    pa, pb = a.head_local, b.head_local
+    mirror = Vector((2 * mid_x - pb.x, pb.y, pb.z))
+    return (pa - mirror).length / max((pa - pb).length, 1e-6)
+
+
+def _find_eyes(bones) -> dict[str, bpy.types.Bone]:
+    cands = [b for b in bones if _usable(b) and "eye" in normalise(b.name)]
+    cands = [
+        b
+        for b in cands
+        if not any(
+            w in normalise(b.name) for w in ("lid", "brow", "lash", "target", "socket", "eyes")
+        )
+    ]
+    best: tuple[float, bpy.types.Bone, bpy.types.Bone] | None = None
+    for a in cands:
+        if _side(a.name) != "L":
+            continue
+        for b in cands:
+            if a is b or _side(b.name) != "R":
+                continue
+            err = _mirror_error(a, b)
+            # Prefer mirrored pairs sharing a parent and with short names (eye.L over eye_fk.L).
+            cost = err + (0 if a.parent == b.parent else 0.5) + 0.01 * len(a.name)
+            if best is None or cost < best[0]:
+                best = (cost, a, b)
+    if best is None or best[0] > 1.0:
+        return {}
+    return {"L": best[1], "R": best[2]}
+
+
+def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
+    """Unnamed eyes: the best-mirrored pair among the head's children, in front of and above
+    the head's root (a jaw or neck corrective would sit lower or behind)."""
+    kids = [
+        c
+        for c in head.children
+        if _usable(c) and not any(w in normalise(c.name) for w in ("lid", "brow", "lash"))
+    ]
+    best = None
+    for a in kids:
+        for b in kids:
+            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
+                continue
+            if a.head_local.z < head.head_local.z:
+                continue
+            err = _mirror_error(a, b, head.head_local.x)
+            if err < MIRROR_TOLERANCE and (best is None or err < best[0]):
+                best = (err, a, b)
+    if best is None:
+        return {}
+    a, b = best[1], best[2]
+    # Which one is the character's left: the side named so, else +X (a character facing −Y).
+    if _side(a.name) == "R" or _side(b.name) == "L":
+        a, b = b, a
+    return {"L": a, "R": b}
+
+
+def _is_branch(bone: bpy.types.Bone) -> bool:
+    """A bone whose children include a left/right mirrored pair (shoulders, clavicles, legs)."""
+    kids = [c for c in bone.children if _usable(c)]
+    for a in kids:
+        for b in kids:
+            if a is not b and a.head_local.x > b.head_local.x + 1e-4:
+                if _mirror_error(a, b, bone.head_local.x) < MIRROR_TOLERANCE:
+                    return True
+    return False
+
+
+def _shoulder_pair(chest: bpy.types.Bone, neck: set[str]) -> dict[str, bpy.types.Bone]:
+    """The mirrored pair of usable children of the chest that point sideways (clavicles or
+    shoulders), left = +X side; empty when there is none."""
+    kids = [c for c in chest.children if _usable(c) and c.name not in neck]
+    best = None
+    for a in kids:
+        for b in kids:
+            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
+                continue
+            err = _mirror_error(a, b, chest.head_local.x)
+            lateral = abs((a.tail_local - a.head_local).normalized().x)
+            if err < MIRROR_TOLERANCE and lateral > 0.5 and (best is None or err < best[0]):
+                best = (err, a, b)
+    return {"L": best[1], "R": best[2]} if best else {}
+
+
+def _central_top(bones) -> bpy.types.Bone | None:
+    """Without eyes or a head name: the highest bone of the chain that stays on the mid-plane."""
+    usable = [b for b in bones if _usable(b)]
+    if not usable:
+        return None
+    height = max(b.tail_local.z for b in usable) - min(b.head_local.z for b in usable)
+    tol = max(0.02 * height, 1e-4)
+    central = [b for b in usable if abs(b.head_local.x) < tol and abs(b.tail_local.x) < tol]
+    if not central:
+        return None
+    # The top of the main chain; only on a body (a branch into a mirrored pair below it and a
+    # few joints deep), so a prop's lone bone is never taken for a head.
+    top = max(central, key=lambda b: (b.tail_local.z, -len(_ancestors(b))))
+    below = _ancestors(top)
+    if len(below) < 2 or not any(_is_branch(b) for b in below):
+        return None
+    return top
+
+
+def _neck_chain(head: bpy.types.Bone) -> tuple[list[bpy.types.Bone], bpy.types.Bone | None, str]:
+    """(neck bottom→top, chest, how) below ``head``."""
+    chain = []
+    p = head.parent
+    while p is not None and "neck" in normalise(p.name) and len(chain) < MAX_NECK_JOINTS:
+        chain.append(p)
+        p = p.parent
+    if chain:
+        return list(reversed(chain)), p, "named neck chain"
+    # Hierarchy: walk down to the bone where the body branches into a mirrored pair.
+    chain = []
+    p = head.parent
+    while p is not None and not _is_branch(p) and len(chain) < MAX_NECK_JOINTS:
+        chain.append(p)
+        p = p.parent
+    if p is not None and _is_branch(p):
+        return list(reversed(chain)), p, "hierarchy (chain above the shoulder branch)"
+    # No branch found (a head-only rig): one parent as the neck, its parent as the chest.
+    if head.parent is not None and head.parent.parent is not None:
+        return [head.parent], head.parent.parent, "hierarchy (parent of the head)"
+    return [], head.parent, "hierarchy"
+
+
+def _find_jaw(
+    head: bpy.types.Bone, eyes: dict, forward: Vector
+) -> tuple[bpy.types.Bone | None, str]:
+    eye_names = {b.name for b in eyes.values()}
+    desc = [b for b in head.children_recursive if _usable(b) and b.name not in eye_names]
+    named = [b for b in desc if "jaw" in normalise(b.name)]
+    if named:
+        named.sort(key=lambda b: (len(_ancestors(b)), len(b.name)))
+        return named[0], "name"
+    # Geometry: a direct child of the head, below the eyes (or the head's middle), pointing
+    # down and/or forward, on the mid-plane.
+    ref_z = (
+        min(b.head_local.z for b in eyes.values())
+        if eyes
+        else (head.head_local.z + head.tail_local.z) / 2
+    )
+    best = None
+    for b in head.children:
+        if not _usable(b) or b.name in eye_names:
+            continue
+        d = (b.tail_local - b.head_local).normalized()
+        if abs(b.head_local.x - head.head_local.x) > 0.25 * max(b.length, 1e-4):
+            continue
+        if b.tail_local.z >= ref_z or d.z > 0.1:
+            continue
+        score = -d.z + max(0.0, d.dot(forward))
+        if best is None or score > best[0]:
+            best = (score, b)
+    return (best[1], "geometry (head child pointing down/forward)") if best else (None, "")
+
+
+def _pick(index: NameIndex, alternatives) -> str | None:
+    for name in alternatives or ():
+        found = index.find(name)
+        if found is not None:
+            return found
+    return None
+
+
+def _neck_from_hints(index: NameIndex, chains) -> list[str] | None:
+    for chain in chains or ():
+        found = [index.find(n) for n in chain]
+        if all(found):
+            return found
+    return None
+
+
+def find_skeleton(
+    arm_obj: bpy.types.Object, hints: dict | None = None, hint_source: str = ""
+) -> Skeleton:
+    """Roles of ``arm_obj``'s bones.  ``hints`` is a profile's ``skeleton`` section (role →
+    alternatives); when None, the best-matching bone profile's hints are used."""
+    if hints is None:
+        from .detect import best_bone_profile
+
+        prof = best_bone_profile(arm_obj)
+        hints, hint_source = (prof.skeleton, f"profile {prof.name}") if prof else ({}, "")
+    bones = arm_obj.data.bones
+    index = NameIndex([b.name for b in bones])
+    sk = Skeleton()
+    meta = vrm.humanoid_bones(arm_obj)
+
+    def role(name: str) -> str | None:
+        if name in meta:
+            sk.found_by[name] = "VRM humanoid metadata"
+            return meta[name]
+        got = _pick(index, hints.get(name))
+        if got:
+            sk.found_by[name] = hint_source or "profile"
+        return got
+
+    # Eyes
+    eye_l, eye_r = role("eye_L"), role("eye_R")
+    if eye_l and eye_r:
+        sk.eyes = {"L": eye_l, "R": eye_r}
+    else:
+        pair = _find_eyes(bones)
+        if pair:
+            sk.eyes = {s: b.name for s, b in pair.items()}
+            sk.found_by["eye_L"] = sk.found_by["eye_R"] = "mirrored pair named like eyes"
+    eyes = {s: bones[n] for s, n in sk.eyes.items()}
+    # Head
+    head_name = role("head")
+    head = bones[head_name] if head_name else None
+    if head is None and eyes:
+        common = [a for a in _ancestors(eyes["L"]) if a in _ancestors(eyes["R"])]
+        usable = [a for a in common if _usable(a)]
+        head = usable[0] if usable else None
+        if head is not None:
+            sk.found_by["head"] = "common parent of the eyes"
+    if head is None:
+        named = [b for b in bones if _usable(b) and "head" in normalise(b.name)]
+        named = [b for b in named if not normalise(b.name).startswith(("headend", "headtop"))]
+        named.sort(key=lambda b: (normalise(b.name) != "head", len(_ancestors(b)), len(b.name)))
+        head = named[0] if named else None
+        if head is not None:
+            sk.found_by["head"] = "name"
+    if head is None:
+        head = _central_top(bones)
+        if head is not None:
+            sk.found_by["head"] = "top of the central chain"
+    if head is not None and not eyes:
+        pair = _eye_pair_below(head)
+        if pair:
+            eyes = pair
+            sk.eyes = {s: b.name for s, b in pair.items()}
+            sk.found_by["eye_L"] = sk.found_by["eye_R"] = "mirrored pair of head children"
+    _frame(sk, eyes)
+    if head is None:
+        return sk
+    sk.head = head.name
+    # Neck and chest
+    neck = _neck_from_hints(index, hints.get("neck"))
+    if "neck" in meta:
+        neck, sk.found_by["neck"] = [meta["neck"]], "VRM humanoid metadata"
+    elif neck:
+        sk.found_by["neck"] = hint_source or "profile"
+    chest = role("upper_chest") or role("chest")
+    if "upper_chest" in sk.found_by:
+        sk.found_by["chest"] = sk.found_by.pop("upper_chest")
+    if neck is None:
+        chain, chest_bone, how = _neck_chain(head)
+        neck = [b.name for b in chain]
+        sk.found_by["neck"] = how
+        if chest is None and chest_bone is not None:
+            chest = chest_bone.name
+            sk.found_by["chest"] = how
+    sk.neck = neck
+    if chest is None and neck:
+        parent = bones[neck[0]].parent
+        if parent is not None:
+            chest = parent.name
+            sk.found_by["chest"] = "parent of the neck"
+    sk.chest = chest
+    if chest is not None and chest in bones:
+        pair = _shoulder_pair(bones[chest], set(neck))
+        if pair:
+            sk.shoulders = {side: b.name for side, b in pair.items()}
+            sk.found_by["shoulders"] = "mirrored pair branching from the chest"
+    # Jaw
+    jaw = role("jaw")
+    if jaw is None:
+        bone, how = _find_jaw(head, eyes, Vector(sk.forward))
+        if bone is not None:
+            jaw = bone.name
+            sk.found_by["jaw"] = how
+    sk.jaw = jaw
+    # Root and spine: down the hierarchy from the chest.
+    root = role("root")
+    if chest is not None:
+        below = [b for b in _ancestors(bones[chest]) if _usable(b)]
+        if root is None and below:
+            root = below[-1].name
+            sk.found_by["root"] = "hierarchy"
+        if root is not None and bones[root] in below:
+            sk.spine = [b.name for b in reversed(below[: below.index(bones[root])])]
+    sk.root = root
+    return sk
+
+
+def _frame(sk: Skeleton, eyes: dict) -> None:
+    """Character frame from the eyes: the left eye is on the character's left, Z is up, so
+    forward = left × up (a character facing +Y, left eye at −X, comes out facing +Y)."""
+    if len(eyes) != 2:
+        return
+    left = eyes["L"].head_local - eyes["R"].head_local
+    left.z = 0.0
+    if left.length <= 1e-6:
+        return
+    left.normalize()
+    fwd = left.cross(Vector((0.0, 0.0, 1.0)))
+    sk.forward = tuple(fwd.normalized())
+    sk.left = tuple(left)
+    sk.up = (0.0, 0.0, 1.0)
