@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from ..jsondoc import locate, pointer
+from ..jsondoc import PresetError, Problem, positions_of, problem_at, read_json
 from .library import (
     DEFAULT_PRESET,
     DEFAULTS_NAME,
@@ -66,29 +66,6 @@ FILE_FIELDS = ("extends",)
 MAX_CHAIN = 32  # extends depth; far beyond any sensible library, stops pathological chains
 
 log = logging.getLogger("microface.presets")
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    pointer: str
-    line: int | None
-    col: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}:{self.col}"
-        return f"{where}: {self.pointer or '/'}: {self.message}"
-
-
-class PresetError(ValueError):
-    """A preset could not be used; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def load_schema() -> dict:
@@ -133,22 +110,6 @@ def _plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
     return path, err.message
 
 
-def positions_of(text: str | None) -> dict[str, tuple[int, int]]:
-    """Line/column by pointer, or nothing when ``text`` is missing or cannot be scanned."""
-    if text is None:
-        return {}
-    try:
-        return locate(text)
-    except (ValueError, IndexError, RecursionError):
-        return {}
-
-
-def _problem_at(file: str, path: Sequence, msg: str, positions: Mapping, at_key=False) -> Problem:
-    ptr = pointer(path)
-    pos = (positions.get(ptr + "#key") if at_key else None) or positions.get(ptr)
-    return Problem(file, ptr, *(pos or (None, None)), msg)
-
-
 def validate_document(
     doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
 ) -> list[Problem]:
@@ -159,33 +120,9 @@ def validate_document(
         path, msg = _plain_message(err)
         # Unknown keys point at the key itself; every other problem at the offending value.
         problems.append(
-            _problem_at(file, path, msg, positions, err.validator == "additionalProperties")
+            problem_at(file, path, msg, positions, at_key=err.validator == "additionalProperties")
         )
     return problems
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def read_json(path: Path) -> tuple[Any, str]:
-    """Read and parse a JSON file, turning every failure into a ``PresetError``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PresetError([Problem(str(path), "", None, None, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PresetError([Problem(str(path), "", None, None, f"cannot read: {exc}")]) from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant), text
-    except json.JSONDecodeError as exc:
-        raise PresetError(
-            [Problem(str(path), "", exc.lineno, exc.colno, f"broken JSON: {exc.msg}")]
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        msg = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise PresetError([Problem(str(path), "", None, None, f"broken JSON: {msg}")]) from None
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:
@@ -360,17 +297,8 @@ def resolve_preset_path(name_or_path: str | os.PathLike, extra_dirs=None) -> Pat
         return Path(s)
     cands = candidates(s, extra_dirs)
     if not cands:
-        raise PresetError(
-            [
-                Problem(
-                    s,
-                    "",
-                    None,
-                    None,
-                    f"no preset named {s!r} (known: {', '.join(known_names(extra_dirs))})",
-                )
-            ]
-        )
+        known = ", ".join(known_names(extra_dirs))
+        raise PresetError([problem_at(s, [], f"no preset named {s!r} (known: {known})")])
     return cands[-1][0]
 
 
@@ -400,7 +328,7 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
         try:
             doc, changes = upgrade(doc)
         except FormatTooNew as exc:
-            problems.append(_problem_at(str(current), ["format_version"], str(exc), positions))
+            problems.append(problem_at(str(current), ["format_version"], str(exc), positions))
             break
         if changes:
             notices.append(
@@ -416,13 +344,13 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
         try:
             parent = resolve_parent(ref, current, extra_dirs)
         except BadReference as exc:
-            problems.append(_problem_at(str(current), ["extends"], f"extends {exc}", positions))
+            problems.append(problem_at(str(current), ["extends"], f"extends {exc}", positions))
             break
         seen = [_real(f.path) for f in chain]
         if _real(parent) in seen:
             loop = [str(f.path) for f in chain[seen.index(_real(parent)) :]] + [str(parent)]
             problems.append(
-                _problem_at(
+                problem_at(
                     str(current),
                     ["extends"],
                     f"extends {ref!r} makes a cycle: {' → '.join(loop)}",
@@ -432,7 +360,7 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
             break
         if len(chain) >= MAX_CHAIN:
             problems.append(
-                _problem_at(
+                problem_at(
                     str(current),
                     ["extends"],
                     f"more than {MAX_CHAIN} presets deep; shorten the extends chain",

@@ -28,16 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..jsondoc import locate, pointer
-from ..preset.settings import (
-    DEFAULTS_NAME,
-    PresetError,
-    Problem,
-    Settings,
-    builtin_preset_dir,
-    load_schema,
-    read_json,
-)
+from ..jsondoc import PresetError, pointer, positions_of, positions_of_file, problem_at, read_json
+from ..preset.settings import DEFAULTS_NAME, Settings, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
 from .track import StateChange, Timeline
 
@@ -266,18 +258,18 @@ def timeline_from_entries(
     base: Sequence[Any] = ("timeline",),
     vocab: Vocabulary | None = None,
     text: str | None = None,
+    positions: Mapping | None = None,
 ) -> Timeline:
     """A timeline from JSON entries; every problem is reported (file, pointer, line/col).
 
-    ``base`` is the path of the entries list inside its document (for the pointers).
+    ``base`` is the path of the entries list inside its document (for the pointers); the
+    line/column come from ``positions`` (or the document's ``text``).
     """
     vocab = default_vocabulary() if vocab is None else vocab
-    positions = locate(text) if text is not None else {}
+    positions = positions_of(text) if positions is None else positions
 
-    def problem(path: list, msg: str) -> Problem:
-        ptr = pointer(list(base) + path)
-        pos = positions.get(ptr + "#key") or positions.get(ptr)
-        return Problem(file, ptr, *(pos or (None, None)), msg)
+    def problem(path: list, msg: str):
+        return problem_at(file, [*base, *path], msg, positions, at_key=True)
 
     if not isinstance(entries, list):
         raise PresetError([problem([], "expected a list of timeline entries")])
@@ -324,7 +316,7 @@ def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) 
             msg = "expected a list of entries or an object with 'timeline'"
             if extra:
                 msg += f"; unknown key {extra[0]!r}"
-            raise PresetError([Problem(str(p), "", 1, 1, msg)])
+            raise PresetError([problem_at(str(p), [], msg, positions_of(text))])
         return timeline_from_entries(doc["timeline"], str(p), ("timeline",), vocab, text)
     return timeline_from_entries(doc, str(p), (), vocab, text)
 
@@ -335,13 +327,11 @@ def preset_timeline(settings: Settings) -> Timeline:
     if not entries:
         return Timeline()
     # With "extends", the timeline may come from a parent preset: point errors at that file.
-    origin = settings.origin("timeline") if hasattr(settings, "origin") else settings.source
-    text = None
-    try:
-        text = Path(origin).read_text(encoding="utf-8")
-        locate(text)
-    except (OSError, ValueError, IndexError):
-        text = None
+    origin = settings.origin("timeline")
     return timeline_from_entries(
-        entries, origin, ("timeline",), settings_vocabulary(settings), text
+        entries,
+        origin,
+        ("timeline",),
+        settings_vocabulary(settings),
+        positions=positions_of_file(origin),
     )

@@ -15,18 +15,15 @@ edge it does not open.  Sources for every default are in ``docs/science.md``.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from ...channels import CHANNELS, SIDES, SOFT_KNEE_FRACTION, soft_limit
-from ...jsondoc import locate, pointer
-from ...preset.settings import PresetError, Problem
+from ...jsondoc import PresetError, Problem, positions_of_file, problem_at
 from ...timeline.intents import IntentSpan, envelope, resolve
 from ..primitives.activation import (
     adapt,
@@ -94,23 +91,9 @@ class CascadeGraph:
         return [e for e in self.edges if e.src == muscle]
 
 
-def _positions(file: str) -> dict[str, tuple[int, int]]:
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-        json.loads(text)
-        return locate(text)
-    except (OSError, ValueError):
-        return {}
-
-
 def _problems(file: str, found: list[tuple[list, str]]) -> list[Problem]:
-    pos = _positions(file) if found else {}
-    out = []
-    for path, msg in found:
-        ptr = pointer([NAME, *path])
-        where = pos.get(ptr + "#key") or pos.get(ptr)
-        out.append(Problem(file, ptr, *(where or (None, None)), msg))
-    return out
+    pos = positions_of_file(file) if found and file else {}
+    return [problem_at(file, [NAME, *path], msg, pos, at_key=True) for path, msg in found]
 
 
 def _find_cycle(edges: Sequence[Edge]) -> list[Edge] | None:
