@@ -126,7 +126,7 @@ def layer_micro_motion(
         "preset": settings.name,
         "preset_source": settings.source,
         # e.g. "format_version 0 migrated: …" for an older preset file (docs/presets.md)
-        "preset_notices": list(getattr(settings, "notices", ())),
+        "preset_notices": list(settings.notices),
         "seed": int(options.seed),
         "frame_range": [start, end],
         "fps": fps,

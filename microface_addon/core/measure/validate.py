@@ -673,10 +673,6 @@ def judge(m: Measure, settings: Settings, stylised: bool, minutes: float) -> Row
     return Row(m.statistic, m.context, m.value, m.n, band, status, m.note)
 
 
-def run_timeline(settings: Settings) -> Timeline:
-    return preset_timeline(settings)
-
-
 def validate_settings(
     settings: Settings,
     minutes: float = DEFAULT_MINUTES,

@@ -61,8 +61,6 @@ __all__ = [
 LAYER_SECTIONS = ("blink", "gaze", "breath", "head", "cascade", "micro_events")
 # Top-level keys that describe the file itself and are not inherited by a child.
 FILE_ONLY_KEYS = ("$schema", "extends")
-# Fields that name files: checked as data-only references (see ``check_reference``).
-FILE_FIELDS = ("extends",)
 MAX_CHAIN = 32  # extends depth; far beyond any sensible library, stops pathological chains
 
 log = logging.getLogger("microface.presets")

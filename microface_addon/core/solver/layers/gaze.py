@@ -34,7 +34,6 @@ READING = "reading"
 
 # Saccade kinds recorded in ``ctx.events["saccades"]["kind"]``.
 AWAY, RETURN, READ_STEP, READ_REGRESSION, READ_SWEEP = 0, 1, 2, 3, 4
-KIND_NAMES = ("away", "return", "read_step", "read_regression", "read_sweep")
 
 
 @dataclass(frozen=True)
