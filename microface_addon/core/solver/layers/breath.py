@@ -28,12 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...channels import CHANNELS, SOFT_KNEE_FRACTION, soft_limit
+from ...sections import Range, from_section
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "breath"
 TRACK = "breath"
 MODES = ("calm", "shallow_quick", "deep", "held", "speech")
-RHYTHMIC_MODES = ("calm", "shallow_quick", "deep", "speech")
 HELD = "held"
 # Deepest single breath, breath units: just below where the breath channel's soft limit starts.
 DEPTH_CEILING = CHANNELS["breath"].hi - SOFT_KNEE_FRACTION * (
@@ -56,10 +56,6 @@ class ModeParams:
     blink_rate_factor: float
     sigh_rate_factor: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> ModeParams:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class HoldParams:
@@ -68,8 +64,8 @@ class HoldParams:
     release_s: float
     release_skew: float
     max_hold_s: float
-    hold_s: tuple[float, float]
-    recovery_s: tuple[float, float]
+    hold_s: Range
+    recovery_s: Range
     release_sigh_share: float
     tension_peak: float
     tension_rise_s: float
@@ -78,26 +74,6 @@ class HoldParams:
     blink_burst: float
     blink_burst_s: float
     release_blinks_s: tuple[float, ...]
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> HoldParams:
-        return cls(
-            level=float(sec["level"]),
-            onset_s=float(sec["onset_s"]),
-            release_s=float(sec["release_s"]),
-            release_skew=float(sec["release_skew"]),
-            max_hold_s=float(sec["max_hold_s"]),
-            hold_s=tuple(sorted(map(float, sec["hold_s"]))),
-            recovery_s=tuple(sorted(map(float, sec["recovery_s"]))),
-            release_sigh_share=float(sec["release_sigh_share"]),
-            tension_peak=float(sec["tension_peak"]),
-            tension_rise_s=float(sec["tension_rise_s"]),
-            tension_decay_s=float(sec["tension_decay_s"]),
-            blink_suppression=float(sec["blink_suppression"]),
-            blink_burst=float(sec["blink_burst"]),
-            blink_burst_s=float(sec["blink_burst_s"]),
-            release_blinks_s=tuple(map(float, sec["release_blinks_s"])),
-        )
 
 
 @dataclass(frozen=True)
@@ -108,10 +84,6 @@ class SighParams:
     duration_factor: float
     inhale_s: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> SighParams:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class TensionFace:
@@ -120,15 +92,13 @@ class TensionFace:
     jaw_forward: float
     brow: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> TensionFace:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class BreathParams:
+    """The preset's ``breath`` section (``core/sections.py`` builds it)."""
+
     mode: str
-    modes: Mapping[str, ModeParams]
+    modes: Mapping[str, ModeParams]  # the rhythmic modes ("held" is configured under ``hold``)
     amplitude_cv: float
     inhale_share_cv: float
     transition_s: float
@@ -137,25 +107,8 @@ class BreathParams:
     chest_pitch_deg: float
     shoulder_rise_deg: float
     nostril_flare: float
-    flare_flow_ref: float
+    flare_flow_ref_per_s: float
     tension_face: TensionFace
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> BreathParams:
-        return cls(
-            mode=str(sec["mode"]),
-            modes={m: ModeParams.from_section(sec["modes"][m]) for m in RHYTHMIC_MODES},
-            amplitude_cv=float(sec["amplitude_cv"]),
-            inhale_share_cv=float(sec["inhale_share_cv"]),
-            transition_s=float(sec["transition_s"]),
-            hold=HoldParams.from_section(sec["hold"]),
-            sigh=SighParams.from_section(sec["sigh"]),
-            chest_pitch_deg=float(sec["chest_pitch_deg"]),
-            shoulder_rise_deg=float(sec["shoulder_rise_deg"]),
-            nostril_flare=float(sec["nostril_flare"]),
-            flare_flow_ref=float(sec["flare_flow_ref_per_s"]),
-            tension_face=TensionFace.from_section(sec["tension_face"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -487,7 +440,7 @@ def breathe(
 
 def apply(ctx) -> None:
     """Breath layer: volume, chest pitch, nostril flare, jaw, tension and its face, blinks."""
-    p = BreathParams.from_section(ctx.settings.section(NAME))
+    p = from_section(BreathParams, ctx.settings.section(NAME))
     segments = mode_segments(ctx.timeline, p.mode, ctx.duration_s)
     b = breathe(ctx.t, segments, p, ctx.rng(NAME))
     gain = ctx.settings.layer_gain(NAME)
@@ -496,7 +449,7 @@ def apply(ctx) -> None:
     ctx.add("chest_pitch", p.chest_pitch_deg * volume)
     ctx.add("shoulder_rise", p.shoulder_rise_deg * volume)
     flow = np.gradient(volume, ctx.t) if ctx.t.size > 1 else np.zeros_like(volume)
-    flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref)
+    flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref_per_s)
     jaw = gain * b.jaw_drop
     tension = gain * b.tension
     tf = p.tension_face

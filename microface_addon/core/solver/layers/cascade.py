@@ -24,6 +24,7 @@ import numpy as np
 
 from ...channels import CHANNELS, SIDES, SOFT_KNEE_FRACTION, soft_limit
 from ...jsondoc import PresetError, Problem, positions_of_file, problem_at
+from ...sections import Range, from_section
 from ...timeline.intents import IntentSpan, envelope, resolve
 from ..primitives.activation import (
     adapt,
@@ -59,15 +60,31 @@ def muscles() -> dict[str, tuple[str, ...]]:
 
 
 @dataclass(frozen=True)
+class Adaptation:
+    """A drive held steady fades by ``depth`` with time constant ``tau_s`` (``adapt``)."""
+
+    depth: float = 0.0
+    tau_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class ReleasePause:
+    """Release hesitation: the fall pauses at ``at_fraction`` of the drive for ``pause_s``."""
+
+    at_fraction: float = 0.0
+    pause_s: Range = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
 class NodeDynamics:
+    """One muscle's dynamics: ``cascade.dynamics`` with ``cascade.graph.nodes.<muscle>`` on top."""
+
     tau_rise_s: float
     tau_fall_s: float
     tissue_hz: float
     tissue_damping: float
-    adapt_depth: float = 0.0
-    adapt_tau_s: float = 1.0
-    pause_at: float = 0.0  # release hesitation: fraction of the drive where the fall pauses
-    pause_s: tuple[float, float] = (0.0, 0.0)  # its duration range, seconds
+    adaptation: Adaptation = Adaptation()
+    release_pause: ReleasePause = ReleasePause()
 
 
 @dataclass(frozen=True)
@@ -192,19 +209,7 @@ def build_graph(section: Mapping, file: str = "") -> CascadeGraph:
     graph = section["graph"]
     nodes = {}
     for m in muscles():
-        o = {**dyn, **graph.get("nodes", {}).get(m, {})}
-        ad = o.get("adaptation", {})
-        hes = o.get("release_pause", {})
-        nodes[m] = NodeDynamics(
-            tau_rise_s=float(o["tau_rise_s"]),
-            tau_fall_s=float(o["tau_fall_s"]),
-            tissue_hz=float(o["tissue_hz"]),
-            tissue_damping=float(o["tissue_damping"]),
-            adapt_depth=float(ad.get("depth", 0.0)),
-            adapt_tau_s=float(ad.get("tau_s", 1.0)),
-            pause_at=float(hes.get("at_fraction", 0.0)),
-            pause_s=tuple(sorted(map(float, hes.get("pause_s", (0.0, 0.0))))),
-        )
+        nodes[m] = from_section(NodeDynamics, {**dyn, **graph.get("nodes", {}).get(m, {})})
     edges = tuple(
         Edge(
             i,
@@ -326,8 +331,8 @@ def _add_span_drive(
     g_left, g_right = asym.side_gains(span.side)
     for m, gain in span.drive.items():
         node = graph.nodes[m]
-        lo, hi = node.pause_s
-        pause = lo + pause_u * (hi - lo) if node.pause_at > 0 else 0.0
+        lo, hi = node.release_pause.pause_s
+        pause = lo + pause_u * (hi - lo) if node.release_pause.at_fraction > 0 else 0.0
         a0, a1 = _span_extent(span, pause, asym.onset_R_s)
         i0 = max(int(np.floor((a0 - t[0]) * rate_hz)), 0)
         i1 = min(int(np.ceil((a1 - t[0]) * rate_hz)) + 2, t.size)
@@ -335,7 +340,7 @@ def _add_span_drive(
             continue
         tt = t[i0:i1]
         rows = drives.setdefault(m, np.zeros((len(chans[m]), t.size)))
-        args = (span.attack_s, span.hold_s, span.release_s, node.pause_at, pause)
+        args = (span.attack_s, span.hold_s, span.release_s, node.release_pause.at_fraction, pause)
         amp = span.intensity * gain
         if rows.shape[0] == 2:
             rows[0, i0:i1] += amp * g_left * envelope(tt, span.onset_s, *args)
@@ -355,7 +360,7 @@ def _propagate(
         if u is None:
             continue
         node = graph.nodes[m]
-        u = adapt(u, node.adapt_depth, node.adapt_tau_s, rate_hz)
+        u = adapt(u, node.adaptation.depth, node.adaptation.tau_s, rate_hz)
         if u.max() > 1.0 - SOFT_KNEE_FRACTION:  # summed drives saturate smoothly at 1
             u = soft_limit(u, 0.0, 1.0)
         a = asymmetric_activation(u, node.tau_rise_s, node.tau_fall_s, rate_hz)
@@ -420,7 +425,7 @@ def apply(ctx) -> None:
     if tension is not None:  # tension this small moves nothing; treating it as 0 bounds windows
         tension = np.where(tension > _TENSION_FLOOR, tension, 0.0)
 
-    max_pause = max((n.pause_s[1] for n in graph.nodes.values()), default=0.0)
+    max_pause = max((n.release_pause.pause_s[1] for n in graph.nodes.values()), default=0.0)
     groups: dict[frozenset[int], list[int]] = defaultdict(list)
     for i, span in enumerate(spans):
         if span.drive:

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from ...geometry import eye_in_head_angles
+from ...sections import Range, from_section
 from ..primitives.saccades import MainSequence, minimum_jerk, step_trajectory
 
 NAME = "gaze"
@@ -48,10 +49,6 @@ class StateBehaviour:
     horizontal_share: float
     up_share: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> StateBehaviour:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class ReadingBehaviour:
@@ -66,88 +63,71 @@ class ReadingBehaviour:
     line_spacing_deg: float
     lines_per_block: int
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> ReadingBehaviour:
-        vals = {k: float(sec[k]) for k in cls.__dataclass_fields__}
-        vals["lines_per_block"] = int(sec["lines_per_block"])
-        return cls(**vals)
+
+@dataclass(frozen=True)
+class Microsaccades:
+    rate_per_s: float
+    interval_cv: float
+    min_interval_s: float
+    amplitude_median_deg: float
+    amplitude_spread: float
+    amplitude_range_deg: Range
+    landing_spread_deg: float
+    fixation_margin_s: float
+
+
+@dataclass(frozen=True)
+class Drift:
+    rms_deg: float
+    bandwidth_hz: float
+
+
+@dataclass(frozen=True)
+class Vergence:
+    ipd_m: float
+    default_distance_m: float
+    time_constant_s: float
+
+
+@dataclass(frozen=True)
+class GazeEvokedBlink:
+    amplitude_50_deg: float
+    width_deg: float
+    max_probability: float
+    lead_s: float
+
+
+@dataclass(frozen=True)
+class HeadShare:
+    """How large gaze shifts recruit the head (``gaze_head_share_*``)."""
+
+    threshold_deg: float
+    share: float
+    lag_s: float
+    duration_base_s: float
+    duration_per_deg_s: float
+    max_deg: float
+    follow_time_constant_s: float
 
 
 @dataclass(frozen=True)
 class GazeParams:
+    """The preset's ``gaze`` section (``core/sections.py`` builds it)."""
+
     hold_eye_contact: bool
-    saccade_min_deg: float
-    saccade_max_deg: float
+    main_sequence: MainSequence
+    saccade_amplitude_range_deg: tuple[float, float]
     field_deg: tuple[float, float]
     min_fixation_s: float
     states: Mapping[str, StateBehaviour]
     reading: ReadingBehaviour
-    micro_rate_per_s: float
-    micro_interval_cv: float
-    micro_min_interval_s: float
-    micro_amplitude_median_deg: float
-    micro_amplitude_spread: float
-    micro_amplitude_range_deg: tuple[float, float]
-    micro_landing_spread_deg: float
-    micro_fixation_margin_s: float
-    drift_rms_deg: float
-    drift_bandwidth_hz: float
-    ipd_m: float
-    default_distance_m: float
-    vergence_time_constant_s: float
+    microsaccades: Microsaccades
+    drift: Drift
+    vergence: Vergence
     eye_misalignment_deg: float
-    blink_amplitude_50_deg: float
-    blink_width_deg: float
-    blink_max_probability: float
-    blink_lead_s: float
+    gaze_evoked_blink: GazeEvokedBlink
     lid_follow_per_deg: float
-    head_threshold_deg: float
-    head_share: float
-    head_lag_s: float
-    head_duration_base_s: float
-    head_duration_per_deg_s: float
-    head_max_deg: float
-    head_follow_time_constant_s: float
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> GazeParams:
-        micro, drift, verg = sec["microsaccades"], sec["drift"], sec["vergence"]
-        blink, head = sec["gaze_evoked_blink"], sec["head"]
-        return cls(
-            hold_eye_contact=bool(sec["hold_eye_contact"]),
-            saccade_min_deg=float(sec["saccade_amplitude_range_deg"][0]),
-            saccade_max_deg=float(sec["saccade_amplitude_range_deg"][1]),
-            field_deg=(float(sec["field_deg"][0]), float(sec["field_deg"][1])),
-            min_fixation_s=float(sec["min_fixation_s"]),
-            states={k: StateBehaviour.from_section(v) for k, v in sec["states"].items()},
-            reading=ReadingBehaviour.from_section(sec["reading"]),
-            micro_rate_per_s=float(micro["rate_per_s"]),
-            micro_interval_cv=float(micro["interval_cv"]),
-            micro_min_interval_s=float(micro["min_interval_s"]),
-            micro_amplitude_median_deg=float(micro["amplitude_median_deg"]),
-            micro_amplitude_spread=float(micro["amplitude_spread"]),
-            micro_amplitude_range_deg=tuple(sorted(map(float, micro["amplitude_range_deg"]))),
-            micro_landing_spread_deg=float(micro["landing_spread_deg"]),
-            micro_fixation_margin_s=float(micro["fixation_margin_s"]),
-            drift_rms_deg=float(drift["rms_deg"]),
-            drift_bandwidth_hz=float(drift["bandwidth_hz"]),
-            ipd_m=float(verg["ipd_m"]),
-            default_distance_m=float(verg["default_distance_m"]),
-            vergence_time_constant_s=float(verg["time_constant_s"]),
-            eye_misalignment_deg=float(sec["eye_misalignment_deg"]),
-            blink_amplitude_50_deg=float(blink["amplitude_50_deg"]),
-            blink_width_deg=float(blink["width_deg"]),
-            blink_max_probability=float(blink["max_probability"]),
-            blink_lead_s=float(blink["lead_s"]),
-            lid_follow_per_deg=float(sec["lid_follow_per_deg"]),
-            head_threshold_deg=float(head["threshold_deg"]),
-            head_share=float(head["share"]),
-            head_lag_s=float(head["lag_s"]),
-            head_duration_base_s=float(head["duration_base_s"]),
-            head_duration_per_deg_s=float(head["duration_per_deg_s"]),
-            head_max_deg=float(head["max_deg"]),
-            head_follow_time_constant_s=float(head["follow_time_constant_s"]),
-        )
+    head: HeadShare
 
     def behaviour(self, state: str) -> StateBehaviour:
         return self.states.get(state, self.states["rest"])
@@ -211,9 +191,7 @@ def _away_target(
 ) -> np.ndarray | None:
     """A new fixation point one saccade away from ``pos`` inside the field (None: give up)."""
     for _ in range(8):
-        amp = _truncated_exponential(
-            rng, b.amplitude_scale_deg, p.saccade_min_deg, p.saccade_max_deg
-        )
+        amp = _truncated_exponential(rng, b.amplitude_scale_deg, *p.saccade_amplitude_range_deg)
         theta = _direction(rng, b)
         step = amp * np.array([np.cos(theta), np.sin(theta)])
         for flip in (np.array([1.0, 1.0]), np.array([-1.0, 1.0]), np.array([1.0, -1.0])):
@@ -368,13 +346,13 @@ def plan_microsaccades(
     """
     empty2 = np.zeros((0, 2))
     none = SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
-    if gain <= 0.0 or p.micro_rate_per_s <= 0.0 or t.size < 2:
+    if gain <= 0.0 or p.microsaccades.rate_per_s <= 0.0 or t.size < 2:
         return none
     dt = t[1] - t[0]
     op = np.cumsum(eligible * dt)  # fixation time elapsed
     total = op[-1]
-    shape = 1.0 / p.micro_interval_cv**2
-    mean = 1.0 / p.micro_rate_per_s
+    shape = 1.0 / p.microsaccades.interval_cv**2
+    mean = 1.0 / p.microsaccades.rate_per_s
     n_draw = int(total / mean * 1.5 + 6 * np.sqrt(total / mean + 1) + 10)
     gaps = rng.gamma(shape, mean / shape, size=n_draw)
     times_op = rng.uniform(0.0, 1.0) * gaps[0] + np.concatenate(([0.0], np.cumsum(gaps[1:])))
@@ -383,15 +361,16 @@ def plan_microsaccades(
     idx = idx[eligible[idx]]
     keep: list[int] = []
     for i in idx:  # enforce the refractory interval between microsaccades
-        if not keep or t[i] - t[keep[-1]] >= p.micro_min_interval_s:
+        if not keep or t[i] - t[keep[-1]] >= p.microsaccades.min_interval_s:
             keep.append(int(i))
-    lo, hi = p.micro_amplitude_range_deg
+    lo, hi = p.microsaccades.amplitude_range_deg
     amps = np.clip(
-        p.micro_amplitude_median_deg * rng.lognormal(0.0, p.micro_amplitude_spread, len(keep)),
+        p.microsaccades.amplitude_median_deg
+        * rng.lognormal(0.0, p.microsaccades.amplitude_spread, len(keep)),
         lo,
         hi,
     )
-    aims = rng.normal(0.0, p.micro_landing_spread_deg, size=(len(keep), 2))
+    aims = rng.normal(0.0, p.microsaccades.landing_spread_deg, size=(len(keep), 2))
     offset = np.zeros(2)
     starts, ends = [], []
     for j, i in enumerate(keep):
@@ -441,8 +420,10 @@ def drift(
 
 def blink_probability(amplitude_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     """Probability that a gaze shift of this size comes with a blink (logistic in amplitude)."""
-    z = (np.asarray(amplitude_deg, float) - p.blink_amplitude_50_deg) / p.blink_width_deg
-    return p.blink_max_probability / (1.0 + np.exp(-z))
+    z = (
+        np.asarray(amplitude_deg, float) - p.gaze_evoked_blink.amplitude_50_deg
+    ) / p.gaze_evoked_blink.width_deg
+    return p.gaze_evoked_blink.max_probability / (1.0 + np.exp(-z))
 
 
 def comfortable_head_deg(gaze_deg: np.ndarray, p: GazeParams) -> np.ndarray:
@@ -453,7 +434,7 @@ def comfortable_head_deg(gaze_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     """
     g = np.asarray(gaze_deg, dtype=np.float64)
     r = np.hypot(g[..., 0], g[..., 1])[..., None]
-    take = np.minimum(p.head_share * np.maximum(r - p.head_threshold_deg, 0.0), p.head_max_deg)
+    take = np.minimum(p.head.share * np.maximum(r - p.head.threshold_deg, 0.0), p.head.max_deg)
     return np.divide(g * take, r, out=np.zeros_like(g), where=r > 0.0)
 
 
@@ -474,12 +455,12 @@ def head_recruitment(
     target = np.zeros((amp.size, 2)) if target_at_onset_deg is None else target_at_onset_deg
     deltas = np.zeros((amp.size, 2))
     total = np.zeros(2)
-    for k in np.flatnonzero(amp > p.head_threshold_deg):
+    for k in np.flatnonzero(amp > p.head.threshold_deg):
         want = comfortable_head_deg(target[k] + plan.end_deg[k], p)
         want = want - comfortable_head_deg(target[k], p)
         deltas[k] = want - total
         total = want
-    return plan.onset_s + p.head_lag_s, deltas
+    return plan.onset_s + p.head.lag_s, deltas
 
 
 def target_head_deg(
@@ -488,16 +469,16 @@ def target_head_deg(
     """Head orientation that keeps an eccentric target within the eyes' comfortable range,
     following the target with a first-order lag (zero for targets inside the eye-only range)."""
     want = comfortable_head_deg(np.stack([target_yaw, target_pitch], axis=-1), p)
-    if not np.any(want) or p.head_follow_time_constant_s <= 0.0:
+    if not np.any(want) or p.head.follow_time_constant_s <= 0.0:
         return want
-    a = np.exp(-1.0 / (p.head_follow_time_constant_s * rate_hz))
+    a = np.exp(-1.0 / (p.head.follow_time_constant_s * rate_hz))
     y, _ = lfilter([1.0 - a], [1.0, -a], want, axis=0, zi=a * want[:1])
     return y
 
 
 def head_durations_s(deltas_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     """Head movements are slower than saccades and last longer the further they go."""
-    return p.head_duration_base_s + p.head_duration_per_deg_s * np.hypot(*deltas_deg.T)
+    return p.head.duration_base_s + p.head.duration_per_deg_s * np.hypot(*deltas_deg.T)
 
 
 def smoothed_distance(distance_m: np.ndarray, rate_hz: float, time_constant_s: float) -> np.ndarray:
@@ -527,9 +508,8 @@ def _events(plan: SaccadePlan) -> dict[str, np.ndarray]:
 
 def apply(ctx) -> None:
     """Gaze layer: eye angles per eye, lid follow, head share, forced blinks, saccade events."""
-    sec = ctx.settings.section(NAME)
-    p = GazeParams.from_section(sec)
-    ms = MainSequence.from_section(sec["main_sequence"])
+    p = from_section(GazeParams, ctx.settings.section(NAME))
+    ms = p.main_sequence
     rng = ctx.rng(NAME)
     gain = ctx.settings.layer_gain(NAME)
     t = ctx.t
@@ -537,8 +517,8 @@ def apply(ctx) -> None:
 
     plan = plan_saccades(segments, ctx.duration_s, p, ms, rng, gain)
     offsets = step_trajectory(t, plan.onset_s, plan.duration_s, plan.delta_deg, ms.progress)
-    slow = gain * drift(t.size, ctx.rate_hz, p.drift_rms_deg, p.drift_bandwidth_hz, rng)
-    eligible = fixation_mask(t, plan, p.micro_fixation_margin_s)
+    slow = gain * drift(t.size, ctx.rate_hz, p.drift.rms_deg, p.drift.bandwidth_hz, rng)
+    eligible = fixation_mask(t, plan, p.microsaccades.fixation_margin_s)
     micro = plan_microsaccades(t, eligible, slow, p, ms, rng, gain)
     offsets += step_trajectory(t, micro.onset_s, micro.duration_s, micro.delta_deg, ms.progress)
     offsets += slow
@@ -546,12 +526,12 @@ def apply(ctx) -> None:
     look = ctx.timeline.look_at
     if look is not None:
         target_yaw, target_pitch, distance = look.sample(t)
-        ipd = look.ipd_m if look.ipd_m is not None else p.ipd_m
+        ipd = look.ipd_m if look.ipd_m is not None else p.vergence.ipd_m
     else:
         target_yaw = target_pitch = np.zeros_like(t)
-        distance = np.full(t.shape, p.default_distance_m)
-        ipd = p.ipd_m
-    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence_time_constant_s)
+        distance = np.full(t.shape, p.vergence.default_distance_m)
+        ipd = p.vergence.ipd_m
+    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence.time_constant_s)
 
     # The head takes part of large shifts only if a head layer will actually turn the head.
     at_onset = np.stack(
@@ -589,7 +569,7 @@ def apply(ctx) -> None:
 
     # Gaze-evoked blinks: large shifts come with a blink timed to the saccade's onset.
     blink = rng.random(plan.onset_s.size) < blink_probability(plan.amplitude_deg, p)
-    forced = plan.onset_s[blink] + p.blink_lead_s
+    forced = plan.onset_s[blink] + p.gaze_evoked_blink.lead_s
     forced = forced[(forced >= 0.0) & (forced < ctx.duration_s)]
     prior = ctx.events.get("forced_blinks_s")
     prior = np.zeros(0) if prior is None else np.asarray(prior, dtype=np.float64).ravel()

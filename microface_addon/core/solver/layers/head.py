@@ -25,6 +25,7 @@ import numpy as np
 from scipy.signal import butter, iirpeak, lfilter
 
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
+from ...sections import Range, from_section
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "head"
@@ -37,7 +38,7 @@ WARMUP_S = 30.0
 
 @dataclass(frozen=True)
 class SwayParams:
-    amplitude_deg: Mapping[str, float]
+    amplitude_deg: Mapping[str, float]  # per axis (``AXES``)
     peak_hz: float
     q: float
     drift_share: float
@@ -45,72 +46,33 @@ class SwayParams:
     smoothing_hz: float
     tension_stiffness: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> SwayParams:
-        return cls(
-            amplitude_deg={a: float(sec["amplitude_deg"][a]) for a in AXES},
-            peak_hz=float(sec["peak_hz"]),
-            q=float(sec["q"]),
-            drift_share=float(sec["drift_share"]),
-            drift_corner_hz=float(sec["drift_corner_hz"]),
-            smoothing_hz=float(sec["smoothing_hz"]),
-            tension_stiffness=float(sec["tension_stiffness"]),
-        )
-
 
 @dataclass(frozen=True)
 class ListeningParams:
     tilt_rate_per_min: float
-    tilt_roll_deg: tuple[float, float]
-    tilt_hold_s: tuple[float, float]
+    tilt_roll_deg: Range
+    tilt_hold_s: Range
     tilt_attack_s: float
     tilt_release_s: float
     tilt_side_bias: float
     nod_rate_per_min: float
-    nod_pitch_deg: tuple[float, float]
-    nod_duration_s: tuple[float, float]
+    nod_pitch_deg: Range
+    nod_duration_s: Range
     double_nod_share: float
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> ListeningParams:
-        pair = lambda k: tuple(sorted(map(float, sec[k])))  # noqa: E731
-        return cls(
-            tilt_rate_per_min=float(sec["tilt_rate_per_min"]),
-            tilt_roll_deg=pair("tilt_roll_deg"),
-            tilt_hold_s=pair("tilt_hold_s"),
-            tilt_attack_s=float(sec["tilt_attack_s"]),
-            tilt_release_s=float(sec["tilt_release_s"]),
-            tilt_side_bias=float(sec["tilt_side_bias"]),
-            nod_rate_per_min=float(sec["nod_rate_per_min"]),
-            nod_pitch_deg=pair("nod_pitch_deg"),
-            nod_duration_s=pair("nod_duration_s"),
-            double_nod_share=float(sec["double_nod_share"]),
-        )
 
 
 @dataclass(frozen=True)
 class HeadParams:
+    """The preset's ``head`` section (``core/sections.py`` builds it)."""
+
     sway: SwayParams
     breath_pitch_deg: float
     posture: str
-    bias_deg: Mapping[str, float]
-    postures: Mapping[str, Mapping[str, float]]
+    bias_deg: Mapping[str, float]  # per axis
+    postures: Mapping[str, Mapping[str, float]]  # posture name → angle per axis
     posture_transition_s: float
     listening: ListeningParams
     vor: bool
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> HeadParams:
-        return cls(
-            sway=SwayParams.from_section(sec["sway"]),
-            breath_pitch_deg=float(sec["breath_pitch_deg"]),
-            posture=str(sec["posture"]),
-            bias_deg={a: float(sec["bias_deg"][a]) for a in AXES},
-            postures={name: {a: float(v[a]) for a in AXES} for name, v in sec["postures"].items()},
-            posture_transition_s=float(sec["posture_transition_s"]),
-            listening=ListeningParams.from_section(sec["listening"]),
-            vor=bool(sec["vor"]),
-        )
 
 
 # --- Sway ---------------------------------------------------------------------------------
@@ -284,7 +246,7 @@ def vor_eye_angles(
 
 def apply(ctx) -> None:
     """Head layer: sway + breath pitch + posture + listening + nods + gaze share; VOR."""
-    p = HeadParams.from_section(ctx.settings.section(NAME))
+    p = from_section(HeadParams, ctx.settings.section(NAME))
     gain = ctx.settings.layer_gain(NAME)
     t = ctx.t
     if t.size < 2:

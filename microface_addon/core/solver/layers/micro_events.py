@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...sections import Range, from_section
 from ...timeline.intents import SUPPRESS, IntentSpan, envelope
 from .cascade import muscles
 
@@ -29,25 +30,45 @@ _BATCH = 64
 
 @dataclass(frozen=True)
 class EventKind:
-    rate_per_min: float
-    duration_s: tuple[float, float]
-    amplitude: tuple[float, float]
-    unilateral_share: float
-    muscles: tuple[str, ...]
-    weights: np.ndarray
+    """One kind of micro-event (``micro_events.kinds.<name>``; ``core/sections.py`` builds it)."""
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> EventKind:
-        names = tuple(sorted(sec.get("muscles", {})))
-        w = np.array([float(sec["muscles"][m]) for m in names])
-        return cls(
-            rate_per_min=float(sec["rate_per_min"]),
-            duration_s=tuple(sorted(map(float, sec["duration_s"]))),
-            amplitude=tuple(sorted(map(float, sec["amplitude"]))),
-            unilateral_share=float(sec.get("unilateral_share", 0.5)),
-            muscles=names,
-            weights=w / w.sum() if w.sum() > 0 else w,
-        )
+    rate_per_min: float
+    duration_s: Range
+    amplitude: Range
+    unilateral_share: float = 0.5
+    muscles: Mapping[str, float] = field(default_factory=dict)  # muscle → relative weight
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The muscles, sorted (the order ``weights`` and the drawn indices refer to)."""
+        return tuple(sorted(self.muscles))
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Probability of each muscle in ``names`` (the weights normalised to sum 1)."""
+        w = np.array([self.muscles[m] for m in self.names])
+        return w / w.sum() if w.sum() > 0 else w
+
+
+@dataclass(frozen=True)
+class MicroExpressions:
+    """Leaks of an expression held back by a ``suppress`` intent."""
+
+    rate_per_min: float  # during a fully held suppress intent of intensity 1
+    duration_s: Range
+    amplitude: Range  # fraction of the suppress intent's intensity
+
+
+@dataclass(frozen=True)
+class MicroEventsParams:
+    """The preset's ``micro_events`` section (``core/sections.py`` builds it)."""
+
+    interval_cv: float
+    tension_rate_gain: float
+    tension_amplitude_gain: float
+    rise_share: float
+    micro_expressions: MicroExpressions
+    kinds: Mapping[str, EventKind] = field(default_factory=dict)
 
 
 def pulse(t: np.ndarray, onset_s: float, duration_s: float, rise_share: float) -> np.ndarray:
@@ -98,18 +119,20 @@ def _twitch_params(kind: EventKind) -> Callable[[np.random.Generator, int], dict
         return {
             "duration": rng.uniform(*kind.duration_s, size=n),
             "amplitude": rng.uniform(*kind.amplitude, size=n),
-            "muscle": rng.choice(len(kind.muscles), size=n, p=kind.weights),
+            "muscle": rng.choice(len(kind.names), size=n, p=kind.weights),
             "side": np.where(uni, np.where(left, 1, -1), 0),  # +1 left, -1 right, 0 both
         }
 
     return draw
 
 
-def _leak_params(sec: Mapping) -> Callable[[np.random.Generator, int], dict[str, np.ndarray]]:
+def _leak_params(
+    me: MicroExpressions,
+) -> Callable[[np.random.Generator, int], dict[str, np.ndarray]]:
     def draw(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         return {
-            "duration": rng.uniform(*sorted(sec["duration_s"]), size=n),
-            "fraction": rng.uniform(*sorted(sec["amplitude"]), size=n),
+            "duration": rng.uniform(*me.duration_s, size=n),
+            "fraction": rng.uniform(*me.amplitude, size=n),
         }
 
     return draw
@@ -142,14 +165,14 @@ def suppress_rate(spans: list[IntentSpan], t: np.ndarray, rate_hz: float) -> np.
 
 def apply(ctx) -> None:
     """Micro-events layer: seeded pulses; rates and amplitudes scale with ``tension``."""
-    sec = ctx.settings.section(NAME)
+    params = from_section(MicroEventsParams, ctx.settings.section(NAME))
     t, rate = ctx.t, ctx.rate_hz
     base = int(ctx.rng(NAME).integers(0, 2**63 - 1))
     tension = np.clip(ctx.get("tension"), 0.0, 1.0)
-    rate_scale = 1.0 + float(sec["tension_rate_gain"]) * tension
-    amp_scale = 1.0 + float(sec["tension_amplitude_gain"]) * tension
-    cv = float(sec["interval_cv"])
-    rise_share = float(sec["rise_share"])
+    rate_scale = 1.0 + params.tension_rate_gain * tension
+    amp_scale = 1.0 + params.tension_amplitude_gain * tension
+    cv = params.interval_cv
+    rise_share = params.rise_share
     chans = muscles()
     gain = ctx.settings.layer_gain(NAME)
     out: dict[str, np.ndarray] = {}
@@ -169,8 +192,8 @@ def apply(ctx) -> None:
             return names
         return (names[0],) if side > 0 else (names[1],)
 
-    for name in sorted(sec.get("kinds", {})):
-        kind = EventKind.from_section(sec["kinds"][name])
+    for name in sorted(params.kinds):
+        kind = params.kinds[name]
         if kind.rate_per_min <= 0 or not kind.muscles:
             continue
         rng = _kind_rng(base, name)
@@ -183,16 +206,16 @@ def apply(ctx) -> None:
         for onset, dur, amp, mi, side in zip(
             onsets, p["duration"], p["amplitude"], p["muscle"], p["side"], strict=True
         ):
-            for ch in sides_of(kind.muscles[int(mi)], int(side)):
+            for ch in sides_of(kind.names[int(mi)], int(side)):
                 add_pulse(ch, float(onset), float(dur), float(amp))
         log[name] = {"onset_s": onsets, **p}
 
     spans = ctx.events.get("intent_spans", [])
     held = suppress_rate(spans, t, rate)
-    me = sec["micro_expressions"]
-    if np.any(held) and float(me["rate_per_min"]) > 0:
+    me = params.micro_expressions
+    if np.any(held) and me.rate_per_min > 0:
         rng = _kind_rng(base, MICRO_EXPRESSION)
-        me_rate = float(me["rate_per_min"]) / 60.0 * held * rate_scale
+        me_rate = me.rate_per_min / 60.0 * held * rate_scale
         onsets, p = renewal_events(me_rate, t, cv, rng, _leak_params(me))
         leaks = []
         for onset, dur, frac in zip(
