@@ -56,13 +56,15 @@ def layer_list_arg(text: str) -> list[str]:
 def add_control_arguments(parser: argparse.ArgumentParser, with_intensity: bool = True) -> None:
     """The preset controls, as in the panel.  ``with_intensity=False`` when the command already
     has its own ``--intensity`` (then parse it with ``intensity_item``)."""
+    from ..core.solver import registry
+
     parser.add_argument(
         "--disable",
         type=layer_list_arg,
         action="append",
         default=[],
         metavar="LAYER,...",
-        help="turn layers off: blink, gaze, breath, head, cascade, micro_events",
+        help=f"turn layers off: {', '.join(registry.names())}",
     )
     if with_intensity:
         parser.add_argument(

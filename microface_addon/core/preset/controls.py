@@ -14,11 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .settings import LAYER_SECTIONS, Settings
+from .settings import Settings, layer_sections
 from .stillness import still
 from .stylize import stylize
-
-LAYERS = LAYER_SECTIONS
 
 
 class ControlError(ValueError):
@@ -27,8 +25,9 @@ class ControlError(ValueError):
 
 def _layer(name: str) -> str:
     n = name.strip().lower().replace("-", "_")
-    if n not in LAYERS:
-        raise ControlError(f"unknown layer {name.strip()!r} (layers: {', '.join(LAYERS)})")
+    if n not in layer_sections():
+        known = ", ".join(layer_sections())
+        raise ControlError(f"unknown layer {name.strip()!r} (layers: {known})")
     return n
 
 

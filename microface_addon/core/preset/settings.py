@@ -15,7 +15,6 @@ for TDs in ``docs/presets.md``.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import re
@@ -24,9 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-import jsonschema
-
 from ..jsondoc import PresetError, Problem, positions_of, problem_at, read_json
+from ..solver import registry
 from .library import (
     DEFAULT_PRESET,
     DEFAULTS_NAME,
@@ -35,14 +33,15 @@ from .library import (
     builtin_preset_dir,
     candidates,
     known_names,
+    load_schema,
     preset_search_path,
 )
 from .migrations import CURRENT_FORMAT, FormatTooNew, upgrade
+from .schema import validate_document
 
 __all__ = [
     "DEFAULT_PRESET",
     "DEFAULTS_NAME",
-    "LAYER_SECTIONS",
     "PRESET_PATH_ENV",
     "SCHEMA_FILENAME",
     "PresetError",
@@ -54,11 +53,11 @@ __all__ = [
     "load_schema",
     "preset_search_path",
     "read_json",
+    "layer_sections",
     "resolve_preset_path",
     "validate_document",
 ]
 
-LAYER_SECTIONS = ("blink", "gaze", "breath", "head", "cascade", "micro_events")
 # Top-level keys that describe the file itself and are not inherited by a child.
 FILE_ONLY_KEYS = ("$schema", "extends")
 MAX_CHAIN = 32  # extends depth; far beyond any sensible library, stops pathological chains
@@ -66,61 +65,10 @@ MAX_CHAIN = 32  # extends depth; far beyond any sensible library, stops patholog
 log = logging.getLogger("microface.presets")
 
 
-def load_schema() -> dict:
-    return json.loads((builtin_preset_dir() / SCHEMA_FILENAME).read_text(encoding="utf-8"))
-
-
-_VALIDATOR: jsonschema.Draft202012Validator | None = None
-
-
-def _validator() -> jsonschema.Draft202012Validator:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        _VALIDATOR = jsonschema.Draft202012Validator(load_schema())
-    return _VALIDATOR
-
-
-def _plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
-    """Turn a jsonschema error into (path, plain-words message)."""
-    path = list(err.absolute_path)
-    inst = err.instance
-    v, val = err.validator, err.validator_value
-    if v == "maximum":
-        return path, f"{inst!r} is above the maximum {val}"
-    if v == "minimum":
-        return path, f"{inst!r} is below the minimum {val}"
-    if v == "type":
-        return path, f"expected {val}, got {type(inst).__name__} {inst!r}"
-    if v == "enum":
-        return path, f"{inst!r} is not one of {', '.join(map(repr, val))}"
-    if v == "additionalProperties":
-        allowed = sorted((err.schema.get("properties") or {}).keys())
-        extra = sorted(set(inst) - set(allowed))
-        return path + [extra[0]] if len(extra) == 1 else path, (
-            f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
-            f" (allowed: {', '.join(allowed)})"
-        )
-    if v == "required":
-        return path, err.message.replace("is a required property", "is missing (required)")
-    if v in ("minItems", "maxItems"):
-        bound = "at least" if v == "minItems" else "at most"
-        return path, f"has {len(inst)} items, expected {bound} {val}"
-    return path, err.message
-
-
-def validate_document(
-    doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
-) -> list[Problem]:
-    """All schema problems of ``doc`` (empty list when valid)."""
-    positions = positions_of(text) if positions is None else positions
-    problems = []
-    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
-        path, msg = _plain_message(err)
-        # Unknown keys point at the key itself; every other problem at the offending value.
-        problems.append(
-            problem_at(file, path, msg, positions, at_key=err.validator == "additionalProperties")
-        )
-    return problems
+def layer_sections() -> tuple[str, ...]:
+    """The preset sections that belong to solver layers (``core/solver/registry.py``), in
+    solve order: each has ``enabled`` and ``intensity``."""
+    return registry.names()
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:
@@ -168,6 +116,10 @@ class Settings:
         return float(self.data.get("stillness", 0.0))
 
     def section(self, name: str) -> Mapping[str, Any]:
+        """A top-level section.  A registered layer the preset and defaults say nothing about
+        (a layer without parameters) has an empty section: on, at intensity 1."""
+        if name not in self.data and name in layer_sections():
+            return {}
         return self.data[name]
 
     def origin(self, key: str) -> str:
@@ -175,12 +127,13 @@ class Settings:
         return self.origins.get(key, self.source)
 
     def layer_enabled(self, name: str) -> bool:
-        sec = self.data.get(name)
-        return bool(sec and sec.get("enabled", True))
+        if name not in self.data and name not in layer_sections():
+            return False
+        return bool(self.section(name).get("enabled", True))
 
     def layer_gain(self, name: str) -> float:
         """Global × layer intensity: how strongly a layer's output is applied."""
-        return self.intensity * float(self.data[name].get("intensity", 1.0))
+        return self.intensity * float(self.section(name).get("intensity", 1.0))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with ``overrides`` deep-merged and re-validated (panel/CLI fields)."""

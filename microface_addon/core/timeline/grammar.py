@@ -26,10 +26,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..jsondoc import PresetError, pointer, positions_of, positions_of_file, problem_at, read_json
-from ..preset.settings import DEFAULTS_NAME, Settings, builtin_preset_dir, load_schema
+from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
 from .track import StateChange, Timeline
 
@@ -47,6 +47,18 @@ INTENT_KEYS = {
 }
 
 Vocabulary = Mapping[str, Sequence[str]]  # intent kind → its variants
+
+
+class PresetView(Protocol):
+    """What the timeline reads of a loaded preset (``core.preset.settings.Settings``; the
+    preset package depends on this module, not the other way round)."""
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    def section(self, name: str) -> Mapping[str, Any]: ...
+
+    def origin(self, key: str) -> str: ...
 
 
 class MarkerError(ValueError):
@@ -76,7 +88,7 @@ def default_vocabulary() -> dict[str, tuple[str, ...]]:
     return vocabulary(doc["cascade"]["intents"])
 
 
-def settings_vocabulary(settings: Settings) -> dict[str, tuple[str, ...]]:
+def settings_vocabulary(settings: PresetView) -> dict[str, tuple[str, ...]]:
     return vocabulary(settings.section("cascade")["intents"])
 
 
@@ -321,7 +333,7 @@ def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) 
     return timeline_from_entries(doc, str(p), (), vocab, text)
 
 
-def preset_timeline(settings: Settings) -> Timeline:
+def preset_timeline(settings: PresetView) -> Timeline:
     """The timeline a preset carries in its ``timeline`` list (empty for most presets)."""
     entries = settings.data.get("timeline", [])
     if not entries:

@@ -19,6 +19,8 @@ from scipy.special import gammainc
 from ...sections import Range, from_section
 
 NAME = "blink"
+LABEL = "Blinks"
+WRITES = ("orbicularis_oculi_palpebral_L", "orbicularis_oculi_palpebral_R")
 
 # Blink kinds recorded in ``ctx.events["blinks"]["kind"]``.
 SPONTANEOUS, DOUBLE, FORCED = 0, 1, 2

@@ -27,11 +27,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...channels import CHANNELS, SOFT_KNEE_FRACTION, soft_limit
+from ...channels import CHANNELS, SOFT_KNEE_FRACTION, sided, soft_limit
 from ...sections import Range, from_section
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "breath"
+LABEL = "Breath"
+WRITES = (
+    "breath",
+    "chest_pitch",
+    "shoulder_rise",
+    "tension",
+    "jaw_drop",
+    "jaw_clench",
+    "jaw_forward",
+    *sided("nasalis", "orbicularis_oris", "corrugator"),
+)
 TRACK = "breath"
 MODES = ("calm", "shallow_quick", "deep", "held", "speech")
 HELD = "held"

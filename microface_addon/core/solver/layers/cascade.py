@@ -35,6 +35,7 @@ from ..primitives.activation import (
 )
 
 NAME = "cascade"
+LABEL = "Expressions"
 
 
 # --------------------------------------------------------------------------------------------
@@ -57,6 +58,14 @@ def muscles() -> dict[str, tuple[str, ...]]:
         else:
             out[name] = (name,)
     return out
+
+
+def muscle_channels() -> tuple[str, ...]:
+    """Every muscle's canonical channels (what intents, edges and micro-events may drive)."""
+    return tuple(ch for chans in muscles().values() for ch in chans)
+
+
+WRITES = (*muscle_channels(), "tension")
 
 
 @dataclass(frozen=True)

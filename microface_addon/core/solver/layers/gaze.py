@@ -26,11 +26,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
+from ...channels import sided
 from ...geometry import eye_in_head_angles
 from ...sections import Range, from_section
 from ..primitives.saccades import MainSequence, minimum_jerk, step_trajectory
 
 NAME = "gaze"
+LABEL = "Gaze"
+WRITES = (
+    *sided("eye_yaw", "eye_pitch", "upper_lid_gaze"),
+    "gaze_head_share_yaw",
+    "gaze_head_share_pitch",
+)
 READING = "reading"
 
 # Saccade kinds recorded in ``ctx.events["saccades"]["kind"]``.

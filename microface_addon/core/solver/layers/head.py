@@ -24,11 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, iirpeak, lfilter
 
+from ...channels import sided
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
 from ...sections import Range, from_section
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "head"
+LABEL = "Head"
+# Head angles, and the VOR's correction of the eyes (and the lids that ride with them).
+WRITES = ("head_pitch", "head_yaw", "head_roll", *sided("eye_yaw", "eye_pitch", "upper_lid_gaze"))
 POSTURE_TRACK = "posture"
 NOD = "nod"
 AXES = ("pitch", "yaw", "roll")

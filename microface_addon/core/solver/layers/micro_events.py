@@ -21,9 +21,11 @@ import numpy as np
 
 from ...sections import Range, from_section
 from ...timeline.intents import SUPPRESS, IntentSpan, envelope
-from .cascade import muscles
+from .cascade import muscle_channels, muscles
 
 NAME = "micro_events"
+LABEL = "Micro-events"
+WRITES = muscle_channels()
 MICRO_EXPRESSION = "micro_expression"
 _BATCH = 64
 
