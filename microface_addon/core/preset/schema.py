@@ -69,9 +69,10 @@ def validate_document(
     doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
 ) -> list[Problem]:
     """All schema problems of ``doc`` (empty list when valid)."""
-    positions = positions_of(text) if positions is None else positions
-    problems = []
     errors = sorted(validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    if errors and positions is None:
+        positions = positions_of(text)
+    problems = []
     for err in errors:
         path, msg = plain_message(err)
         # Unknown keys point at the key itself; every other problem at the offending value.

@@ -20,11 +20,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from ..jsondoc import PresetError, Problem, positions_of, problem_at, read_json
 from ..solver import registry
+from ..timeline.grammar import timeline_problems
+from ..timeline.intents import vocabulary
 from .library import (
     DEFAULT_PRESET,
     DEFAULTS_NAME,
@@ -69,6 +72,21 @@ def layer_sections() -> tuple[str, ...]:
     """The preset sections that belong to solver layers (``core/solver/registry.py``), in
     solve order: each has ``enabled`` and ``intensity``."""
     return registry.names()
+
+
+def content_problems(doc: Mapping[str, Any]) -> list[tuple[list, str]]:
+    """What the schema cannot say about a schema-valid, merged preset document, as (path,
+    message): each layer's own check of its section (``core/solver/registry.py``) and the
+    ``timeline`` entries against the preset's own intent kinds and variants."""
+    found: list[tuple[list, str]] = []
+    for layer in registry.layers():
+        section = doc.get(layer.section)
+        if layer.check is not None and isinstance(section, Mapping):
+            found += [([layer.section, *path], msg) for path, msg in layer.check(section)]
+    vocab = vocabulary(doc["cascade"]["intents"])
+    entries = doc.get("timeline", [])
+    found += [(["timeline", *path], msg) for path, msg in timeline_problems(entries, vocab)]
+    return found
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:
@@ -139,7 +157,10 @@ class Settings:
         """A copy with ``overrides`` deep-merged and re-validated (panel/CLI fields)."""
         over = {k: v for k, v in overrides.items() if k not in FILE_ONLY_KEYS}
         merged = deep_merge(self.data, over)
-        problems = validate_document(merged, f"{self.source} (+ overrides)")
+        where = f"{self.source} (+ overrides)"
+        problems = validate_document(merged, where) or [
+            problem_at(where, path, msg) for path, msg in content_problems(merged)
+        ]
         if problems:
             raise PresetError(problems)
         return replace(self, data=merged)
@@ -260,7 +281,31 @@ def resolve_preset_path(name_or_path: str | os.PathLike, extra_dirs=None) -> Pat
 class _File:
     path: Path
     doc: Any
-    positions: Mapping[str, tuple[int, int]]
+    text: str | None = None
+
+    @cached_property
+    def positions(self) -> Mapping[str, tuple[int, int]]:
+        """Line/column by JSON pointer (scanned only when a problem needs them)."""
+        return positions_of(self.text)
+
+    def has(self, path: Sequence) -> bool:
+        """Whether this file itself sets a value at ``path`` (keys and list indices)."""
+        node = self.doc
+        for key in path:
+            if isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                node = node[key]
+            else:
+                return False
+        return True
+
+
+def _problem_in(files: Sequence[_File], path: list, msg: str) -> Problem:
+    """The problem at ``path`` of the merged preset, placed in the file that set that value: the
+    first of ``files`` (leaf first, the defaults last) that has it."""
+    f = next((f for f in files if f.has(path)), files[0])
+    return problem_at(str(f.path), path, msg, f.positions, at_key=True)
 
 
 def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], list[str]]:
@@ -275,11 +320,11 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
         except PresetError as exc:
             problems += exc.problems
             break
-        positions = positions_of(text)
+        f = _File(current, doc, text)
         try:
-            doc, changes = upgrade(doc)
+            f.doc, changes = upgrade(doc)
         except FormatTooNew as exc:
-            problems.append(problem_at(str(current), ["format_version"], str(exc), positions))
+            problems.append(problem_at(str(current), ["format_version"], str(exc), f.positions))
             break
         if changes:
             notices.append(
@@ -287,15 +332,15 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
                 f'{CURRENT_FORMAT} ({"; ".join(changes)}); set "format_version": '
                 f"{CURRENT_FORMAT} and apply these changes to silence this notice"
             )
-        problems += validate_document(doc, str(current), positions=positions)
-        chain.append(_File(current, doc, positions))
-        ref = doc.get("extends") if isinstance(doc, dict) else None
+        problems += validate_document(f.doc, str(current), text)
+        chain.append(f)
+        ref = f.doc.get("extends") if isinstance(f.doc, dict) else None
         if not isinstance(ref, str):
             break  # no parent (or a non-string one, which the schema has reported)
         try:
             parent = resolve_parent(ref, current, extra_dirs)
         except BadReference as exc:
-            problems.append(problem_at(str(current), ["extends"], f"extends {exc}", positions))
+            problems.append(problem_at(str(current), ["extends"], f"extends {exc}", f.positions))
             break
         seen = [_real(f.path) for f in chain]
         if _real(parent) in seen:
@@ -305,7 +350,7 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
                     str(current),
                     ["extends"],
                     f"extends {ref!r} makes a cycle: {' → '.join(loop)}",
-                    positions,
+                    f.positions,
                 )
             )
             break
@@ -315,7 +360,7 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
                     str(current),
                     ["extends"],
                     f"more than {MAX_CHAIN} presets deep; shorten the extends chain",
-                    positions,
+                    f.positions,
                 )
             )
             break
@@ -328,26 +373,22 @@ def load_preset(
 ) -> Settings:
     """Load, validate and merge a preset (and its ``extends`` parents) over the defaults.
 
-    ``extra_dirs`` replaces the registered user preset folders for this call.  Raises
-    ``PresetError`` listing every problem in every file of the chain.
+    Everything about the preset is checked here, once: each file against the schema, the merged
+    result again, then what the schema cannot say (``content_problems``: the layers' own checks
+    and the timeline).  ``extra_dirs`` replaces the registered user preset folders for this
+    call.  Raises ``PresetError`` listing every problem, each with file, JSON pointer and
+    line/column.
     """
     path = resolve_preset_path(name_or_path, extra_dirs)
     chain, problems, notices = _read_chain(path, extra_dirs)
     if problems:
         raise PresetError(problems)
-    defaults, _ = read_json(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
-    merged: dict[str, Any] = {k: v for k, v in defaults.items() if k not in FILE_ONLY_KEYS}
-    origins: dict[str, str] = {}
-    for f in reversed(chain):
-        own = {k: v for k, v in f.doc.items() if k not in FILE_ONLY_KEYS}
-        merged = deep_merge(merged, own)
-        origins.update({k: str(f.path) for k in own})
-    merged["format_version"] = CURRENT_FORMAT
-    if len(chain) > 1:  # each file was valid alone; the merge must be too
-        parents = ", ".join(str(f.path) for f in chain[1:])
-        problems = validate_document(merged, f"{path} (merged with {parents})")
-        if problems:
-            raise PresetError(problems)
+    defaults_path = builtin_preset_dir() / f"{DEFAULTS_NAME}.json"
+    defaults = _File(defaults_path, *read_json(defaults_path))
+    merged, origins = _merge(defaults, chain)
+    problems = _merged_problems(merged, chain, defaults)
+    if problems:
+        raise PresetError(problems)
     for n in notices:
         log.warning(n)
     return Settings(
@@ -359,3 +400,27 @@ def load_preset(
         notices=tuple(notices),
         origins=origins,
     )
+
+
+def _merge(defaults: _File, chain: Sequence[_File]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The defaults, then the chain root first: the merged document, and which file set each
+    top-level key."""
+    merged: dict[str, Any] = {k: v for k, v in defaults.doc.items() if k not in FILE_ONLY_KEYS}
+    origins: dict[str, str] = {}
+    for f in reversed(chain):
+        own = {k: v for k, v in f.doc.items() if k not in FILE_ONLY_KEYS}
+        merged = deep_merge(merged, own)
+        origins.update({k: str(f.path) for k in own})
+    merged["format_version"] = CURRENT_FORMAT
+    return merged, origins
+
+
+def _merged_problems(merged: Mapping, chain: Sequence[_File], defaults: _File) -> list[Problem]:
+    """The schema again for a chain (each file was valid alone; the merge must be too), then the
+    content checks, each problem placed in the file that set the value."""
+    if len(chain) > 1:
+        parents = ", ".join(str(f.path) for f in chain[1:])
+        problems = validate_document(merged, f"{chain[0].path} (merged with {parents})")
+        if problems:
+            return problems
+    return [_problem_in([*chain, defaults], p, m) for p, m in content_problems(merged)]

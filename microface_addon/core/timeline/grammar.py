@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..jsondoc import PresetError, pointer, positions_of, positions_of_file, problem_at, read_json
+from ..jsondoc import PresetError, pointer, positions_of, problem_at, read_json
 from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
 from .track import StateChange, Timeline
@@ -264,6 +264,15 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
     return out
 
 
+def timeline_problems(entries: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
+    """(path inside ``entries``, message) for everything wrong with a list of timeline entries."""
+    if not isinstance(entries, list):
+        return [([], "expected a list of timeline entries")]
+    return [
+        ([i, *p], m) for i, entry in enumerate(entries) for p, m in _entry_problems(entry, vocab)
+    ]
+
+
 def timeline_from_entries(
     entries: Any,
     file: str = "",
@@ -280,17 +289,13 @@ def timeline_from_entries(
     vocab = default_vocabulary() if vocab is None else vocab
     positions = positions_of(text) if positions is None else positions
 
-    def problem(path: list, msg: str):
-        return problem_at(file, [*base, *path], msg, positions, at_key=True)
-
-    if not isinstance(entries, list):
-        raise PresetError([problem([], "expected a list of timeline entries")])
-    problems, changes, intents = [], [], []
+    found = timeline_problems(entries, vocab)
+    if found:
+        raise PresetError(
+            [problem_at(file, [*base, *p], m, positions, at_key=True) for p, m in found]
+        )
+    changes, intents = [], []
     for i, entry in enumerate(entries):
-        found = _entry_problems(entry, vocab)
-        problems += [problem([i, *p], m) for p, m in found]
-        if found:
-            continue
         src = entry.get("source") or f"{file}{pointer([*base, i])}"
         at = float(entry["at_s"])
         if "state" in entry:
@@ -313,8 +318,6 @@ def timeline_from_entries(
                     **opt,
                 )
             )
-    if problems:
-        raise PresetError(problems)
     return Timeline(tuple(changes), tuple(intents))
 
 
@@ -338,12 +341,7 @@ def preset_timeline(settings: PresetView) -> Timeline:
     entries = settings.data.get("timeline", [])
     if not entries:
         return Timeline()
-    # With "extends", the timeline may come from a parent preset: point errors at that file.
-    origin = settings.origin("timeline")
+    # Checked, with line numbers, when the preset loaded (``core/preset/settings.py``).
     return timeline_from_entries(
-        entries,
-        origin,
-        ("timeline",),
-        settings_vocabulary(settings),
-        positions=positions_of_file(origin),
+        entries, settings.origin("timeline"), ("timeline",), settings_vocabulary(settings)
     )

@@ -154,59 +154,80 @@ def _find_cycle(edges: Sequence[Edge]) -> list[Edge] | None:
     return None
 
 
-def graph_problems(section: Mapping, file: str = "") -> list[Problem]:
-    """Everything wrong with the cascade section beyond the schema: unknown muscles, negative
-    delays or time constants, cycles — each naming the edge (or entry) by JSON pointer."""
+def muscle_problem(name: object) -> str | None:
+    """What is wrong with ``name`` as a muscle (without side), or None when it is one."""
     known = muscles()
-    found: list[tuple[list, str]] = []
+    if name in known:
+        return None
+    return f"unknown muscle {name!r} (muscles: {', '.join(sorted(known))})"
 
-    def check_muscle(name: object, path: list) -> bool:
-        if name in known:
-            return True
-        found.append((path, f"unknown muscle {name!r} (muscles: {', '.join(sorted(known))})"))
-        return False
 
-    graph = section.get("graph", {})
+def _edge_problems(graph: Mapping) -> tuple[list[tuple[list, str]], list[Edge]]:
+    """Problems of the graph's nodes and edges one by one, and the edges fit to search for
+    cycles (index, source and target only)."""
+    found = []
     for m in graph.get("nodes", {}):
-        check_muscle(m, ["graph", "nodes", m])
+        if msg := muscle_problem(m):
+            found.append((["graph", "nodes", m], msg))
     edges = []
     for i, e in enumerate(graph.get("edges", [])):
-        ok = check_muscle(e.get("from"), ["graph", "edges", i, "from"])
-        ok &= check_muscle(e.get("to"), ["graph", "edges", i, "to"])
-        for key in ("delay_s", "tau_s"):
-            if float(e.get(key, 0.0)) < 0:
-                found.append((["graph", "edges", i, key], f"{key} must not be negative"))
-                ok = False
-        if ok and e["from"] == e["to"]:
-            found.append((["graph", "edges", i], f"edge {e['from']} → itself is a cycle"))
-            ok = False
-        if ok:
+        here = [(["graph", "edges", i, end], muscle_problem(e.get(end))) for end in ("from", "to")]
+        here += [
+            (["graph", "edges", i, key], f"{key} must not be negative")
+            for key in ("delay_s", "tau_s")
+            if float(e.get(key, 0.0)) < 0
+        ]
+        here = [(path, msg) for path, msg in here if msg]
+        if not here and e["from"] == e["to"]:
+            here.append((["graph", "edges", i], f"edge {e['from']} → itself is a cycle"))
+        found += here
+        if not here:
             edges.append(Edge(i, e["from"], e["to"], 0.0, 0.0, 0.0))
+    return found, edges
+
+
+def _cycle_problem(edges: Sequence[Edge]) -> list[tuple[list, str]]:
     cycle = _find_cycle(edges)
-    if cycle:
-        # Name the edge listed last (usually the one just added), the loop read from its target.
-        k = max(range(len(cycle)), key=lambda i: cycle[i].index)
-        loop = cycle[k + 1 :] + cycle[: k + 1]
-        names = " → ".join([loop[0].src, *(e.dst for e in loop)])
-        last = cycle[k]
-        found.append(
-            (
-                ["graph", "edges", last.index],
-                f"edge {last.src} → {last.dst} closes a cycle: {names}",
-            )
-        )
+    if not cycle:
+        return []
+    # Name the edge listed last (usually the one just added), the loop read from its target.
+    k = max(range(len(cycle)), key=lambda i: cycle[i].index)
+    loop = cycle[k + 1 :] + cycle[: k + 1]
+    names = " → ".join([loop[0].src, *(e.dst for e in loop)])
+    last = cycle[k]
+    return [
+        (["graph", "edges", last.index], f"edge {last.src} → {last.dst} closes a cycle: {names}")
+    ]
+
+
+def _drive_problems(section: Mapping) -> list[tuple[list, str]]:
+    """Unknown muscles in the intents' and the tension's drive, unknown default variants."""
+    found: list[tuple[list, str | None]] = []
     for kind, spec in section.get("intents", {}).items():
-        for m in spec.get("drive", {}):
-            check_muscle(m, ["intents", kind, "drive", m])
+        found += [(["intents", kind, "drive", m], muscle_problem(m)) for m in spec.get("drive", {})]
         for v, vspec in spec.get("variants", {}).items():
-            for m in vspec.get("drive", {}):
-                check_muscle(m, ["intents", kind, "variants", v, "drive", m])
+            path = ["intents", kind, "variants", v, "drive"]
+            found += [([*path, m], muscle_problem(m)) for m in vspec.get("drive", {})]
         dv = spec.get("default_variant", "")
         if dv and dv not in spec.get("variants", {}) and kind != "suppress":
             found.append((["intents", kind, "default_variant"], f"{kind} has no variant {dv!r}"))
-    for m in section.get("tension", {}).get("drive", {}):
-        check_muscle(m, ["tension", "drive", m])
-    return _problems(file, found)
+    tension = section.get("tension", {}).get("drive", {})
+    found += [(["tension", "drive", m], muscle_problem(m)) for m in tension]
+    return [(path, msg) for path, msg in found if msg]
+
+
+def check(section: Mapping) -> list[tuple[list, str]]:
+    """Everything wrong with the cascade section beyond the schema: unknown muscles, negative
+    delays or time constants, cycles — as (path inside the section, message).  The registry
+    runs it when a preset loads."""
+    found, edges = _edge_problems(section.get("graph", {}))
+    return found + _cycle_problem(edges) + _drive_problems(section)
+
+
+def graph_problems(section: Mapping, file: str = "") -> list[Problem]:
+    """``check`` as problems naming ``file``, the JSON pointer and (when the file can be read)
+    the line/column."""
+    return _problems(file, check(section))
 
 
 def build_graph(section: Mapping, file: str = "") -> CascadeGraph:

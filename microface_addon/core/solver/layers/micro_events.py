@@ -21,7 +21,7 @@ import numpy as np
 
 from ...sections import Range, from_section
 from ...timeline.intents import SUPPRESS, IntentSpan, envelope
-from .cascade import muscle_channels, muscles
+from .cascade import muscle_channels, muscle_problem, muscles
 
 NAME = "micro_events"
 LABEL = "Micro-events"
@@ -71,6 +71,17 @@ class MicroEventsParams:
     rise_share: float
     micro_expressions: MicroExpressions
     kinds: Mapping[str, EventKind] = field(default_factory=dict)
+
+
+def check(section: Mapping) -> list[tuple[list, str]]:
+    """Unknown muscles in the kinds (the schema cannot know the muscle names); the registry runs
+    it when a preset loads."""
+    return [
+        (["kinds", kind, "muscles", m], msg)
+        for kind, spec in section.get("kinds", {}).items()
+        for m in spec.get("muscles", {})
+        if (msg := muscle_problem(m))
+    ]
 
 
 def pulse(t: np.ndarray, onset_s: float, duration_s: float, rise_share: float) -> np.ndarray:
