@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, use_user_presets
-from .controls import add_control_arguments, apply_controls
+from .controls import add_control_arguments, controls_from_args
 
 
 def add_validate_arguments(parser: argparse.ArgumentParser, _file_is_open: bool) -> None:
@@ -34,6 +34,7 @@ def add_validate_arguments(parser: argparse.ArgumentParser, _file_is_open: bool)
 
 def run_validate(args: argparse.Namespace) -> int:
     from ..core.measure.validate import format_table, validate_settings
+    from ..core.preset.controls import with_controls
     from ..core.preset.library import DEFAULT_PRESET, list_presets
     from ..core.preset.settings import PresetError, load_preset
 
@@ -41,11 +42,13 @@ def run_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"--minutes must be a positive number, got {args.minutes:g}")
     use_user_presets()
     names = [i.name for i in list_presets()] if args.all else (args.preset or [DEFAULT_PRESET])
+    controls, intensity = controls_from_args(args)
     reports, problems = [], []
     plots = Path(args.plots) if args.plots else None
     for name in names:
         try:
-            settings = apply_controls(load_preset(name), args)
+            base = load_preset(name)
+            settings = with_controls(base, controls.overrides(base), intensity)
         except PresetError as exc:  # keep going: one broken preset must not hide the others
             problems.append(exc)
             continue

@@ -2,9 +2,11 @@
 Reload presets.
 
 Why a module of its own: the panel and bake operator stay about baking; this module only turns
-scene fields into the same preset overrides the CLI builds (``core.controls``) and talks to the
-preset folders (``core.library``, ``core.preset_writer``).  The user's preset folder is Blender's
-config folder ``microface/presets``; the core never imports ``bpy``, so it is handed over here.
+scene fields into the same ``Controls`` the CLI builds (``core/preset/controls.py``), with one
+toggle and strength slider per registered layer (``core/solver/registry.py``), and talks to the
+preset folders (``core/preset/library.py``, ``core/preset/writer.py``).  The user's preset folder
+is Blender's config folder ``microface/presets``; the core never imports ``bpy``, so it is handed
+over here.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 import bpy
 
 from ..core.preset import library
-from ..core.preset.controls import overrides
-from ..core.preset.settings import PresetError, Settings, load_preset
+from ..core.preset.controls import Controls
+from ..core.preset.schema import INTENSITY_RANGE
+from ..core.preset.settings import PresetError, load_preset
 from ..core.preset.writer import derived_preset, write_preset
 from ..core.solver import registry
 
@@ -108,8 +111,8 @@ def _layer_props() -> dict[str, Any]:
             name="Strength",
             description=f"Multiplies the preset's {name.replace('_', '-')} intensity",
             default=1.0,
-            min=0.0,
-            max=2.0,
+            min=INTENSITY_RANGE[0],
+            max=INTENSITY_RANGE[1],
             subtype="FACTOR",
         )
     return props
@@ -155,14 +158,14 @@ def controls(scene: bpy.types.Scene) -> MicroFaceControls:
     return scene.microface_controls
 
 
-def control_overrides(scene: bpy.types.Scene, settings: Settings) -> dict[str, Any]:
-    """The preset overrides the scene's control fields stand for (only what they change)."""
+def scene_controls(scene: bpy.types.Scene) -> Controls:
+    """The preset controls the scene's fields stand for (only what they change)."""
     c = controls(scene)
     # Blender stores these as 32-bit floats: round so 0.4 is written as 0.4, not 0.4000000059.
     r = lambda v: round(float(v), 4)  # noqa: E731
-    return overrides(
-        disable=[layer for layer in PANEL_LAYERS if not getattr(c, f"use_{layer}")],
-        intensities={
+    return Controls(
+        disable=tuple(layer for layer in PANEL_LAYERS if not getattr(c, f"use_{layer}")),
+        layer_intensity={
             layer: r(getattr(c, f"{layer}_strength"))
             for layer in PANEL_LAYERS
             if getattr(c, f"{layer}_strength") != 1.0
@@ -170,7 +173,6 @@ def control_overrides(scene: bpy.types.Scene, settings: Settings) -> dict[str, A
         stylization=r(c.stylization) if c.override_stylization else None,
         stillness=r(c.stillness) if c.override_stillness else None,
         hold_eye_contact=True if c.hold_eye_contact else None,
-        base=settings,
     )
 
 
@@ -250,7 +252,7 @@ class MICROFACE_OT_save_preset(bpy.types.Operator):
             doc = derived_preset(
                 name,
                 parent,
-                control_overrides(scene, base),
+                scene_controls(scene).overrides(base),
                 self.description,
                 replacing=target if self.overwrite and target.exists() else None,
             )

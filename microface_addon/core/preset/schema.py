@@ -21,7 +21,17 @@ from ..jsondoc import Problem, positions_of, problem_at
 from ..solver import registry
 from .library import load_schema
 
-__all__ = ["load_schema", "validate_document", "validator"]
+__all__ = ["INTENSITY_RANGE", "load_schema", "validate_document", "validator"]
+
+
+def _intensity_range() -> tuple[float, float]:
+    node = load_schema()["$defs"]["intensity"]
+    return float(node["minimum"]), float(node["maximum"])
+
+
+# (lowest, highest) value of every intensity: the global one, each layer's, the panel's sliders
+# and the CLI's --intensity (``$defs/intensity`` in the schema, the one place it is written).
+INTENSITY_RANGE = _intensity_range()
 
 _VALIDATORS: dict[tuple[str, ...], jsonschema.Draft202012Validator] = {}
 
