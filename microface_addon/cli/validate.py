@@ -85,6 +85,7 @@ def write_plot(folder: Path, report, perf) -> Path:
     import numpy as np
 
     from ..core.measure import stats
+    from ..core.measure.validate import reference_main_sequence
 
     folder.mkdir(parents=True, exist_ok=True)
     rate = perf.rate_hz
@@ -99,8 +100,10 @@ def write_plot(folder: Path, report, perf) -> Path:
     pitch = ch.get("eye_pitch_L", zeros) + ch.get("head_pitch", zeros)
     sac = stats.detect_saccades(yaw, pitch, rate)
     a = np.linspace(0, 40, 50)
+    ms = reference_main_sequence()
     ax[0, 1].scatter(sac.amplitude_deg, 1000 * sac.duration_s, s=4, alpha=0.5)
-    ax[0, 1].plot(a, 2.2 * a + 21, "k--", label="2.2·A + 21 ms")
+    label = f"{ms.duration_slope_ms_per_deg:g}·A + {ms.duration_intercept_ms:g} ms"
+    ax[0, 1].plot(a, 1000 * ms.duration_s(a), "k--", label=label)
     ax[0, 1].set(title="saccade main sequence", xlabel="amplitude (deg)", ylabel="duration (ms)")
     ax[0, 1].legend()
     n = min(perf.n_samples, int(60 * rate))

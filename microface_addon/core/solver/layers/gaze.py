@@ -42,6 +42,11 @@ READING = "reading"
 
 # Saccade kinds recorded in ``ctx.events["saccades"]["kind"]``.
 AWAY, RETURN, READ_STEP, READ_REGRESSION, READ_SWEEP = 0, 1, 2, 3, 4
+# The solve starts somewhere inside the first fixation (this fraction of a drawn one), so seeds
+# differ in phase.  A simulation choice, not physiology.
+FIRST_FIXATION_PHASE = (0.2, 1.0)
+# Attempts at a fixation point inside the field before a saccade away gives up and returns.
+AWAY_TARGET_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,16 @@ class ReadingBehaviour:
     line_width_deg: float
     line_spacing_deg: float
     lines_per_block: int
+    landing_scatter_deg: float  # SD above/below the line
+    first_landing_deg: Range  # how far into the first line the first fixation lands
+    regression_fraction: Range  # a regression's size, as a fraction of a forward step
+    return_sweep_undershoot_deg: Range  # how short of the line's start a return sweep lands
+
+
+@dataclass(frozen=True)
+class SaccadeDirection:
+    horizontal_scatter_deg: float  # SD of a horizontal saccade's direction
+    oblique_range_deg: Range  # directions of the others, from +yaw (mirrored for downward ones)
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,8 @@ class GazeParams:
     main_sequence: MainSequence
     saccade_amplitude_range_deg: tuple[float, float]
     field_deg: tuple[float, float]
+    direction: SaccadeDirection
+    state_change_reaction_s: Range
     min_fixation_s: float
     states: Mapping[str, StateBehaviour]
     reading: ReadingBehaviour
@@ -180,11 +197,12 @@ def _truncated_exponential(rng: np.random.Generator, scale: float, lo: float, hi
     return float(lo - scale * np.log1p(-rng.random() * span))
 
 
-def _direction(rng: np.random.Generator, b: StateBehaviour) -> float:
+def _direction(rng: np.random.Generator, b: StateBehaviour, d: SaccadeDirection) -> float:
     """Saccade direction (radians, 0 = +yaw): mostly horizontal, the rest split up/down."""
     if rng.random() < b.horizontal_share:
-        return (0.0 if rng.random() < 0.5 else np.pi) + rng.normal(0.0, np.radians(8.0))
-    lo, hi = np.radians(20.0), np.radians(160.0)
+        scatter = np.radians(d.horizontal_scatter_deg)
+        return (0.0 if rng.random() < 0.5 else np.pi) + rng.normal(0.0, scatter)
+    lo, hi = np.radians(d.oblique_range_deg)
     theta = rng.uniform(lo, hi)
     return theta if rng.random() < b.up_share else -theta
 
@@ -197,9 +215,9 @@ def _away_target(
     rng: np.random.Generator, pos: np.ndarray, b: StateBehaviour, p: GazeParams
 ) -> np.ndarray | None:
     """A new fixation point one saccade away from ``pos`` inside the field (None: give up)."""
-    for _ in range(8):
+    for _ in range(AWAY_TARGET_TRIES):
         amp = _truncated_exponential(rng, b.amplitude_scale_deg, *p.saccade_amplitude_range_deg)
-        theta = _direction(rng, b)
+        theta = _direction(rng, b, p.direction)
         step = amp * np.array([np.cos(theta), np.sin(theta)])
         for flip in (np.array([1.0, 1.0]), np.array([-1.0, 1.0]), np.array([1.0, -1.0])):
             cand = pos + step * flip  # mirror at the field's edge, keeping the amplitude
@@ -222,19 +240,20 @@ class _ReadingCursor:
     def next(self, rng: np.random.Generator, pos: np.ndarray) -> tuple[np.ndarray, int]:
         r = self.r
         half = 0.5 * r.line_width_deg
-        jitter = rng.normal(0.0, 0.15)  # vertical landing scatter on the line
+        jitter = rng.normal(0.0, r.landing_scatter_deg)  # vertical landing scatter on the line
         if self.line < 0:  # entering reading: the start of the first line
             self.line = 0
-            return np.array([half - rng.uniform(0.0, 1.0), self.line_pitch(0) + jitter]), READ_SWEEP
+            start = half - rng.uniform(*r.first_landing_deg)
+            return np.array([start, self.line_pitch(0) + jitter]), READ_SWEEP
         step = _gamma(rng, r.step_deg, r.step_cv)
         if rng.random() < r.regression_share and pos[0] < half - step:
             # Regressions: short backward saccades (towards the start of the line, +yaw).
-            back = step * rng.uniform(0.4, 0.9)
+            back = step * rng.uniform(*r.regression_fraction)
             return np.array([pos[0] + back, self.line_pitch(self.line) + jitter]), READ_REGRESSION
         if pos[0] - step < -half:  # past the end of the line: return sweep (or a new block)
             self.line = (self.line + 1) % r.lines_per_block
             # Return sweeps undershoot the line start and are corrected by the next steps.
-            land = half - rng.uniform(0.5, 2.5)
+            land = half - rng.uniform(*r.return_sweep_undershoot_deg)
             return np.array([land, self.line_pitch(self.line) + jitter]), READ_SWEEP
         return np.array([pos[0] - step, self.line_pitch(self.line) + jitter]), READ_STEP
 
@@ -276,13 +295,13 @@ def plan_saccades(
             fix = _gamma(rng, mean, b.fixation_cv)
         fix = max(fix, p.min_fixation_s)
         if first:  # start somewhere inside the first fixation so seeds differ in phase
-            fix *= rng.uniform(0.2, 1.0)
+            fix *= rng.uniform(*FIRST_FIXATION_PHASE)
             first = False
         onset = t + fix
         nxt = int(np.searchsorted(bounds, t, side="right"))
         if nxt < len(bounds) and onset > bounds[nxt]:
             # The state changed during this fixation: react to it shortly after the change.
-            onset = bounds[nxt] + rng.uniform(0.1, 0.3)
+            onset = bounds[nxt] + rng.uniform(*p.state_change_reaction_s)
         if onset >= duration_s:
             break
         state = state_at(onset)

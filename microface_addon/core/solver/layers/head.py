@@ -27,6 +27,7 @@ from scipy.signal import butter, iirpeak, lfilter
 from ...channels import sided
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
 from ...sections import Range, from_section
+from ...timeline.intents import DEFAULT_INTENSITY
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "head"
@@ -38,6 +39,9 @@ NOD = "nod"
 AXES = ("pitch", "yaw", "roll")
 # Filter warm-up before 0 s, so the sway starts in its stationary state.
 WARMUP_S = 30.0
+# Length of the impulse response summed to find the sway filters' output level (their slowest
+# pole decays far within it).
+IMPULSE_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,12 @@ class ListeningParams:
     tilt_attack_s: float
     tilt_release_s: float
     tilt_side_bias: float
+    tilt_pitch_per_roll: float  # chin dip per degree of tilt
     nod_rate_per_min: float
     nod_pitch_deg: Range
     nod_duration_s: Range
     double_nod_share: float
+    double_nod_ratio: float  # the second nod's depth / the first's
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def _filtered(noise: np.ndarray, stages: Sequence[tuple[np.ndarray, np.ndarray]]
 
 def _output_sd(stages: Sequence[tuple[np.ndarray, np.ndarray]], fs: float) -> float:
     """Output standard deviation of the filter chain for unit-variance white input."""
-    impulse = np.zeros(int(fs * 120.0))
+    impulse = np.zeros(int(fs * IMPULSE_S))
     impulse[0] = 1.0
     return float(np.sqrt(np.sum(_filtered(impulse, stages) ** 2)))
 
@@ -191,13 +197,13 @@ def listening_motion(
             1.0 - cosine_ramp((s - rel0) / lp.tilt_release_s),
         )
         out["roll"][i0:i1] += roll * env
-        out["pitch"][i0:i1] -= 0.2 * abs(roll) * env
+        out["pitch"][i0:i1] -= lp.tilt_pitch_per_roll * abs(roll) * env
     for t0 in _poisson_times(listening, t, lp.nod_rate_per_min / 60.0, rng):
         amp = rng.uniform(*lp.nod_pitch_deg)
         dur = rng.uniform(*lp.nod_duration_s)
         n_nods = 2 if rng.random() < lp.double_nod_share else 1
         for j in range(n_nods):
-            a = amp * (0.7**j)
+            a = amp * (lp.double_nod_ratio**j)
             start = t0 + j * dur
             out["pitch"] += nod_shape(t, start, dur, a)
     return out
@@ -211,13 +217,13 @@ def nod_shape(t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
 
 
 def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
-    """Pitch (degrees) of nods cued as intents of kind ``nod``: intensity 0.5 gives a nod of the
-    middle of the listening nod range, 1 one twice as deep."""
+    """Pitch (degrees) of nods cued as intents of kind ``nod``: the default intensity (0.5) gives a
+    nod of the middle of the listening nod range, 1 one twice as deep."""
     out = np.zeros_like(t)
     lp = p.listening
     for it in intents:
         if it.kind == NOD:
-            depth = 2.0 * float(it.intensity) * float(np.mean(lp.nod_pitch_deg))
+            depth = float(it.intensity) / DEFAULT_INTENSITY * float(np.mean(lp.nod_pitch_deg))
             out += nod_shape(t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
     return out
 
