@@ -427,6 +427,111 @@ def tension_of(spans: Sequence[IntentSpan], tau_s: float, t: np.ndarray, rate_hz
     return lowpass(out, tau_s, rate_hz)
 
 
+@dataclass(frozen=True)
+class _Drive:
+    """Everything that drives the muscles in one solve (the layer's working set)."""
+
+    graph: CascadeGraph
+    asym: Asymmetry
+    spans: Sequence[IntentSpan]
+    pause_u: np.ndarray  # per span: where in its node's release-pause range it pauses
+    tension: np.ndarray | None  # the tension that drives muscles (None: the preset drives none)
+    tension_drive: Mapping[str, float]
+    t: np.ndarray
+    rate_hz: float
+    max_pause_s: float
+
+    def extent(self, i: int) -> tuple[float, float]:
+        return _span_extent(self.spans[i], self.max_pause_s, self.asym.onset_R_s)
+
+
+def _driving_tension(ctx, sec: Mapping, spans: Sequence[IntentSpan]) -> np.ndarray | None:
+    """Add the intents' own tension to the shared state; return the tension that drives muscles.
+
+    Layers before this one (breath holding) show their own tension in the face; reading the
+    shared total would show it twice, so by default only the intents' tension drives here.
+    """
+    own = tension_of(spans, float(sec["tension"]["tau_s"]), ctx.t, ctx.rate_hz)
+    if np.any(own):
+        ctx.add("tension", own)
+    if not sec["tension"].get("drive", {}):
+        return None
+    shared = bool(sec["tension"].get("include_other_layers", False))
+    tension = ctx.channels.get("tension") if shared else own
+    if tension is None:  # shared, and nothing has written any
+        return None
+    # Tension this small moves nothing; treating it as 0 bounds the windows.
+    return np.where(tension > _TENSION_FLOOR, tension, 0.0)
+
+
+def _window_drives(d: _Drive, members: Sequence[int], w: slice, with_tension: bool) -> dict:
+    """Drive per muscle (rows per side) over window ``w`` from the spans in ``members``, plus
+    the tension drive when ``with_tension``."""
+    tw = d.t[w]
+    drives: dict[str, np.ndarray] = {}
+    for i in members:
+        a0, a1 = d.extent(i)
+        if a1 >= tw[0] and a0 <= tw[-1]:
+            _add_span_drive(drives, d.spans[i], float(d.pause_u[i]), d.graph, d.asym, tw, d.rate_hz)
+    if with_tension and np.any(d.tension[w]):
+        chans = muscles()
+        for m, g in d.tension_drive.items():
+            rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
+            rows += g * d.tension[w]
+    return drives
+
+
+def _activations(d: _Drive) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[int, int]]]]:
+    """Summed activation per muscle over the whole grid, and the sample runs where each moved.
+
+    Intents are grouped by the variant edges they open (a polite smile never leaks into the eyes
+    through an edge only a felt one opens); each group is solved in windows of activity.
+    """
+    groups: dict[frozenset[int], list[int]] = defaultdict(list)
+    for i, span in enumerate(d.spans):
+        if span.drive:
+            groups[_open_edges(d.graph, span)].append(i)
+    if d.tension is not None and np.any(d.tension):
+        groups.setdefault(frozenset(), [])
+    tail = tail_s(d.graph)
+    acts: dict[str, np.ndarray] = {}  # summed activation per muscle, full length
+    active: dict[str, list[tuple[int, int]]] = defaultdict(list)  # where each one moved
+    for key in sorted(groups, key=sorted):
+        members = groups[key]
+        intervals = [d.extent(i) for i in members]
+        base = not key and d.tension is not None  # the group the tension drives with
+        if base:
+            intervals += _active_runs(d.tension, d.rate_hz)
+        for w in _windows(intervals, tail, d.rate_hz, d.t.size):
+            drives = _window_drives(d, members, w, base)
+            for m, a in _propagate(d.graph, drives, key, d.rate_hz).items():
+                nz = np.flatnonzero(np.any(a != 0.0, axis=0))
+                if nz.size == 0:
+                    continue
+                acts.setdefault(m, np.zeros((a.shape[0], d.t.size)))[:, w] += a
+                active[m].append((w.start + int(nz[0]), w.start + int(nz[-1]) + 1))
+    return acts, active
+
+
+def _tissue(
+    act: np.ndarray, runs: Sequence[tuple[int, int]], node: NodeDynamics, rate_hz: float
+) -> np.ndarray:
+    """Tissue follows a muscle only where it moved (+ its own settling time), from rest."""
+    n = act.shape[1]
+    settle = _TAIL_TIME_CONSTANTS / (2.0 * np.pi * node.tissue_hz * min(node.tissue_damping, 1.0))
+    merged: list[list[int]] = []
+    for i0, i1 in sorted(runs):
+        i1 = min(i1 + int(np.ceil(settle * rate_hz)), n)
+        if merged and i0 <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], i1)
+        else:
+            merged.append([i0, i1])
+    out = np.zeros_like(act)
+    for i0, i1 in merged:
+        out[:, i0:i1] = tissue_response(act[:, i0:i1], node.tissue_hz, node.tissue_damping, rate_hz)
+    return out
+
+
 def apply(ctx) -> None:
     """Cascade layer: intents (+ tension) → muscle channels; publishes ``intent_spans``.
 
@@ -442,72 +547,23 @@ def apply(ctx) -> None:
     pause_u = rng.random(len(spans))  # one draw per span whether used or not: stable streams
     ctx.events["intent_spans"] = spans
     ctx.events["cascade_asymmetry"] = asym
-    rate, t = ctx.rate_hz, ctx.t
-
-    own_tension = tension_of(spans, float(sec["tension"]["tau_s"]), t, rate)
-    if np.any(own_tension):
-        ctx.add("tension", own_tension)
-    # Layers before this one (breath holding) show their own tension in the face; reading the
-    # shared total would show it twice, so by default only the intents' tension drives here.
-    tension_drive = sec["tension"].get("drive", {})
-    shared = bool(sec["tension"].get("include_other_layers", False))
-    tension = (ctx.channels.get("tension") if shared else own_tension) if tension_drive else None
-    if tension is not None:  # tension this small moves nothing; treating it as 0 bounds windows
-        tension = np.where(tension > _TENSION_FLOOR, tension, 0.0)
-
+    tension = _driving_tension(ctx, sec, spans)
     max_pause = max((n.release_pause.pause_s[1] for n in graph.nodes.values()), default=0.0)
-    groups: dict[frozenset[int], list[int]] = defaultdict(list)
-    for i, span in enumerate(spans):
-        if span.drive:
-            groups[_open_edges(graph, span)].append(i)
-    if tension is not None and np.any(tension):
-        groups.setdefault(frozenset(), [])
-    chans = muscles()
-    tail = tail_s(graph)
-    acts: dict[str, np.ndarray] = {}  # summed activation per muscle, full length
-    active: dict[str, list[tuple[int, int]]] = defaultdict(list)  # where each one moved
-    for key in sorted(groups, key=sorted):
-        members = groups[key]
-        intervals = [_span_extent(spans[i], max_pause, asym.onset_R_s) for i in members]
-        base = not key and tension is not None
-        if base:
-            intervals += _active_runs(tension, rate)
-        for w in _windows(intervals, tail, rate, t.size):
-            tw = t[w]
-            drives: dict[str, np.ndarray] = {}
-            for i in members:
-                a0, a1 = _span_extent(spans[i], max_pause, asym.onset_R_s)
-                if a1 >= tw[0] and a0 <= tw[-1]:
-                    _add_span_drive(drives, spans[i], float(pause_u[i]), graph, asym, tw, rate)
-            if base and np.any(tension[w]):
-                for m, g in tension_drive.items():
-                    rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
-                    rows += g * tension[w]
-            for m, a in _propagate(graph, drives, key, rate).items():
-                nz = np.flatnonzero(np.any(a != 0.0, axis=0))
-                if nz.size == 0:
-                    continue
-                acts.setdefault(m, np.zeros((a.shape[0], t.size)))[:, w] += a
-                active[m].append((w.start + int(nz[0]), w.start + int(nz[-1]) + 1))
-
-    # Tissue follows each muscle only where it moved (+ its own settling time), from rest.
+    drive = _Drive(
+        graph,
+        asym,
+        spans,
+        pause_u,
+        tension,
+        sec["tension"].get("drive", {}),
+        ctx.t,
+        ctx.rate_hz,
+        max_pause,
+    )
+    acts, active = _activations(drive)
     gain = ctx.settings.layer_gain(NAME)
+    chans = muscles()
     for m in sorted(acts):
-        node = graph.nodes[m]
-        settle = _TAIL_TIME_CONSTANTS / (
-            2.0 * np.pi * node.tissue_hz * min(node.tissue_damping, 1.0)
-        )
-        merged: list[list[int]] = []
-        for i0, i1 in sorted(active[m]):
-            i1 = min(i1 + int(np.ceil(settle * rate)), t.size)
-            if merged and i0 <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], i1)
-            else:
-                merged.append([i0, i1])
-        out = np.zeros_like(acts[m])
-        for i0, i1 in merged:
-            out[:, i0:i1] = tissue_response(
-                acts[m][:, i0:i1], node.tissue_hz, node.tissue_damping, rate
-            )
+        out = _tissue(acts[m], active[m], graph.nodes[m], ctx.rate_hz)
         for name, row in zip(chans[m], out, strict=True):
             ctx.add(name, gain * row)

@@ -20,7 +20,7 @@ does not modulate it again.  All numbers come from the preset's ``gaze`` section
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,6 +167,26 @@ class SaccadePlan:
     end_deg: np.ndarray  # (K, 2) offset after it
     kind: np.ndarray  # (K,) int8, one of the kind codes above
 
+    @classmethod
+    def empty(cls) -> SaccadePlan:
+        empty2 = np.zeros((0, 2))
+        return cls(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[float, float, np.ndarray, np.ndarray, int]]) -> SaccadePlan:
+        """From ``(onset_s, duration_s, start_deg, end_deg, kind)`` rows."""
+        if not rows:
+            return cls.empty()
+        onset, duration, start, end, kind = zip(*rows, strict=True)
+        as2 = lambda v: np.asarray(v, dtype=np.float64).reshape(-1, 2)  # noqa: E731
+        return cls(
+            np.asarray(onset, dtype=np.float64),
+            np.asarray(duration, dtype=np.float64),
+            as2(start),
+            as2(end),
+            np.asarray(kind, dtype=np.int8),
+        )
+
     @property
     def delta_deg(self) -> np.ndarray:
         return self.end_deg - self.start_deg
@@ -258,6 +278,39 @@ class _ReadingCursor:
         return np.array([pos[0] - step, self.line_pitch(self.line) + jitter]), READ_STEP
 
 
+def _fixation_s(
+    rng: np.random.Generator, p: GazeParams, state: str, on_target: bool, reading: bool
+) -> float:
+    """How long the current fixation lasts (``reading``: the reader is already on a line)."""
+    if state == READING and reading:
+        fix = _gamma(rng, p.reading.fixation_s, p.reading.fixation_cv)
+    else:
+        b = p.behaviour(state)
+        mean = b.fixation_on_target_s if on_target else b.fixation_away_s
+        fix = _gamma(rng, mean, b.fixation_cv)
+    return max(fix, p.min_fixation_s)
+
+
+def _next_target(
+    rng: np.random.Generator,
+    p: GazeParams,
+    state: str,
+    pos: np.ndarray,
+    on_target: bool,
+    cursor: _ReadingCursor | None,
+) -> tuple[np.ndarray, int, _ReadingCursor | None]:
+    """Where the next saccade lands, its kind, and the reading cursor (None outside reading)."""
+    if state == READING:
+        cursor = _ReadingCursor(p.reading) if cursor is None else cursor
+        target, kind = cursor.next(rng, pos)
+        return target, kind, cursor
+    b = p.behaviour(state)
+    if not on_target and rng.random() < b.return_probability:
+        return np.zeros(2), RETURN, None
+    target = _away_target(rng, pos, b, p)
+    return (np.zeros(2), RETURN, None) if target is None else (target, AWAY, None)
+
+
 def plan_saccades(
     segments: list[tuple[float, float, str]],
     duration_s: float,
@@ -271,29 +324,21 @@ def plan_saccades(
     Offsets are relative to the primary target; ``gain`` (layer intensity) scales every
     excursion, and durations follow the main sequence of the scaled amplitude.
     """
-    onsets, durs, starts, ends, kinds = [], [], [], [], []
     if p.hold_eye_contact or gain <= 0.0:
-        empty2 = np.zeros((0, 2))
-        return SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
+        return SaccadePlan.empty()
     bounds = [s[0] for s in segments[1:]]
 
     def state_at(time: float) -> str:
         return segments[int(np.searchsorted(bounds, time, side="right"))][2]
 
+    rows: list[tuple[float, float, np.ndarray, np.ndarray, int]] = []
     pos = np.zeros(2)
     on_target = True
     cursor: _ReadingCursor | None = None
     t = 0.0
     first = True
     while t < duration_s:
-        state = state_at(t)
-        if state == READING and cursor is not None:
-            fix = _gamma(rng, p.reading.fixation_s, p.reading.fixation_cv)
-        else:
-            b = p.behaviour(state)
-            mean = b.fixation_on_target_s if on_target else b.fixation_away_s
-            fix = _gamma(rng, mean, b.fixation_cv)
-        fix = max(fix, p.min_fixation_s)
+        fix = _fixation_s(rng, p, state_at(t), on_target, cursor is not None)
         if first:  # start somewhere inside the first fixation so seeds differ in phase
             fix *= rng.uniform(*FIRST_FIXATION_PHASE)
             first = False
@@ -304,43 +349,17 @@ def plan_saccades(
             onset = bounds[nxt] + rng.uniform(*p.state_change_reaction_s)
         if onset >= duration_s:
             break
-        state = state_at(onset)
-        if state == READING:
-            if cursor is None:
-                cursor = _ReadingCursor(p.reading)
-            target, kind = cursor.next(rng, pos)
-            on_target = False
-        else:
-            cursor = None
-            b = p.behaviour(state)
-            target = None
-            if not on_target and rng.random() < b.return_probability:
-                target, kind = np.zeros(2), RETURN
-            else:
-                target, kind = _away_target(rng, pos, b, p), AWAY
-                if target is None:
-                    target, kind = np.zeros(2), RETURN
-            on_target = kind == RETURN
+        target, kind, cursor = _next_target(rng, p, state_at(onset), pos, on_target, cursor)
+        on_target = kind == RETURN
         amp = float(np.hypot(*(target - pos))) * gain
         if amp < 1e-3:
             t = onset
             continue
         dur = float(ms.duration_s(amp))
-        onsets.append(onset)
-        durs.append(dur)
-        starts.append(pos * gain)
-        ends.append(target * gain)
-        kinds.append(kind)
+        rows.append((onset, dur, pos * gain, target * gain, kind))
         pos = target
         t = onset + dur
-    as2 = lambda v: np.asarray(v, dtype=np.float64).reshape(-1, 2)  # noqa: E731
-    return SaccadePlan(
-        np.asarray(onsets, dtype=np.float64),
-        np.asarray(durs, dtype=np.float64),
-        as2(starts),
-        as2(ends),
-        np.asarray(kinds, dtype=np.int8),
-    )
+    return SaccadePlan.of(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,10 +389,8 @@ def plan_microsaccades(
     """Microsaccades during fixations: a renewal process in fixation time, each one a small jump
     that pulls the fixational offset (its own jumps plus drift) back towards the fixation point.
     """
-    empty2 = np.zeros((0, 2))
-    none = SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
     if gain <= 0.0 or p.microsaccades.rate_per_s <= 0.0 or t.size < 2:
-        return none
+        return SaccadePlan.empty()
     dt = t[1] - t[0]
     op = np.cumsum(eligible * dt)  # fixation time elapsed
     total = op[-1]
@@ -532,6 +549,67 @@ def _events(plan: SaccadePlan) -> dict[str, np.ndarray]:
     }
 
 
+@dataclass(frozen=True)
+class PrimaryTarget:
+    """Where the eyes look when they are not looking away, per sample (head-rest frame)."""
+
+    yaw_deg: np.ndarray
+    pitch_deg: np.ndarray
+    distance_m: np.ndarray  # smoothed: vergence follows with a lag
+    ipd_m: float
+    pivot_lup: np.ndarray | None  # the centre the head turns about (a rig's look-at track)
+
+
+def primary_target(ctx, p: GazeParams) -> PrimaryTarget:
+    """The timeline's look-at track, or straight ahead at the default distance."""
+    t = ctx.t
+    look = ctx.timeline.look_at
+    if look is not None:
+        yaw, pitch, distance = look.sample(t)
+        ipd = look.ipd_m if look.ipd_m is not None else p.vergence.ipd_m
+    else:
+        yaw = pitch = np.zeros_like(t)
+        distance = np.full(t.shape, p.vergence.default_distance_m)
+        ipd = p.vergence.ipd_m
+    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence.time_constant_s)
+    return PrimaryTarget(yaw, pitch, distance, ipd, None if look is None else look.pivot_lup)
+
+
+def head_share(
+    ctx, plan: SaccadePlan, target: PrimaryTarget, p: GazeParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """The head share ``(n, 2)`` degrees, and each saccade's head movement ``(K, 2)``: zero
+    unless a head layer will actually turn the head."""
+    t = ctx.t
+    at_onset = np.stack(
+        [np.interp(plan.onset_s, t, target.yaw_deg), np.interp(plan.onset_s, t, target.pitch_deg)],
+        1,
+    )
+    h_on, h_delta = head_recruitment(plan, p, at_onset)
+    head_on = ctx.settings.layer_enabled("head")
+    if not head_on:
+        h_delta[:] = 0.0
+    moving = np.flatnonzero(np.any(h_delta != 0.0, axis=1))
+    head = step_trajectory(
+        t, h_on[moving], head_durations_s(h_delta[moving], p), h_delta[moving], minimum_jerk
+    )
+    if head_on:
+        head += target_head_deg(target.yaw_deg, target.pitch_deg, ctx.rate_hz, p)
+    return head, h_delta
+
+
+def _forced_blinks(ctx, plan: SaccadePlan, p: GazeParams, rng: np.random.Generator) -> np.ndarray:
+    """Gaze-evoked blinks: large shifts come with a blink timed to the saccade's onset; they are
+    appended to what other layers forced.  Returns which saccades blink."""
+    blink = rng.random(plan.onset_s.size) < blink_probability(plan.amplitude_deg, p)
+    forced = plan.onset_s[blink] + p.gaze_evoked_blink.lead_s
+    forced = forced[(forced >= 0.0) & (forced < ctx.duration_s)]
+    prior = ctx.events.get("forced_blinks_s")
+    prior = np.zeros(0) if prior is None else np.asarray(prior, dtype=np.float64).ravel()
+    ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prior, forced]))
+    return blink
+
+
 def apply(ctx) -> None:
     """Gaze layer: eye angles per eye, lid follow, head share, forced blinks, saccade events."""
     p = from_section(GazeParams, ctx.settings.section(NAME))
@@ -549,37 +627,16 @@ def apply(ctx) -> None:
     offsets += step_trajectory(t, micro.onset_s, micro.duration_s, micro.delta_deg, ms.progress)
     offsets += slow
 
-    look = ctx.timeline.look_at
-    if look is not None:
-        target_yaw, target_pitch, distance = look.sample(t)
-        ipd = look.ipd_m if look.ipd_m is not None else p.vergence.ipd_m
-    else:
-        target_yaw = target_pitch = np.zeros_like(t)
-        distance = np.full(t.shape, p.vergence.default_distance_m)
-        ipd = p.vergence.ipd_m
-    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence.time_constant_s)
-
-    # The head takes part of large shifts only if a head layer will actually turn the head.
-    at_onset = np.stack(
-        [np.interp(plan.onset_s, t, target_yaw), np.interp(plan.onset_s, t, target_pitch)], 1
-    )
-    h_on, h_delta = head_recruitment(plan, p, at_onset)
-    if not ctx.settings.layer_enabled("head"):
-        h_delta[:] = 0.0
-    moving = np.flatnonzero(np.any(h_delta != 0.0, axis=1))
-    head = step_trajectory(
-        t, h_on[moving], head_durations_s(h_delta[moving], p), h_delta[moving], minimum_jerk
-    )
-    if ctx.settings.layer_enabled("head"):
-        head += target_head_deg(target_yaw, target_pitch, ctx.rate_hz, p)
+    target = primary_target(ctx, p)
+    head, h_delta = head_share(ctx, plan, target, p)
     eyes = eye_in_head_angles(
-        target_yaw + offsets[:, 0],
-        target_pitch + offsets[:, 1],
-        distance,
-        ipd,
+        target.yaw_deg + offsets[:, 0],
+        target.pitch_deg + offsets[:, 1],
+        target.distance_m,
+        target.ipd_m,
         head[:, 0],
         head[:, 1],
-        None if look is None else look.pivot_lup,
+        target.pivot_lup,
     )
     ctx.add("gaze_head_share_yaw", head[:, 0])
     ctx.add("gaze_head_share_pitch", head[:, 1])
@@ -593,14 +650,7 @@ def apply(ctx) -> None:
         # The upper lid rides with the eye: down-gaze lowers it (+), up-gaze raises it (−).
         ctx.add(f"upper_lid_gaze_{eye}", -p.lid_follow_per_deg * pitch)
 
-    # Gaze-evoked blinks: large shifts come with a blink timed to the saccade's onset.
-    blink = rng.random(plan.onset_s.size) < blink_probability(plan.amplitude_deg, p)
-    forced = plan.onset_s[blink] + p.gaze_evoked_blink.lead_s
-    forced = forced[(forced >= 0.0) & (forced < ctx.duration_s)]
-    prior = ctx.events.get("forced_blinks_s")
-    prior = np.zeros(0) if prior is None else np.asarray(prior, dtype=np.float64).ravel()
-    ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prior, forced]))
-
+    blink = _forced_blinks(ctx, plan, p, rng)
     head_deg = np.hypot(h_delta[:, 0], h_delta[:, 1])
     ctx.events["saccades"] = {**_events(plan), "head_deg": head_deg, "blink": blink}
     ctx.events["microsaccades"] = _events(micro)

@@ -176,81 +176,110 @@ def suppress_rate(spans: list[IntentSpan], t: np.ndarray, rate_hz: float) -> np.
     return out
 
 
-def apply(ctx) -> None:
-    """Micro-events layer: seeded pulses; rates and amplitudes scale with ``tension``."""
-    params = from_section(MicroEventsParams, ctx.settings.section(NAME))
-    t, rate = ctx.t, ctx.rate_hz
-    base = int(ctx.rng(NAME).integers(0, 2**63 - 1))
-    tension = np.clip(ctx.get("tension"), 0.0, 1.0)
-    rate_scale = 1.0 + params.tension_rate_gain * tension
-    amp_scale = 1.0 + params.tension_amplitude_gain * tension
-    cv = params.interval_cv
-    rise_share = params.rise_share
-    chans = muscles()
-    gain = ctx.settings.layer_gain(NAME)
-    out: dict[str, np.ndarray] = {}
-    log: dict[str, dict[str, np.ndarray]] = {}
+@dataclass
+class _Pulses:
+    """Smooth pulses summed per channel over the grid ``t``, and what drew them."""
 
-    def add_pulse(channel: str, onset: float, dur: float, amp: float) -> None:
+    t: np.ndarray
+    rate_hz: float
+    rise_share: float
+    base_seed: int  # each kind's own stream derives from it (``_kind_rng``)
+    rate_scale: np.ndarray  # tension raises rates …
+    amp_scale: np.ndarray  # … and amplitudes
+    cv: float
+    out: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, channel: str, onset: float, dur: float, amp: float) -> None:
+        t, rate = self.t, self.rate_hz
         i0 = max(int(np.floor(onset * rate)), 0)
         i1 = min(int(np.ceil((onset + dur) * rate)) + 2, t.size)
         if i1 <= i0:
             return
-        row = out.setdefault(channel, np.zeros_like(t))
-        row[i0:i1] += amp * pulse(t[i0:i1], onset, dur, rise_share)
+        row = self.out.setdefault(channel, np.zeros_like(t))
+        row[i0:i1] += amp * pulse(t[i0:i1], onset, dur, self.rise_share)
 
-    def sides_of(muscle: str, side: int) -> tuple[str, ...]:
-        names = chans[muscle]
-        if len(names) == 1 or side == 0:
-            return names
-        return (names[0],) if side > 0 else (names[1],)
+    def amp_at(self, times_s) -> np.ndarray:
+        return self.amp_scale[_index(times_s, self.rate_hz, self.t.size)]
 
+
+def _sides_of(muscle: str, side: int) -> tuple[str, ...]:
+    """The channels a pulse on ``muscle`` moves: +1 left only, -1 right only, 0 both."""
+    names = muscles()[muscle]
+    if len(names) == 1 or side == 0:
+        return names
+    return (names[0],) if side > 0 else (names[1],)
+
+
+def _twitches(name: str, kind: EventKind, pulses: _Pulses) -> dict[str, np.ndarray] | None:
+    """Add one kind's twitches to ``pulses``; their log (None when there are none)."""
+    if kind.rate_per_min <= 0 or not kind.muscles:
+        return None
+    rng = _kind_rng(pulses.base_seed, name)
+    rate = kind.rate_per_min / 60.0 * pulses.rate_scale
+    onsets, p = renewal_events(rate, pulses.t, pulses.cv, rng, _twitch_params(kind))
+    if not onsets.size:
+        return None
+    p["amplitude"] = p["amplitude"] * pulses.amp_at(onsets)
+    for onset, dur, amp, mi, side in zip(
+        onsets, p["duration"], p["amplitude"], p["muscle"], p["side"], strict=True
+    ):
+        for ch in _sides_of(kind.names[int(mi)], int(side)):
+            pulses.add(ch, float(onset), float(dur), float(amp))
+    return {"onset_s": onsets, **p}
+
+
+def _leaks(
+    me: MicroExpressions, spans: list[IntentSpan], pulses: _Pulses
+) -> dict[str, np.ndarray] | None:
+    """Add the micro-expressions leaked while ``suppress`` intents hold something back; their
+    log (None when nothing is held back)."""
+    held = suppress_rate(spans, pulses.t, pulses.rate_hz)
+    if not np.any(held) or me.rate_per_min <= 0:
+        return None
+    rng = _kind_rng(pulses.base_seed, MICRO_EXPRESSION)
+    me_rate = me.rate_per_min / 60.0 * held * pulses.rate_scale
+    onsets, p = renewal_events(me_rate, pulses.t, pulses.cv, rng, _leak_params(me))
+    leaks = []
+    for onset, dur, frac in zip(onsets, p.get("duration", []), p.get("fraction", []), strict=True):
+        # The leak shows the strongest suppress intent active at that moment.
+        active = [s for s in spans if s.kind == SUPPRESS and s.onset_s <= onset <= s.end_s]
+        if not active:
+            continue
+        s = max(active, key=lambda x: x.intensity)
+        strength = float(frac) * s.intensity * float(pulses.amp_at(onset))
+        for m, g in s.leak_drive.items():
+            for ch in muscles()[m]:
+                pulses.add(ch, float(onset), float(dur), strength * g)
+        leaks.append((float(onset), float(dur), strength, s.variant))
+    return {
+        "onset_s": np.array([x[0] for x in leaks]),
+        "duration": np.array([x[1] for x in leaks]),
+        "amplitude": np.array([x[2] for x in leaks]),
+        "leaked": np.array([x[3] for x in leaks], dtype=object),
+    }
+
+
+def apply(ctx) -> None:
+    """Micro-events layer: seeded pulses; rates and amplitudes scale with ``tension``."""
+    params = from_section(MicroEventsParams, ctx.settings.section(NAME))
+    tension = np.clip(ctx.get("tension"), 0.0, 1.0)
+    pulses = _Pulses(
+        ctx.t,
+        ctx.rate_hz,
+        params.rise_share,
+        int(ctx.rng(NAME).integers(0, 2**63 - 1)),
+        1.0 + params.tension_rate_gain * tension,
+        1.0 + params.tension_amplitude_gain * tension,
+        params.interval_cv,
+    )
+    log: dict[str, dict[str, np.ndarray]] = {}
     for name in sorted(params.kinds):
-        kind = params.kinds[name]
-        if kind.rate_per_min <= 0 or not kind.muscles:
-            continue
-        rng = _kind_rng(base, name)
-        onsets, p = renewal_events(
-            kind.rate_per_min / 60.0 * rate_scale, t, cv, rng, _twitch_params(kind)
-        )
-        if not onsets.size:
-            continue
-        p["amplitude"] = p["amplitude"] * amp_scale[_index(onsets, rate, t.size)]
-        for onset, dur, amp, mi, side in zip(
-            onsets, p["duration"], p["amplitude"], p["muscle"], p["side"], strict=True
-        ):
-            for ch in sides_of(kind.names[int(mi)], int(side)):
-                add_pulse(ch, float(onset), float(dur), float(amp))
-        log[name] = {"onset_s": onsets, **p}
-
+        if (twitches := _twitches(name, params.kinds[name], pulses)) is not None:
+            log[name] = twitches
     spans = ctx.events.get("intent_spans", [])
-    held = suppress_rate(spans, t, rate)
-    me = params.micro_expressions
-    if np.any(held) and me.rate_per_min > 0:
-        rng = _kind_rng(base, MICRO_EXPRESSION)
-        me_rate = me.rate_per_min / 60.0 * held * rate_scale
-        onsets, p = renewal_events(me_rate, t, cv, rng, _leak_params(me))
-        leaks = []
-        for onset, dur, frac in zip(
-            onsets, p.get("duration", []), p.get("fraction", []), strict=True
-        ):
-            # The leak shows the strongest suppress intent active at that moment.
-            active = [s for s in spans if s.kind == SUPPRESS and s.onset_s <= onset <= s.end_s]
-            if not active:
-                continue
-            s = max(active, key=lambda x: x.intensity)
-            strength = float(frac) * s.intensity * float(amp_scale[_index(onset, rate, t.size)])
-            for m, g in s.leak_drive.items():
-                for ch in chans[m]:
-                    add_pulse(ch, float(onset), float(dur), strength * g)
-            leaks.append((float(onset), float(dur), strength, s.variant))
-        log[MICRO_EXPRESSION] = {
-            "onset_s": np.array([x[0] for x in leaks]),
-            "duration": np.array([x[1] for x in leaks]),
-            "amplitude": np.array([x[2] for x in leaks]),
-            "leaked": np.array([x[3] for x in leaks], dtype=object),
-        }
-
+    if (leaks := _leaks(params.micro_expressions, spans, pulses)) is not None:
+        log[MICRO_EXPRESSION] = leaks
     ctx.events[NAME] = log
-    for ch in sorted(out):
-        ctx.add(ch, gain * out[ch])
+    gain = ctx.settings.layer_gain(NAME)
+    for ch in sorted(pulses.out):
+        ctx.add(ch, gain * pulses.out[ch])
