@@ -5,7 +5,9 @@ must import without ``bpy``; Blender only loads ``ui``/``bake``/``rig`` when the
 registered or the CLI needs them.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "register", "unregister"]
 
 
 def register() -> None:
