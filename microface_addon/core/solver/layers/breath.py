@@ -150,17 +150,8 @@ class Breath:
 
 def mode_segments(timeline, initial: str, duration_s: float) -> list[tuple[float, float, str]]:
     """Piecewise-constant breath modes ``(start_s, end_s, mode)`` from the timeline's ``breath``
-    track, checking every mode name (a change given in code bypasses the marker parser)."""
-    if initial not in MODES:
-        raise ValueError(f"breath mode {initial!r} is not one of {', '.join(MODES)}")
-    for c in timeline.changes:
-        if c.track == TRACK and c.value not in MODES:
-            where = f" ({c.source})" if c.source else ""
-            raise ValueError(
-                f"breath mode {c.value!r} at {c.start_s:g} s{where} is not one of "
-                f"{', '.join(MODES)}"
-            )
-    return timeline.segments(TRACK, initial, duration_s)
+    track, checking every mode name."""
+    return timeline.checked_segments(TRACK, initial, duration_s, MODES, "breath mode")
 
 
 def release_duration_s(hp: HoldParams, sp: SighParams, sigh: bool) -> float:

@@ -130,16 +130,7 @@ def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np
 def posture_segments(timeline, p: HeadParams, duration_s: float) -> list[tuple[float, float, str]]:
     """Posture over time from the timeline's ``posture`` track, checking every name."""
     known = tuple(p.postures)
-    if p.posture not in known:
-        raise ValueError(f"head posture {p.posture!r} is not one of {', '.join(known)}")
-    for c in timeline.changes:
-        if c.track == POSTURE_TRACK and c.value not in known:
-            where = f" ({c.source})" if c.source else ""
-            raise ValueError(
-                f"head posture {c.value!r} at {c.start_s:g} s{where} is not one of "
-                f"{', '.join(known)}"
-            )
-    return timeline.segments(POSTURE_TRACK, p.posture, duration_s)
+    return timeline.checked_segments(POSTURE_TRACK, p.posture, duration_s, known, "head posture")
 
 
 def posture_angles(
