@@ -5,9 +5,7 @@ must import without ``bpy``; Blender only loads ``ui``/``bake``/``rig`` when the
 registered or the CLI needs them.
 """
 
-from .version import __version__
-
-__all__ = ["__version__", "register", "unregister"]
+__version__ = "0.1.0"
 
 
 def register() -> None:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..version import __version__
+from .. import __version__
 from . import controls
 from .blendfile import current_file, open_blend, pick_objects, save_copy
 from .common import (

@@ -26,7 +26,7 @@ import atexit
 import sys
 import traceback
 
-from ..version import __version__
+from .. import __version__
 from . import bake, inspect, presets, sample, validate
 from .common import (
     EXIT_FAILURE,
