@@ -23,7 +23,7 @@ from mathutils import Vector
 from ...core.channels import CHANNELS
 from ..convention.names import NameIndex
 from ..convention.overrides import BoneOverride, KeyOverride, OverrideMap, as_override_map
-from ..convention.profiles import Profile, ProfileError, available_profiles, find_profile
+from ..convention.profiles import Profile, ProfileError
 from ..convention.rigmap import (
     BoneLocationTarget,
     BoneTarget,
@@ -36,6 +36,7 @@ from ..convention.scoring import AMBIGUITY_MARGIN, MIN_SCORE, Score, score_profi
 from .calibration import calibrate, frame_axes, local_axis
 from .character import character_id
 from .drivers import driven_keys, driving_control
+from .profile_folders import available_profiles, find_profile
 from .skeleton import Skeleton, find_skeleton, is_helper
 
 # How the head-on-torso rotation is shared along the neck chain: the neck joints together take
