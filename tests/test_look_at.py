@@ -3,6 +3,7 @@ the ARKit ``eyeLook*`` keys agree with the eye bones on the sample head."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import bpy
@@ -243,3 +244,49 @@ def test_panel_look_at_field():
             bpy.ops.microface.layer_micro_motion()  # reported as an error, nothing baked
     finally:
         microface_addon.unregister()
+
+
+# Bones no name, hierarchy or geometry rule recognises: the skull and the two eyes hang straight
+# off the base, nothing is called head or eye, and there is no body below.
+PUPPET = [
+    ("ctl_base", (0.0, 0.0, 0.0), (0.0, 0.0, 0.1), None),
+    ("ctl_skull", (0.0, 0.01, 1.55), (0.0, 0.01, 1.75), "ctl_base"),
+    ("ctl_look_a", (0.032, -0.08, 1.65), (0.032, -0.105, 1.65), "ctl_base"),
+    ("ctl_look_b", (-0.032, -0.08, 1.65), (-0.032, -0.105, 1.65), "ctl_base"),
+]
+PUPPET_ROLES = {"head": "ctl_skull", "eye_L": "ctl_look_a", "eye_R": "ctl_look_b"}
+
+
+@pytest.mark.parametrize("source", ["override map", "profile hint"])
+def test_look_at_measures_from_the_bones_detection_was_told_about(empty_scene, tmp_path, source):
+    """The look-at's head frame is detection's skeleton (``RigMap.skeleton``), not a second,
+    hint-less search: eyes named only by a TD's override map or by a profile's ``skeleton`` hints
+    are where the target is measured from, so the yaw, pitch, distance and eye spacing all
+    come from those eyes."""
+    from rig_builders import LAYOUT, add_armature
+
+    arm = add_armature("Puppet", dict.fromkeys(LAYOUT), extra=PUPPET)
+    if source == "override map":
+        rigmap = detect([arm], overrides={"skeleton": PUPPET_ROLES})
+    else:
+        profile = {
+            "name": "puppet",
+            "bones": [["ctl_skull"], ["ctl_look_a"]],
+            "skeleton": {role: [bone] for role, bone in PUPPET_ROLES.items()},
+        }
+        (tmp_path / "puppet.json").write_text(json.dumps(profile), encoding="utf-8")
+        rigmap = detect([arm], profile_dirs=[tmp_path])
+        assert rigmap.bone_convention == "puppet"
+    assert rigmap.skeleton.head == "ctl_skull"
+    assert rigmap.skeleton.eyes == {"L": "ctl_look_a", "R": "ctl_look_b"}
+    # A target 1 m ahead of the eyes (the character faces -Y) and 0.2 m to its left (+X).
+    target = bpy.data.objects.new("Target", None)
+    empty_scene.collection.objects.link(target)
+    target.location = (0.2, -0.08 - 1.0, 1.65)
+    bpy.context.view_layer.update()
+    look, notes = resolve_look_at(empty_scene, rigmap, "Target", 1, 24, 24.0)
+    assert not any("no eye bones" in n or "no head bone" in n for n in notes), notes
+    assert look.ipd_m == pytest.approx(0.064, abs=1e-6)
+    assert look.distance_m[0] == pytest.approx(math.hypot(0.2, 1.0), abs=1e-6)
+    assert look.yaw_deg[0] == pytest.approx(math.degrees(math.atan2(0.2, 1.0)), abs=1e-4)
+    assert look.pitch_deg[0] == pytest.approx(0.0, abs=1e-4)

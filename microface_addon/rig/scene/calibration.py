@@ -18,10 +18,9 @@ import bpy
 from mathutils import Vector
 
 from ...core.channels import CHANNELS
-from ..convention.names import NameIndex
+from ..convention.names import NameIndex, is_helper
 from ..convention.profiles import Control
-from ..convention.rigmap import BoneLocationTarget, BoneTarget
-from .skeleton import Skeleton, is_helper
+from ..convention.rigmap import BoneLocationTarget, BoneTarget, Skeleton
 
 
 @dataclass

@@ -21,7 +21,7 @@ import bpy
 from mathutils import Vector
 
 from ...core.channels import CHANNELS
-from ..convention.names import NameIndex
+from ..convention.names import NameIndex, is_helper
 from ..convention.overrides import BoneOverride, KeyOverride, OverrideMap, as_override_map
 from ..convention.profiles import Profile, ProfileError
 from ..convention.rigmap import (
@@ -31,13 +31,14 @@ from ..convention.rigmap import (
     RigError,
     RigMap,
     ShapeKeyTarget,
+    Skeleton,
 )
 from ..convention.scoring import AMBIGUITY_MARGIN, MIN_SCORE, Score, score_profiles
 from .calibration import calibrate, frame_axes, local_axis
 from .character import character_id
 from .drivers import driven_keys, driving_control
 from .profile_folders import available_profiles, find_profile
-from .skeleton import Skeleton, find_skeleton, is_helper
+from .skeleton import find_skeleton
 
 # How the head-on-torso rotation is shared along the neck chain: the neck joints together take
 # this fraction, the head the rest (cervical spine vs atlanto-occipital joint; docs/channels.md).
@@ -92,16 +93,6 @@ def _pick(scores: list[Score], profiles: dict[str, Profile], kind: str, evidence
         if not evidence(profiles[s.profile]) < matched:
             rivals.append(s.profile)
     return profiles[best.profile], best, rivals
-
-
-def best_bone_profile(arm_obj, profiles=None) -> Profile | None:
-    """The profile naming this armature's bones (used by ``find_skeleton`` without hints)."""
-    profiles = profiles if profiles is not None else available_profiles()
-    by_name = {p.name: p for p in profiles}
-    index = NameIndex([b.name for b in arm_obj.data.bones])
-    scores = score_profiles(profiles, [], index.names)
-    prof, _, _ = _pick(scores, by_name, "bones", lambda p: _matched_bones(p, index))
-    return prof
 
 
 # --- targets --------------------------------------------------------------------------------
@@ -296,22 +287,6 @@ def _apply_overrides(ov: OverrideMap, meshes, b: _Builder) -> None:
         b.rm.unmapped.pop(ch, None)
 
 
-def _skeleton_overrides(sk: Skeleton, ov: OverrideMap, arm) -> None:
-    bones = arm.data.bones
-    for role, value in ov.skeleton.items():
-        names = value if isinstance(value, list) else [value]
-        missing = [n for n in names if n not in bones]
-        if missing:
-            raise RigError(f"{ov.source}: skeleton {role}: bone(s) {missing} not on {arm.name}")
-        if role == "neck":
-            sk.neck = list(names)
-        elif role in ("eye_L", "eye_R"):
-            sk.eyes[role[-1]] = names[0]
-        else:
-            setattr(sk, role, names[0])
-        sk.found_by[role] = ov.source
-
-
 # --- the detection --------------------------------------------------------------------------
 
 
@@ -402,8 +377,8 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
         source = f"profile {bone_prof.name}" if bone_prof else ""
         sk = find_skeleton(arm, hints, source)
         if ov is not None and ov.skeleton:
-            _skeleton_overrides(sk, ov, arm)
-        rigmap.skeleton = sk.as_report()
+            sk.assign(ov.skeleton, arm.data.bones, ov.source, arm.name)
+        rigmap.skeleton = sk
     b = _Builder(rigmap, arm, sk, never_write)
 
     used: dict[str, set] = {}
@@ -474,4 +449,4 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
     return rigmap
 
 
-__all__ = ["NothingToMapError", "ProfileError", "RigError", "best_bone_profile", "detect"]
+__all__ = ["NothingToMapError", "ProfileError", "RigError", "detect"]

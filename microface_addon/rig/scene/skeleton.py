@@ -15,53 +15,16 @@ every target is expressed in the bone's own rest axes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import bpy
 from mathutils import Vector
 
 from ..convention import vrm
-from ..convention.names import NameIndex, normalise, side_of
+from ..convention.names import NameIndex, is_helper, normalise, side_of
+from ..convention.rigmap import Skeleton
 
-# Rigify/ARP helper layers that must never be keyed: deform, mechanism and original bones.
-HELPER_PREFIXES = ("DEF-", "MCH-", "ORG-", "VIS_", "WGT-")
 MAX_NECK_JOINTS = 4
 # Mirror-pair tolerance: |left − mirror(right)| relative to the pair's separation.
 MIRROR_TOLERANCE = 0.25
-
-
-@dataclass
-class Skeleton:
-    head: str | None = None
-    neck: list[str] = field(default_factory=list)  # bottom → top
-    chest: str | None = None
-    eyes: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone
-    jaw: str | None = None
-    shoulders: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone off the chest
-    root: str | None = None
-    spine: list[str] = field(default_factory=list)  # root → chest, exclusive
-    forward: tuple[float, float, float] = (0.0, -1.0, 0.0)  # armature space
-    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
-    left: tuple[float, float, float] = (1.0, 0.0, 0.0)
-    found_by: dict[str, str] = field(default_factory=dict)  # role → how it was found
-
-    def as_report(self) -> dict:
-        return {
-            "head": self.head,
-            "neck": list(self.neck),
-            "chest": self.chest,
-            "eyes": dict(self.eyes),
-            "jaw": self.jaw,
-            "shoulders": dict(self.shoulders),
-            "root": self.root,
-            "spine": list(self.spine),
-            "forward": [round(v, 3) for v in self.forward],
-            "found_by": dict(self.found_by),
-        }
-
-
-def is_helper(name: str, extra_prefixes: tuple[str, ...] = ()) -> bool:
-    return name.startswith(HELPER_PREFIXES + tuple(extra_prefixes))
 
 
 def _usable(bone: bpy.types.Bone) -> bool:
@@ -256,16 +219,9 @@ def _neck_from_hints(index: NameIndex, chains) -> list[str] | None:
     return None
 
 
-def find_skeleton(
-    arm_obj: bpy.types.Object, hints: dict | None = None, hint_source: str = ""
-) -> Skeleton:
-    """Roles of ``arm_obj``'s bones.  ``hints`` is a profile's ``skeleton`` section (role →
-    alternatives); when None, the best-matching bone profile's hints are used."""
-    if hints is None:
-        from .detect import best_bone_profile
-
-        prof = best_bone_profile(arm_obj)
-        hints, hint_source = (prof.skeleton, f"profile {prof.name}") if prof else ({}, "")
+def find_skeleton(arm_obj: bpy.types.Object, hints: dict, hint_source: str = "") -> Skeleton:
+    """Roles of ``arm_obj``'s bones.  ``hints`` is the bone profile's ``skeleton`` section (role →
+    alternatives; empty without a profile), ``hint_source`` how the report names it."""
     bones = arm_obj.data.bones
     index = NameIndex([b.name for b in bones])
     sk = Skeleton()
