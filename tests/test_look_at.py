@@ -13,6 +13,7 @@ from mathutils import Vector
 
 from microface_addon.apply import BakeOptions, layer_micro_motion, scene_fps
 from microface_addon.assets.sample_head import build_sample_head
+from microface_addon.bake import muted
 from microface_addon.core import Timeline, load_preset, solve
 from microface_addon.core.geometry import angles_of
 from microface_addon.core.solver.layers.gaze import RETURN
@@ -76,7 +77,8 @@ def test_fixations_on_the_camera_land_within_a_degree(empty_scene):
     rigmap = detect(members)
     assert rigmap.character == report["characters"][0]["character"]
     bpy.context.view_layer.update()
-    look, _ = resolve_look_at(scene, rigmap, cam.name, 1, scene.frame_end, fps)
+    with muted(members):  # the head as the user animated it, as the bake measured it
+        look, _ = resolve_look_at(scene, rigmap, cam.name, 1, scene.frame_end, fps)
     settings = load_preset("neutral_idle").with_overrides(overrides)
     n = scene.frame_end
     perf = solve(settings, (n - 1) / fps, seed, rigmap.character, Timeline(look_at=look))
@@ -290,3 +292,34 @@ def test_look_at_measures_from_the_bones_detection_was_told_about(empty_scene, t
     assert look.distance_m[0] == pytest.approx(math.hypot(0.2, 1.0), abs=1e-6)
     assert look.yaw_deg[0] == pytest.approx(math.degrees(math.atan2(0.2, 1.0)), abs=1e-4)
     assert look.pitch_deg[0] == pytest.approx(0.0, abs=1e-4)
+
+
+def _layer_curves(idb) -> dict[tuple[str, int], np.ndarray]:
+    """Values of every F-curve on ``idb``'s MicroFace strip, per (data path, index)."""
+    from microface_addon import compat
+
+    (track,) = [t for t in idb.animation_data.nla_tracks if t.name == "MicroFace"]
+    out = {}
+    for fc in compat.iter_fcurves(track.strips[0].action):
+        co = np.empty(2 * len(fc.keyframe_points))
+        fc.keyframe_points.foreach_get("co", co)
+        out[(fc.data_path, fc.array_index)] = co[1::2]
+    return out
+
+
+def test_a_rebake_measures_the_users_head_not_the_previous_layer(empty_scene):
+    """Re-baking with the same options gives the same curves: the look-at samples the head with
+    the previous MicroFace layer muted (``bake.muted``), so the new gaze is aimed from the head
+    the user animated, not from the head the last bake turned."""
+    parts = build_sample_head(empty_scene)
+    cam = add_camera(empty_scene, (0.3, -1.2, 1.7))
+    overrides = {"state": "speaking", "gaze": {"hold_eye_contact": True}}
+    bake(empty_scene, parts, cam.name, overrides, seconds=4.0)
+    first = _layer_curves(parts["armature"])
+    bake(empty_scene, parts, cam.name, overrides, seconds=4.0)
+    second = _layer_curves(parts["armature"])
+    assert first.keys() == second.keys()
+    head = [k for k in first if k[0].startswith('pose.bones["head"]')]
+    assert head and any(np.ptp(first[k]) > 1e-3 for k in head)  # the head really moves
+    for k in first:
+        np.testing.assert_array_equal(first[k], second[k], err_msg=str(k))

@@ -4,7 +4,7 @@ Why one package: non-destructiveness, atomicity and speed are properties of how 
 so they are owned in one place and every caller (panel, CLI, tests) gets them for free.
 """
 
-from .layer import LAYER_NAME
+from .layer import LAYER_NAME, muted
 from .transaction import BakeResult, Transaction, has_layer, remove, transaction
 
-__all__ = ["LAYER_NAME", "BakeResult", "Transaction", "has_layer", "remove", "transaction"]
+__all__ = ["LAYER_NAME", "BakeResult", "Transaction", "has_layer", "muted", "remove", "transaction"]

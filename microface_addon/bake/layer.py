@@ -18,6 +18,8 @@ Why this design (verified in ``docs/bake.md`` and the tests on 4.2 and 5.2):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import bpy
@@ -186,6 +188,38 @@ def find_tracks(idb, action_name: str | None = None) -> list:
             for s in t.strips
         )
     ]
+
+
+def character_ids(members) -> list[tuple[str, object]]:
+    """(kind, ID) of every ID a character's layers live on: each object (kind ``OBJECT``) and
+    each mesh's shape-key datablock (kind ``KEY``)."""
+    ids = []
+    for ob in members:
+        ids.append(("OBJECT", ob))
+        if ob.type == "MESH" and ob.data.shape_keys is not None:
+            ids.append(("KEY", ob.data.shape_keys))
+    return ids
+
+
+@contextmanager
+def muted(members) -> Iterator[None]:
+    """Evaluate the scene without MicroFace's layer on these characters: their MicroFace tracks
+    are muted inside the ``with`` block and unmuted after (tracks the user muted stay muted).
+
+    Used to measure the user's own animation (the look-at's head frame) rather than a previous
+    bake's result.
+    """
+    changed = []
+    for _, idb in character_ids(members):
+        for track in find_tracks(idb):
+            if not track.mute:
+                track.mute = True
+                changed.append(track)
+    try:
+        yield
+    finally:
+        for track in changed:
+            track.mute = False
 
 
 def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:

@@ -226,12 +226,7 @@ def transaction():
 def remove(members) -> list[str]:
     """Remove the MicroFace layer from every ID of a character; returns what was cleaned."""
     removed = []
-    ids = []
-    for ob in members:
-        ids.append(("OBJECT", ob))
-        if ob.type == "MESH" and ob.data.shape_keys is not None:
-            ids.append(("KEY", ob.data.shape_keys))
-    for kind, idb in ids:
+    for kind, idb in L.character_ids(members):
         record = L.detach(idb, restore_user=True)
         if record is None:
             continue
@@ -243,9 +238,5 @@ def remove(members) -> list[str]:
 
 
 def has_layer(members) -> bool:
-    for ob in members:
-        if L.read_record(ob) is not None:
-            return True
-        if ob.type == "MESH" and ob.data.shape_keys and L.read_record(ob.data.shape_keys):
-            return True
-    return False
+    """Does any ID of the character carry a MicroFace layer?"""
+    return any(L.read_record(idb) is not None for _, idb in L.character_ids(members))

@@ -1,28 +1,27 @@
 """Resolve a scene look-at target (camera, object, bone or fixed direction) into a ``LookAt`` track.
 
 Why here: the pure core only knows "the target is at this yaw/pitch/distance from between the
-eyes, in the head's frame, over time" (``core.target.LookAt``).  Turning a camera that flies
+eyes, in the head's frame, over time" (``core.timeline.look_at.LookAt``).  Turning a camera that flies
 around a head that the animator also moves into that track needs the evaluated scene, so it
 lives on the bpy side and runs once per character before anything is written.
 
 The head and eyes are the ones detection found (``RigMap.skeleton``), so a profile's hints and a
 TD's override map count here exactly as they do for the baked bones.  The frame is the
-character's head as the *user* animated it (MicroFace's own layer is muted
-while sampling, so a re-bake does not chase its previous result), with the eyes' rest positions
-carried by the head: the same frame the gaze layer's eye-in-head angles are measured in.
+character's head as the scene evaluates it, with the eyes' rest positions carried by the head:
+the same frame the gaze layer's eye-in-head angles are measured in.  That head must be the one
+the *user* animated, so a re-bake does not chase its previous result: callers sample with
+MicroFace's layer muted (``with bake.muted(members): resolve_look_at(…)``, as ``apply`` does);
+the rig stage never reaches into the bake to do it itself.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from ...bake import layer as bake_layer
 from ...core.timeline.look_at import LookAt
 from ..convention.rigmap import RigError, RigMap
 
@@ -76,22 +75,6 @@ def _depends_on_time(obj) -> bool:
             return True
         obj = obj.parent
     return False
-
-
-@contextmanager
-def _without_microface(objs) -> Iterator[None]:
-    """Mute MicroFace's own NLA tracks on ``objs`` while sampling, and restore them."""
-    muted = []
-    for obj in objs:
-        for track in bake_layer.find_tracks(obj):
-            if not track.mute:
-                track.mute = True
-                muted.append(track)
-    try:
-        yield
-    finally:
-        for track in muted:
-            track.mute = False
 
 
 def _armature(rigmap: RigMap):
@@ -181,7 +164,8 @@ def resolve_look_at(
 
     ``spec`` is an object or camera name, ``"Armature:bone"``, or ``"dir:YAW,PITCH[,DIST]"``
     (degrees, metres; a fixed direction in the head's frame).  Returns the track and notes for
-    the report.  Raises ``LookAtError`` when the target does not exist.
+    the report.  The scene is sampled as it evaluates: mute MicroFace's layer around the call
+    (``bake.muted``) to measure against the user's own animation.  Raises ``LookAtError`` when the target does not exist.
     """
     m = DIRECTION_SPEC.match(spec)
     if m:
@@ -197,13 +181,12 @@ def resolve_look_at(
     current = scene.frame_current
     points, ipds = [], []
     try:
-        with _without_microface([frame.owner]):
-            for f in frames:
-                scene.frame_set(f)
-                points.append(frame.relative(point()))
-                ipd = frame.ipd()
-                if ipd is not None:
-                    ipds.append(ipd)
+        for f in frames:
+            scene.frame_set(f)
+            points.append(frame.relative(point()))
+            ipd = frame.ipd()
+            if ipd is not None:
+                ipds.append(ipd)
     finally:
         scene.frame_set(current)
     pts = np.asarray(points, dtype=np.float64)
