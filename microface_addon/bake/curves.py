@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.channels import soft_limit
+from ..rig.convention import datapath
 from ..rig.convention.rigmap import RigMap
 from .rotations import euler_to_quat, quat_mul, quat_to_euler, rotvec_to_quat
 
@@ -50,7 +51,7 @@ def shape_key_curves(
     out: dict[str, list[PropertyCurve]] = {}
     for (mesh, key), v in sorted(sums.items()):
         lo, hi = ranges.get((mesh, key), (0.0, 1.0))
-        path = f'key_blocks["{_escape(key)}"].value'
+        path = datapath.shape_key(key)
         out.setdefault(mesh, []).append(PropertyCurve(path, 0, soft_limit(v, lo, hi)))
     return out
 
@@ -90,7 +91,7 @@ def bone_location_curves(
 ) -> list[PropertyCurve]:
     """Location F-curves: the offset alone under the user's own location keys (COMBINE adds), or
     offset + the unkeyed pose where the user has none (NLA would otherwise reset it to 0)."""
-    path = f'pose.bones["{_escape(bone)}"].location'
+    path = datapath.bone(bone, "location")
     out = []
     for i in range(3):
         base = 0.0 if static[i] is None else float(static[i])
@@ -114,9 +115,8 @@ def bone_rotation_curves(
     starts from the default and an unkeyed pose would otherwise be lost).
     """
     q = rotvec_to_quat(rotvec)
-    base = f'pose.bones["{_escape(bone)}"]'
     if rotation_mode == "QUATERNION":
-        path = f"{base}.rotation_quaternion"
+        path = datapath.bone(bone, "rotation_quaternion")
         if all(animated):
             # COMBINE composes quaternions as layer @ user: the layer holds the micro rotation.
             rest = np.array([1.0, 0.0, 0.0, 0.0])
@@ -134,9 +134,5 @@ def bone_rotation_curves(
     mask = np.asarray(animated, bool)[None, :]
     values = np.where(mask, delta, user + delta)
     rest = np.where(mask[0], 0.0, user[0])
-    path = f"{base}.rotation_euler"
+    path = datapath.bone(bone, "rotation_euler")
     return [PropertyCurve(path, i, values[:, i], float(rest[i])) for i in range(3)]
-
-
-def _escape(name: str) -> str:
-    return name.replace("\\", "\\\\").replace('"', '\\"')

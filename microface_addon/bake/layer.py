@@ -26,6 +26,7 @@ import bpy
 import numpy as np
 
 from .. import compat
+from ..rig.convention import datapath
 from .keys import write_fcurve
 
 LAYER_NAME = "MicroFace"
@@ -81,9 +82,14 @@ def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str
     return paths
 
 
+def _owner(idb, data_path: str):
+    """(the struct holding the property, the property's name) for a path on ``idb``."""
+    owner_path, prop = datapath.split(data_path)
+    return (idb.path_resolve(owner_path) if owner_path else idb), prop
+
+
 def _get_value(idb, data_path: str, index: int) -> float:
-    owner_path, _, prop = data_path.rpartition(".")
-    owner = idb.path_resolve(owner_path) if owner_path else idb
+    owner, prop = _owner(idb, data_path)
     val = getattr(owner, prop)
     try:
         return float(val[index])
@@ -107,8 +113,7 @@ def user_curve(idb, data_path: str, index: int, frames: np.ndarray) -> np.ndarra
 
 
 def _set_value(idb, data_path: str, index: int, value: float) -> None:
-    owner_path, _, prop = data_path.rpartition(".")
-    owner = idb.path_resolve(owner_path) if owner_path else idb
+    owner, prop = _owner(idb, data_path)
     cur = getattr(owner, prop)
     try:
         cur[index] = value

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import compat
 from ..core.performance import Performance
+from ..rig.convention import datapath
 from ..rig.convention.rigmap import RigError, RigMap
 from . import layer as L
 from .curves import (
@@ -134,7 +135,7 @@ class Transaction:
                         "combine; switch the bone to quaternion or Euler"
                     )
                 prop = "rotation_quaternion" if mode == "QUATERNION" else "rotation_euler"
-                path = f'pose.bones["{bone}"].{prop}'
+                path = datapath.bone(bone, prop)
                 paths = [(path, i) for i in range(4 if mode == "QUATERNION" else 3)]
                 static = L.static_values(arm, paths, prior, prior_action)
                 animated = tuple(static[p] is None for p in paths)
@@ -158,7 +159,7 @@ class Transaction:
                 )
                 curves += bone_rotation_curves(bone, rv, mode, user, animated)
             for bone, off in sorted(moves.get(arm_name, []), key=lambda b: b[0]):
-                path = f'pose.bones["{bone}"].location'
+                path = datapath.bone(bone, "location")
                 paths = [(path, i) for i in range(3)]
                 static = L.static_values(arm, paths, prior, prior_action)
                 kept.update({f"{p}|{i}": v for (p, i), v in static.items() if v is not None})

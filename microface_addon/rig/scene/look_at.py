@@ -1,9 +1,9 @@
 """Resolve a scene look-at target (camera, object, bone or fixed direction) into a ``LookAt`` track.
 
 Why here: the pure core only knows "the target is at this yaw/pitch/distance from between the
-eyes, in the head's frame, over time" (``core.timeline.look_at.LookAt``).  Turning a camera that flies
-around a head that the animator also moves into that track needs the evaluated scene, so it
-lives on the bpy side and runs once per character before anything is written.
+eyes, in the head's frame, over time" (``core.timeline.look_at.LookAt``).  Turning a camera that
+flies around a head that the animator also moves into that track needs the evaluated scene, so
+it lives on the bpy side and runs once per character before anything is written.
 
 The head and eyes are the ones detection found (``RigMap.skeleton``), so a profile's hints and a
 TD's override map count here exactly as they do for the baked bones.  The frame is the
