@@ -121,24 +121,40 @@ def _set_value(idb, data_path: str, index: int, value: float) -> None:
         setattr(owner, prop, value)
 
 
-def static_values(idb, paths, prior_static: dict[str, float], exclude_action: str | None):
+def record_key(data_path: str, index: int) -> str:
+    """How the record names one property component: ``data_path|index``."""
+    return f"{data_path}|{index}"
+
+
+def _parse_record_key(key: str) -> tuple[str, int]:
+    path, _, index = key.rpartition("|")
+    return path, int(index)
+
+
+def static_values(idb, paths) -> dict[tuple[str, int], float | None]:
     """Static (unkeyed) value under each (data_path, index), or None where the user animates it.
 
     NLA evaluation starts from the default, so the layer must carry these values or they are
-    lost.  Values a previous MicroFace layer recorded win over current ones, which that layer
-    contaminated with its own evaluation.
+    lost.  Values a previous MicroFace layer recorded (and its own action, which is not the
+    user's animation) win over current ones, which that layer contaminated with its own
+    evaluation.
     """
-    animated = user_animated_paths(idb, exclude_action)
+    record = read_record(idb) or {}
+    prior = record.get("static", {})
+    animated = user_animated_paths(idb, record.get("action"))
     out = {}
     for path, index in paths:
+        key = record_key(path, index)
         if (path, index) in animated:
             out[(path, index)] = None
-            continue
-        key = f"{path}|{index}"
-        out[(path, index)] = (
-            prior_static[key] if key in prior_static else _get_value(idb, path, index)
-        )
+        else:
+            out[(path, index)] = prior[key] if key in prior else _get_value(idb, path, index)
     return out
+
+
+def kept_static(static: dict[tuple[str, int], float | None]) -> dict[str, float]:
+    """The entries of ``static_values`` the record keeps (the unanimated ones), by record key."""
+    return {record_key(p, i): v for (p, i), v in static.items() if v is not None}
 
 
 def prepare(kind: str, idb, curves, frames: np.ndarray, static: dict[str, float]) -> PreparedLayer:
@@ -276,8 +292,7 @@ def detach(idb, restore_user: bool = True) -> dict | None:
         if ad is not None and record.get("blend_type") and ad.action is not None:
             ad.action_blend_type = record["blend_type"]
         for key, value in record.get("static", {}).items():
-            path, _, index = key.rpartition("|")
-            _set_value(idb, path, int(index), value)
+            _set_value(idb, *_parse_record_key(key), value)
         if (
             ad is not None
             and record.get("created_animation_data")
