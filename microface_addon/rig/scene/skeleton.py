@@ -149,6 +149,20 @@ def _central_top(bones) -> bpy.types.Bone | None:
     return top
 
 
+def _common_parent(a: bpy.types.Bone, b: bpy.types.Bone) -> bpy.types.Bone | None:
+    """The nearest usable bone both hang below (where a pair of eyes hangs: the head)."""
+    others = _ancestors(b)
+    return next((p for p in _ancestors(a) if p in others and _usable(p)), None)
+
+
+def _named_head(bones) -> bpy.types.Bone | None:
+    """A usable bone named like a head (not its end or top), ``head`` itself and shallow first."""
+    named = [b for b in bones if _usable(b) and "head" in normalise(b.name)]
+    named = [b for b in named if not normalise(b.name).startswith(("headend", "headtop"))]
+    named.sort(key=lambda b: (normalise(b.name) != "head", len(_ancestors(b)), len(b.name)))
+    return named[0] if named else None
+
+
 def _neck_chain(head: bpy.types.Bone) -> tuple[list[bpy.types.Bone], bpy.types.Bone | None, str]:
     """(neck bottom→top, chest, how) below ``head``."""
     chain = []
@@ -219,110 +233,136 @@ def _neck_from_hints(index: NameIndex, chains) -> list[str] | None:
     return None
 
 
+class _Finder:
+    """Fills one ``Skeleton`` role by role; each role tries metadata, hints, then geometry."""
+
+    def __init__(self, arm_obj: bpy.types.Object, hints: dict, hint_source: str):
+        self.bones = arm_obj.data.bones
+        self.index = NameIndex([b.name for b in self.bones])
+        self.hints = hints
+        self.hint_source = hint_source or "profile"
+        self.meta = vrm.humanoid_bones(arm_obj)
+        self.sk = Skeleton()
+
+    def role(self, name: str) -> str | None:
+        """The bone VRM metadata or the profile's hints give ``name``, noting which did."""
+        if name in self.meta:
+            self.sk.found_by[name] = "VRM humanoid metadata"
+            return self.meta[name]
+        got = _pick(self.index, self.hints.get(name))
+        if got:
+            self.sk.found_by[name] = self.hint_source
+        return got
+
+    def _set_eyes(self, pair: dict[str, bpy.types.Bone], how: str) -> None:
+        self.sk.eyes = {s: b.name for s, b in pair.items()}
+        self.sk.found_by["eye_L"] = self.sk.found_by["eye_R"] = how
+
+    def eyes(self) -> dict[str, bpy.types.Bone]:
+        eye_l, eye_r = self.role("eye_L"), self.role("eye_R")
+        if eye_l and eye_r:
+            self.sk.eyes = {"L": eye_l, "R": eye_r}
+        else:
+            pair = _find_eyes(self.bones)
+            if pair:
+                self._set_eyes(pair, "mirrored pair named like eyes")
+        return {s: self.bones[n] for s, n in self.sk.eyes.items()}
+
+    def head(self, eyes: dict[str, bpy.types.Bone]) -> bpy.types.Bone | None:
+        """Hints, the eyes' common parent, a bone named head, the top of the central chain."""
+        name = self.role("head")
+        if name:
+            return self.bones[name]
+        ways = []
+        if eyes:
+            ways.append((lambda: _common_parent(eyes["L"], eyes["R"]), "common parent of the eyes"))
+        ways.append((lambda: _named_head(self.bones), "name"))
+        ways.append((lambda: _central_top(self.bones), "top of the central chain"))
+        for find, how in ways:
+            head = find()
+            if head is not None:
+                self.sk.found_by["head"] = how
+                return head
+        return None
+
+    def eyes_below(self, head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
+        pair = _eye_pair_below(head)
+        if pair:
+            self._set_eyes(pair, "mirrored pair of head children")
+        return pair
+
+    def neck_and_chest(self, head: bpy.types.Bone) -> None:
+        sk = self.sk
+        neck = _neck_from_hints(self.index, self.hints.get("neck"))
+        if "neck" in self.meta:
+            neck, sk.found_by["neck"] = [self.meta["neck"]], "VRM humanoid metadata"
+        elif neck:
+            sk.found_by["neck"] = self.hint_source
+        chest = self.role("upper_chest") or self.role("chest")
+        if "upper_chest" in sk.found_by:
+            sk.found_by["chest"] = sk.found_by.pop("upper_chest")
+        if neck is None:
+            chain, chest_bone, how = _neck_chain(head)
+            neck = [b.name for b in chain]
+            sk.found_by["neck"] = how
+            if chest is None and chest_bone is not None:
+                chest = chest_bone.name
+                sk.found_by["chest"] = how
+        if chest is None and neck:
+            parent = self.bones[neck[0]].parent
+            if parent is not None:
+                chest = parent.name
+                sk.found_by["chest"] = "parent of the neck"
+        sk.neck, sk.chest = neck, chest
+
+    def shoulders(self) -> None:
+        sk = self.sk
+        if sk.chest is not None and sk.chest in self.bones:
+            pair = _shoulder_pair(self.bones[sk.chest], set(sk.neck))
+            if pair:
+                sk.shoulders = {side: b.name for side, b in pair.items()}
+                sk.found_by["shoulders"] = "mirrored pair branching from the chest"
+
+    def jaw(self, head: bpy.types.Bone, eyes: dict[str, bpy.types.Bone]) -> None:
+        jaw = self.role("jaw")
+        if jaw is None:
+            bone, how = _find_jaw(head, eyes, Vector(self.sk.forward))
+            if bone is not None:
+                jaw = bone.name
+                self.sk.found_by["jaw"] = how
+        self.sk.jaw = jaw
+
+    def root_and_spine(self) -> None:
+        """Down the hierarchy from the chest: the last usable ancestor is the root."""
+        sk = self.sk
+        root = self.role("root")
+        if sk.chest is not None:
+            below = [b for b in _ancestors(self.bones[sk.chest]) if _usable(b)]
+            if root is None and below:
+                root = below[-1].name
+                sk.found_by["root"] = "hierarchy"
+            if root is not None and self.bones[root] in below:
+                sk.spine = [b.name for b in reversed(below[: below.index(self.bones[root])])]
+        sk.root = root
+
+
 def find_skeleton(arm_obj: bpy.types.Object, hints: dict, hint_source: str = "") -> Skeleton:
     """Roles of ``arm_obj``'s bones.  ``hints`` is the bone profile's ``skeleton`` section (role →
     alternatives; empty without a profile), ``hint_source`` how the report names it."""
-    bones = arm_obj.data.bones
-    index = NameIndex([b.name for b in bones])
-    sk = Skeleton()
-    meta = vrm.humanoid_bones(arm_obj)
-
-    def role(name: str) -> str | None:
-        if name in meta:
-            sk.found_by[name] = "VRM humanoid metadata"
-            return meta[name]
-        got = _pick(index, hints.get(name))
-        if got:
-            sk.found_by[name] = hint_source or "profile"
-        return got
-
-    # Eyes
-    eye_l, eye_r = role("eye_L"), role("eye_R")
-    if eye_l and eye_r:
-        sk.eyes = {"L": eye_l, "R": eye_r}
-    else:
-        pair = _find_eyes(bones)
-        if pair:
-            sk.eyes = {s: b.name for s, b in pair.items()}
-            sk.found_by["eye_L"] = sk.found_by["eye_R"] = "mirrored pair named like eyes"
-    eyes = {s: bones[n] for s, n in sk.eyes.items()}
-    # Head
-    head_name = role("head")
-    head = bones[head_name] if head_name else None
-    if head is None and eyes:
-        common = [a for a in _ancestors(eyes["L"]) if a in _ancestors(eyes["R"])]
-        usable = [a for a in common if _usable(a)]
-        head = usable[0] if usable else None
-        if head is not None:
-            sk.found_by["head"] = "common parent of the eyes"
-    if head is None:
-        named = [b for b in bones if _usable(b) and "head" in normalise(b.name)]
-        named = [b for b in named if not normalise(b.name).startswith(("headend", "headtop"))]
-        named.sort(key=lambda b: (normalise(b.name) != "head", len(_ancestors(b)), len(b.name)))
-        head = named[0] if named else None
-        if head is not None:
-            sk.found_by["head"] = "name"
-    if head is None:
-        head = _central_top(bones)
-        if head is not None:
-            sk.found_by["head"] = "top of the central chain"
+    find = _Finder(arm_obj, hints, hint_source)
+    eyes = find.eyes()
+    head = find.head(eyes)
     if head is not None and not eyes:
-        pair = _eye_pair_below(head)
-        if pair:
-            eyes = pair
-            sk.eyes = {s: b.name for s, b in pair.items()}
-            sk.found_by["eye_L"] = sk.found_by["eye_R"] = "mirrored pair of head children"
-    _frame(sk, eyes)
+        eyes = find.eyes_below(head)
+    _frame(find.sk, eyes)
     if head is None:
-        return sk
-    sk.head = head.name
-    # Neck and chest
-    neck = _neck_from_hints(index, hints.get("neck"))
-    if "neck" in meta:
-        neck, sk.found_by["neck"] = [meta["neck"]], "VRM humanoid metadata"
-    elif neck:
-        sk.found_by["neck"] = hint_source or "profile"
-    chest = role("upper_chest") or role("chest")
-    if "upper_chest" in sk.found_by:
-        sk.found_by["chest"] = sk.found_by.pop("upper_chest")
-    if neck is None:
-        chain, chest_bone, how = _neck_chain(head)
-        neck = [b.name for b in chain]
-        sk.found_by["neck"] = how
-        if chest is None and chest_bone is not None:
-            chest = chest_bone.name
-            sk.found_by["chest"] = how
-    sk.neck = neck
-    if chest is None and neck:
-        parent = bones[neck[0]].parent
-        if parent is not None:
-            chest = parent.name
-            sk.found_by["chest"] = "parent of the neck"
-    sk.chest = chest
-    if chest is not None and chest in bones:
-        pair = _shoulder_pair(bones[chest], set(neck))
-        if pair:
-            sk.shoulders = {side: b.name for side, b in pair.items()}
-            sk.found_by["shoulders"] = "mirrored pair branching from the chest"
-    # Jaw
-    jaw = role("jaw")
-    if jaw is None:
-        bone, how = _find_jaw(head, eyes, Vector(sk.forward))
-        if bone is not None:
-            jaw = bone.name
-            sk.found_by["jaw"] = how
-    sk.jaw = jaw
-    # Root and spine: down the hierarchy from the chest.
-    root = role("root")
-    if chest is not None:
-        below = [b for b in _ancestors(bones[chest]) if _usable(b)]
-        if root is None and below:
-            root = below[-1].name
-            sk.found_by["root"] = "hierarchy"
-        if root is not None and bones[root] in below:
-            sk.spine = [b.name for b in reversed(below[: below.index(bones[root])])]
-    sk.root = root
-    return sk
+        return find.sk
+    find.sk.head = head.name
+    find.neck_and_chest(head)
+    find.shoulders()
+    find.jaw(head, eyes)
+    find.root_and_spine()
+    return find.sk
 
 
 def _frame(sk: Skeleton, eyes: dict) -> None:
