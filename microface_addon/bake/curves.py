@@ -41,13 +41,9 @@ def shape_key_curves(
     ``ranges`` gives each (mesh, key) its slider range; summed channels approach the range
     smoothly instead of being clipped.
     """
-    sums: dict[tuple[str, str], np.ndarray] = {}
-    for t in rigmap.shape_keys:
-        v = samples.get(t.channel)
-        if v is None:
-            continue
-        k = (t.mesh, t.key_block)
-        sums[k] = sums.get(k, 0.0) + t.gain * v
+    sums = _summed(
+        rigmap.shape_keys, samples, lambda t: (t.mesh, t.key_block), lambda t, v: t.gain * v
+    )
     out: dict[str, list[PropertyCurve]] = {}
     for (mesh, key), v in sorted(sums.items()):
         lo, hi = ranges.get((mesh, key), (0.0, 1.0))
@@ -56,34 +52,45 @@ def shape_key_curves(
     return out
 
 
+def _summed(targets, samples: dict[str, np.ndarray], key, contribution) -> dict:
+    """``contribution(target, channel samples)`` summed per ``key(target)``, over the targets
+    whose channel was sampled (several channels may drive one property)."""
+    out: dict = {}
+    for t in targets:
+        v = samples.get(t.channel)
+        if v is None:
+            continue
+        k = key(t)
+        out[k] = out.get(k, 0.0) + contribution(t, v)
+    return out
+
+
+def _bone(t) -> tuple[str, str]:
+    return (t.armature, t.bone)
+
+
 def bone_rotvecs(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
     """Per (armature, bone): rotation vectors (n, 3) in the bone's local rest frame, radians."""
-    out: dict[tuple[str, str], np.ndarray] = {}
-    for b in rigmap.bones:
-        v = samples.get(b.channel)
-        if v is None:
-            continue
-        contrib = np.radians(v * b.gain)[:, None] * np.asarray(b.axis)[None, :]
-        k = (b.armature, b.bone)
-        out[k] = out.get(k, 0.0) + contrib
-    return out
+    return _summed(
+        rigmap.bones,
+        samples,
+        _bone,
+        lambda b, v: np.radians(v * b.gain)[:, None] * np.asarray(b.axis)[None, :],
+    )
 
 
 def bone_offsets(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
     """Per (armature, bone): location offsets (n, 3) in the bone's rest space, armature units."""
-    out: dict[tuple[str, str], np.ndarray] = {}
-    for b in getattr(rigmap, "bone_locations", ()):
-        v = samples.get(b.channel)
-        if v is None:
-            continue
-        contrib = (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :]
-        k = (b.armature, b.bone)
-        out[k] = out.get(k, 0.0) + contrib
-    return out
+    return _summed(
+        rigmap.bone_locations,
+        samples,
+        _bone,
+        lambda b, v: (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :],
+    )
 
 
 def bone_location_curves(

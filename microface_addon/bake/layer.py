@@ -243,6 +243,16 @@ def muted(members) -> Iterator[None]:
             track.mute = False
 
 
+def _add_strip(ad, action, frame_start: int, slot) -> None:
+    """The layer's track: on top of the stack, one COMBINE strip held outside its range."""
+    track = ad.nla_tracks.new()
+    track.name = LAYER_NAME
+    strip = track.strips.new(LAYER_NAME, frame_start, action)
+    strip.blend_type = "COMBINE"
+    strip.extrapolation = "HOLD"
+    compat.set_strip_slot(strip, slot)
+
+
 def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
     """Put a prepared action on ``idb`` as the top NLA track; returns the record stored on the ID.
 
@@ -262,12 +272,7 @@ def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
     if ad.action is not None and ad.action_blend_type != "COMBINE":
         ad.action_blend_type = "COMBINE"
     action = bpy.data.actions[prep.action_name]
-    track = ad.nla_tracks.new()
-    track.name = LAYER_NAME
-    strip = track.strips.new(LAYER_NAME, prep.frame_start, action)
-    strip.blend_type = "COMBINE"
-    strip.extrapolation = "HOLD"
-    compat.set_strip_slot(strip, _slot(action, prep.slot_identifier))
+    _add_strip(ad, action, prep.frame_start, _slot(action, prep.slot_identifier))
     record = dict(record)
     record["action"] = prep.action_name
     record["static"] = {**record.get("static", {}), **prep.static}
@@ -311,13 +316,8 @@ def reattach(idb, record: dict, frame_start: int) -> None:
     if action is None:
         return
     ad = idb.animation_data or idb.animation_data_create()
-    track = ad.nla_tracks.new()
-    track.name = LAYER_NAME
-    strip = track.strips.new(LAYER_NAME, frame_start, action)
-    strip.blend_type = "COMBINE"
-    strip.extrapolation = "HOLD"
-    if compat.SLOTTED_ACTIONS and len(action.slots):
-        compat.set_strip_slot(strip, action.slots[0])
+    slot = action.slots[0] if compat.SLOTTED_ACTIONS and len(action.slots) else None
+    _add_strip(ad, action, frame_start, slot)
     _write_record(idb, record)
 
 

@@ -76,6 +76,22 @@ def _find_eyes(bones) -> dict[str, bpy.types.Bone]:
     return {"L": best[1], "R": best[2]}
 
 
+def _mirrored_pair(kids, mid_x: float, accept=None) -> tuple | None:
+    """The best-mirrored (left on +X, right) pair among ``kids`` across x = ``mid_x``, within
+    ``MIRROR_TOLERANCE`` and passing ``accept(a, b)`` when given; None when there is none."""
+    best = None
+    for a in kids:
+        for b in kids:
+            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
+                continue
+            if accept is not None and not accept(a, b):
+                continue
+            err = _mirror_error(a, b, mid_x)
+            if err < MIRROR_TOLERANCE and (best is None or err < best[0]):
+                best = (err, a, b)
+    return best[1:] if best else None
+
+
 def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
     """Unnamed eyes: the best-mirrored pair among the head's children, in front of and above
     the head's root (a jaw or neck corrective would sit lower or behind)."""
@@ -84,19 +100,10 @@ def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
         for c in head.children
         if _usable(c) and not any(w in normalise(c.name) for w in ("lid", "brow", "lash"))
     ]
-    best = None
-    for a in kids:
-        for b in kids:
-            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
-                continue
-            if a.head_local.z < head.head_local.z:
-                continue
-            err = _mirror_error(a, b, head.head_local.x)
-            if err < MIRROR_TOLERANCE and (best is None or err < best[0]):
-                best = (err, a, b)
-    if best is None:
+    pair = _mirrored_pair(kids, head.head_local.x, lambda a, b: a.head_local.z >= head.head_local.z)
+    if pair is None:
         return {}
-    a, b = best[1], best[2]
+    a, b = pair
     # Which one is the character's left: the side named so, else +X (a character facing −Y).
     if _side(a.name) == "R" or _side(b.name) == "L":
         a, b = b, a
@@ -105,29 +112,19 @@ def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
 
 def _is_branch(bone: bpy.types.Bone) -> bool:
     """A bone whose children include a left/right mirrored pair (shoulders, clavicles, legs)."""
-    kids = [c for c in bone.children if _usable(c)]
-    for a in kids:
-        for b in kids:
-            if a is not b and a.head_local.x > b.head_local.x + 1e-4:
-                if _mirror_error(a, b, bone.head_local.x) < MIRROR_TOLERANCE:
-                    return True
-    return False
+    return _mirrored_pair([c for c in bone.children if _usable(c)], bone.head_local.x) is not None
 
 
 def _shoulder_pair(chest: bpy.types.Bone, neck: set[str]) -> dict[str, bpy.types.Bone]:
     """The mirrored pair of usable children of the chest that point sideways (clavicles or
     shoulders), left = +X side; empty when there is none."""
     kids = [c for c in chest.children if _usable(c) and c.name not in neck]
-    best = None
-    for a in kids:
-        for b in kids:
-            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
-                continue
-            err = _mirror_error(a, b, chest.head_local.x)
-            lateral = abs((a.tail_local - a.head_local).normalized().x)
-            if err < MIRROR_TOLERANCE and lateral > 0.5 and (best is None or err < best[0]):
-                best = (err, a, b)
-    return {"L": best[1], "R": best[2]} if best else {}
+
+    def sideways(a, b) -> bool:
+        return abs((a.tail_local - a.head_local).normalized().x) > 0.5
+
+    pair = _mirrored_pair(kids, chest.head_local.x, sideways)
+    return {"L": pair[0], "R": pair[1]} if pair else {}
 
 
 def _central_top(bones) -> bpy.types.Bone | None:
