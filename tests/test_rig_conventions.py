@@ -227,9 +227,7 @@ def test_vroid_keys_and_bones(empty_scene):
         "Fcl_EYE_Close_L"
     }
     assert rigmap.skeleton.eyes == {"L": "J_Adj_L_FaceEye", "R": "J_Adj_R_FaceEye"}
-    assert (
-        rigmap.skeleton.neck == ["J_Bip_C_Neck"] and rigmap.skeleton.chest == "J_Bip_C_Chest"
-    )
+    assert rigmap.skeleton.neck == ["J_Bip_C_Neck"] and rigmap.skeleton.chest == "J_Bip_C_Chest"
     assert "shape key Fcl_HA_Hide (Face)" in rigmap.unused
 
 
