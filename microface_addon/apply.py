@@ -99,8 +99,11 @@ def layer_micro_motion(
         plans.append(rigmap)  # detection errors surface before anything is written
     targets = {}
     if options.look_at:
-        for rigmap in plans:  # each character sees the target from its own eyes
-            look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+        for members, rigmap in zip(characters, plans, strict=True):
+            # Each character sees the target from its own eyes, as the user animated the head
+            # (a previous MicroFace layer muted, so a re-bake does not chase its own result).
+            with bake.muted(members):
+                look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
             targets[rigmap.character] = (replace(timeline, look_at=look), notes)
 
     reports = []
