@@ -96,15 +96,19 @@ def scene_timeline(
     return request.timeline.merged(scene_marker_timeline(scene, start_frame, fps, vocab))
 
 
-def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list:
-    """Every character's RigMap; detection errors surface before anything is written."""
+def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list[tuple[list, Any]]:
+    """(members, RigMap) of every character; detection errors surface before anything is
+    written."""
     characters = character_mod.characters_of(objects)
     if not characters:
         raise detect_mod.NothingToMapError(
             "no character selected: select a mesh with shape keys or an armature"
         )
     return [
-        detect_mod.detect(members, profile=options.profile, overrides=options.overrides_map)
+        (
+            members,
+            detect_mod.detect(members, profile=options.profile, overrides=options.overrides_map),
+        )
         for members in characters
     ]
 
@@ -129,16 +133,19 @@ def layer_micro_motion(
     n_frames = end - start + 1
     duration_s = max((n_frames - 1) / fps, 1.0 / fps)
     timeline = scene_timeline(scene, request, start, fps)
-    plans = _detect(objects, options)
+    characters = _detect(objects, options)
     targets = {}
     if options.look_at:
-        for rigmap in plans:  # each character sees the target from its own eyes
-            look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+        for members, rigmap in characters:
+            # Each character sees the target from its own eyes, as the user animated the head
+            # (a previous MicroFace layer muted, so a re-bake does not chase its own result).
+            with bake.muted(members):
+                look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
             targets[rigmap.character] = (replace(timeline, look_at=look), notes)
 
     reports = []
     with bake.transaction() as tx:
-        for rigmap in plans:
+        for _members, rigmap in characters:
             ts = time.perf_counter()
             char_timeline, look_notes = targets.get(rigmap.character, (timeline, []))
             perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)

@@ -127,7 +127,8 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
 
 
 def _profile_names(text: str) -> list[str]:
-    from ..rig.convention.profiles import ProfileError, available_profiles
+    from ..rig.convention.profiles import ProfileError
+    from ..rig.scene.profile_folders import available_profiles
 
     try:
         names = [p.name for p in available_profiles()]
