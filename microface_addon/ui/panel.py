@@ -11,6 +11,7 @@ from typing import Any
 
 import bpy
 
+from ..core.preset.schema import INTENSITY_RANGE
 from . import preferences
 
 # --- scene settings -------------------------------------------------------------------------
@@ -83,8 +84,8 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
         name="Intensity",
         description="Global strength, multiplying the preset's own intensity",
         default=1.0,
-        min=0.0,
-        max=2.0,
+        min=INTENSITY_RANGE[0],
+        max=INTENSITY_RANGE[1],
         subtype="FACTOR",
     )
     use_scene_range: bpy.props.BoolProperty(

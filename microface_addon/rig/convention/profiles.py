@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 
 from ...core.channels import CHANNELS
-from ...core.jsondoc import locate, pointer
+from ...core.jsondoc import positions_of, problem_at
 from .names import normalise
 from .rigmap import RigError
 
@@ -151,20 +151,12 @@ def _explain(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError
 
 def schema_problems(doc: Any, file: str, text: str | None, validator=None) -> list[str]:
     """Every schema problem of ``doc`` as ``file:line:col: /pointer: message``."""
-    positions: dict = {}
-    if text is not None:
-        try:
-            positions = locate(text)
-        except (ValueError, IndexError, RecursionError):
-            positions = {}
+    positions = positions_of(text)
     out = []
     validator = validator or _validator()
     errors = [e for top in validator.iter_errors(doc) for e in _explain(top)]
     for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
-        ptr = pointer(err.absolute_path)
-        pos = positions.get(ptr)
-        where = f"{file}:{pos[0]}:{pos[1]}" if pos else file
-        out.append(f"{where}: {ptr or '/'}: {_message(err)}")
+        out.append(str(problem_at(file, err.absolute_path, _message(err), positions)))
     return out
 
 
