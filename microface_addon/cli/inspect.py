@@ -46,9 +46,12 @@ def _format_rig_report(rep: dict[str, Any]) -> list[str]:
         return lines + [f"  error: {rep['error']}"]
     runner = rep.get("runner_up")
     runner_text = f"; runner-up {runner[0]} {runner[1]:.3f}" if runner else ""
-    lines.append(f"  convention: {rep['convention']} (score {rep['score']:.3f}{runner_text})")
+    kind = rep.get("score_kind") or "score"
+    lines.append(f"  convention: {rep['convention']} ({kind} {rep['score']:.3f}{runner_text})")
     if rep.get("bone_convention") and rep["bone_convention"] != rep["convention"]:
-        lines.append(f"  bones named by: {rep['bone_convention']}")
+        bone_score = rep.get("bone_score")
+        score_text = f" (bone coverage {bone_score:.3f})" if bone_score is not None else ""
+        lines.append(f"  bones named by: {rep['bone_convention']}{score_text}")
     if rep.get("ambiguous"):
         lines.append(f"  ambiguous with: {', '.join(rep['ambiguous'])}")
     width = max((len(k) for k in [*rep["mapped"], *rep["unmapped"]]), default=0)

@@ -177,7 +177,7 @@ def mapping_lines(ch: dict[str, Any]) -> list[str]:
     skipped and what the rig offers that nothing drives."""
     runner = ch.get("runner_up")
     lines = [
-        f"  score {ch['score']:.2f}"
+        f"  {ch.get('score_kind') or 'score'} {ch['score']:.2f}"
         + (f", runner-up {runner[0]} {runner[1]:.2f}" if runner else "")
         + (f", bones: {ch['bone_convention']}" if ch.get("bone_convention") else "")
     ]

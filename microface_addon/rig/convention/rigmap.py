@@ -132,7 +132,9 @@ class RigMap:
     skeleton: Skeleton | None = None  # the armature's bone roles (None: no armature)
     unmapped: dict[str, str] = field(default_factory=dict)  # channel → why
     notes: list[str] = field(default_factory=list)
-    runner_up: tuple[str, float] | None = None
+    runner_up: tuple[str, float] | None = None  # best other profile, same kind of score
+    score_kind: str = ""  # what ``score`` and ``runner_up`` measure ("shape-key coverage"…)
+    bone_score: float | None = None  # the bone convention's bone coverage
     bone_locations: list[BoneLocationTarget] = field(default_factory=list)
     bone_convention: str | None = None  # profile that named the bones/controls (may = convention)
     ambiguous: list[str] = field(default_factory=list)  # profiles within the margin of the best
@@ -170,8 +172,10 @@ class RigMap:
             "character": self.character,
             "convention": self.convention,
             "score": round(self.score, 3),
+            "score_kind": self.score_kind,
             "runner_up": list(self.runner_up) if self.runner_up else None,
             "bone_convention": self.bone_convention,
+            "bone_score": None if self.bone_score is None else round(self.bone_score, 3),
             "ambiguous": list(self.ambiguous),
             "scores": [dict(s) for s in self.scores],
             "objects": list(self.objects),

@@ -47,6 +47,8 @@ NECK_SHARE = 0.4
 JAW_OPEN_DEG = 22.0
 # How many scores the report lists.
 REPORTED_SCORES = 4
+# How the report names the kind of score that decided (docs/rigs.md, "Scores").
+KIND_LABEL = {"keys": "shape-key coverage", "bones": "bone coverage"}
 
 
 def _keyed_meshes(members) -> list[bpy.types.Object]:
@@ -265,43 +267,53 @@ def _choose(profiles, scores, key_index, bone_index, profile, profile_dirs):
     if profile is not None:
         forced = by_name.get(profile) or find_profile(profile, profile_dirs)
         score = next(s for s in scores if s.profile == forced.name)
+
+        def best_other(kind: str) -> Score | None:
+            rest = [s for s in scores if s.profile != forced.name and s.of(kind) > 0]
+            return max(rest, key=lambda s: s.of(kind), default=None)
+
         if forced.has_keys:
-            keys = Choice(forced, score)
+            keys = Choice(forced, score, [], best_other("keys"))
         if forced.has_bones or forced.skeleton or forced.controls:
-            bones = Choice(forced, score)
+            bones = Choice(forced, score, [], best_other("bones"))
     if keys.profile is None and bones.profile is not None and bones.profile.has_keys:
         # e.g. a CC skeleton whose few keys scored low: still try them
-        keys = Choice(bones.profile, keys.score, keys.rivals)
+        score = next(s for s in scores if s.profile == bones.profile.name)
+        keys = Choice(bones.profile, score, [], keys.runner_up)
     return keys, bones, forced
 
 
 def _new_rigmap(members, scores: list[Score], keys: Choice, bones: Choice, forced) -> RigMap:
-    """The rig map's header: convention, scores, runner-up, and notes on how it was chosen."""
-    score_of = {s.profile: s for s in scores}
-    primary = keys.profile or bones.profile
+    """The rig map's header: convention, scores, runner-up, and notes on how it was chosen.
+
+    Every number is a coverage (``scoring``); the convention's score and its runner-up are of
+    the kind of evidence that chose it (shape keys, else bones), as the ambiguity notes are."""
+    kind, choice = ("keys", keys) if keys.profile is not None else ("bones", bones)
+    primary = choice.profile
     rigmap = RigMap(
         character=character_id(members),
         convention=primary.name if primary else "none",
-        score=score_of[primary.name].overall if primary else 0.0,
+        score=choice.coverage(kind),
+        score_kind=KIND_LABEL[kind] if primary else "",
         objects=[m.name for m in members],
         bone_convention=bones.profile.name if bones.profile else None,
+        bone_score=bones.coverage("bones") if bones.profile else None,
         scores=[s.as_report() for s in scores[:REPORTED_SCORES]],
     )
-    chosen = {p.name for p in (primary, bones.profile) if p is not None}
-    others = [s for s in scores if s.profile not in chosen]
-    if others and others[0].overall > 0:
-        rigmap.runner_up = (others[0].profile, round(others[0].overall, 3))
+    runner = choice.runner_up
+    if runner is not None:
+        rigmap.runner_up = (runner.profile, round(runner.of(kind), 3))
     if forced is not None:
         rigmap.notes.append(f"profile {forced.name!r} chosen explicitly")
-    for kind, attr, choice in (("shape keys", "keys", keys), ("bones", "bones", bones)):
-        if choice.rivals and choice.score is not None:
-            rigmap.ambiguous += choice.rivals
-            rival_txt = ", ".join(f"{r} {getattr(score_of[r], attr):.3f}" for r in choice.rivals)
-            best = choice.score
+    for what, attr, c in (("shape keys", "keys", keys), ("bones", "bones", bones)):
+        if c.rivals and c.score is not None:
+            rigmap.ambiguous += c.rivals
+            score_of = {s.profile: s for s in scores}
+            rival_txt = ", ".join(f"{r} {score_of[r].of(attr):.3f}" for r in c.rivals)
             rigmap.notes.append(
-                f"ambiguous {kind}: {best.profile} {getattr(best, attr):.3f} vs {rival_txt} "
-                f"(within {AMBIGUITY_MARGIN}); using {best.profile} - pass an explicit profile "
-                "to choose"
+                f"ambiguous {what}: {c.score.profile} {c.score.of(attr):.3f} vs {rival_txt} "
+                f"({KIND_LABEL[attr]}, within {AMBIGUITY_MARGIN}); using {c.score.profile} - "
+                "pass an explicit profile to choose"
             )
     return rigmap
 
