@@ -165,6 +165,7 @@ def summary_lines(report_json: str) -> list[str]:
                     f"  {len(ch['mapped'])} mapped, {len(ch['unmapped'])} unmapped, "
                     f"{ch['keys_written']} keys"
                 )
+                lines += [f"  cue not landed: {cue}" for cue in ch.get("unlanded_cues", [])]
                 lines += [f"  {note}" for note in ch.get("notes", [])]
         except (ValueError, KeyError, TypeError, IndexError):
             lines = ["(unreadable report)"]

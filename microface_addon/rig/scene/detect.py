@@ -23,11 +23,13 @@ from mathutils import Vector
 from ...core.channels import CHANNELS
 from ..convention.names import NameIndex, is_helper
 from ..convention.overrides import BoneOverride, KeyOverride, OverrideMap, as_override_map
+from ..convention.parts import BONE, CONTROL, Candidate, part_of
 from ..convention.profiles import Profile, ProfileError
 from ..convention.rigmap import (
     BoneLocationTarget,
     BoneTarget,
     NothingToMapError,
+    ObjectRotationTarget,
     RigError,
     RigMap,
     ShapeKeyTarget,
@@ -37,8 +39,11 @@ from ..convention.scoring import AMBIGUITY_MARGIN, Choice, Score, choose, score_
 from .calibration import calibrate, frame_axes, local_axis
 from .character import character_id
 from .drivers import driven_keys, driving_control
+from .eyeballs import Skins
+from .objects import find_object_roles
+from .parts import resolve_parts
 from .profile_folders import available_profiles, find_profile
-from .skeleton import find_skeleton
+from .skeleton import find_skeleton, reach
 
 # How the head-on-torso rotation is shared along the neck chain: the neck joints together take
 # this fraction, the head the rest (cervical spine vs atlanto-occipital joint; docs/channels.md).
@@ -76,7 +81,9 @@ class _Builder:
         self.bone_index = NameIndex([b.name for b in arm.data.bones]) if arm else None
         self.sk = sk
         self.never_write = never_write
-        self.source: dict[str, str] = {}
+        self.source: dict[str, str] = {}  # channel → where its first target came from
+        self.target_source: dict = {}  # target → where it came from
+        self.alternatives: dict[str, list[Candidate]] = {}  # part → seen, not mapped
 
     def has(self, channel: str) -> bool:
         return channel in self.source
@@ -86,14 +93,26 @@ class _Builder:
             self.rm.shape_keys.append(target)
         elif isinstance(target, BoneLocationTarget):
             self.rm.bone_locations.append(target)
+        elif isinstance(target, ObjectRotationTarget):
+            self.rm.object_rotations.append(target)
         else:
             self.rm.bones.append(target)
         self.source.setdefault(target.channel, source)
+        self.target_source.setdefault(target, source)
+
+    def alternative(self, channel: str, kind: str, label: str, evidence: str) -> None:
+        """A control that could move ``channel``'s part but was not mapped (for the report)."""
+        part = part_of(channel)
+        if part is not None:
+            known = self.alternatives.setdefault(part, [])
+            if not any(c.label == label for c in known):
+                known.append(Candidate(kind, label, None, evidence, mapped=False))
 
     def drop(self, channel: str) -> None:
         self.rm.shape_keys = [t for t in self.rm.shape_keys if t.channel != channel]
         self.rm.bones = [t for t in self.rm.bones if t.channel != channel]
         self.rm.bone_locations = [t for t in self.rm.bone_locations if t.channel != channel]
+        self.rm.object_rotations = [t for t in self.rm.object_rotations if t.channel != channel]
         self.source.pop(channel, None)
 
     def writable(self, bone: str) -> bool:
@@ -178,9 +197,8 @@ def _default_bones(b: _Builder, shape_channels: set[str]) -> None:
     if not b.has("shoulder_rise"):
         up = Vector(sk.up)
         for bone in sk.shoulders.values():
-            rest = arm.data.bones[bone]
-            # Lifting a sideways bone's tail: rotate about (bone direction × up).
-            axis = (rest.tail_local - rest.head_local).normalized().cross(up)
+            # Lifting the arm the shoulder carries: rotate about (its sideways reach × up).
+            axis = reach(arm.data.bones[bone]).cross(up)
             if axis.length > 0.3:
                 rot("shoulder_rise", bone, axis.normalized())
     for side, bone in sk.eyes.items():
@@ -190,11 +208,12 @@ def _default_bones(b: _Builder, shape_channels: set[str]) -> None:
                 continue  # a control already aims this eye
             if is_helper(bone, b.never_write):
                 continue  # e.g. Rigify's ORG-eye: aimed by its target control instead
-            b.rm.bones.append(BoneTarget(ch, arm.name, bone, local_axis(arm, bone, axes[comp])))
-            b.source.setdefault(ch, "skeleton")
+            b.add(BoneTarget(ch, arm.name, bone, local_axis(arm, bone, axes[comp])), "skeleton")
     if sk.jaw and not b.has("jaw_drop") and "jaw_drop" not in shape_channels:
         # Opening the jaw pitches its front down: about +left.
         rot("jaw_drop", sk.jaw, -axes["pitch"], JAW_OPEN_DEG)
+    elif sk.jaw:
+        b.alternative("jaw_drop", BONE, f"{arm.name}:{sk.jaw}", "jaw bone, not driven")
 
 
 def _apply_overrides(ov: OverrideMap, meshes, b: _Builder) -> None:
@@ -318,10 +337,10 @@ def _new_rigmap(members, scores: list[Score], keys: Choice, bones: Choice, force
     return rigmap
 
 
-def _skeleton(arm, bone_prof: Profile | None, ov: OverrideMap | None) -> Skeleton:
+def _skeleton(arm, bone_prof: Profile | None, ov: OverrideMap | None, skins: Skins) -> Skeleton:
     """The armature's roles: the bone profile's hints, then the override map's ``skeleton``."""
     hints = bone_prof.skeleton if bone_prof else {}
-    sk = find_skeleton(arm, hints, f"profile {bone_prof.name}" if bone_prof else "")
+    sk = find_skeleton(arm, hints, f"profile {bone_prof.name}" if bone_prof else "", skins)
     if ov is not None and ov.skeleton:
         sk.assign(ov.skeleton, arm.data.bones, ov.source, arm.name)
     return sk
@@ -339,7 +358,11 @@ def _map_targets(b: _Builder, meshes, keys: Profile | None, bones: Profile | Non
     for prof in {p.name: p for p in (bones, keys) if p is not None}.values():
         handled.update(prof.handled_by_rig)
         for ch, controls in prof.controls.items():
-            if b.has(ch) or ch in prof.handled_by_rig:
+            if ch in prof.handled_by_rig:
+                continue
+            if b.has(ch):
+                bones = ", ".join(sorted({c.bone for c in controls}))
+                b.alternative(ch, CONTROL, f"{prof.name} controls {bones}", "not driven")
                 continue
             _add_controls(ch, controls, b, prof.name)
     _default_bones(b, shape_channels)
@@ -348,7 +371,51 @@ def _map_targets(b: _Builder, meshes, keys: Profile | None, bones: Profile | Non
             f"{b.arm.name}: no head bone found (looked for VRM metadata, profile names, an "
             "eye pair, a bone named head, the top of the central chain)"
         )
+    if not b.sk.eyes:
+        b.rm.notes.append(
+            f"{b.arm.name}: no eye bones (no mirrored pair named like eyes or carrying an "
+            "eyeball mesh, and no unnamed pair pointing forward from the head)"
+        )
     return handled
+
+
+def _object_axis(obj, axis_world: Vector) -> tuple[float, float, float]:
+    """``axis_world`` in ``obj``'s space before its own rotation (its parent frame): the space
+    its rotation channels turn in."""
+    parent_frame = (obj.matrix_world @ obj.matrix_basis.inverted()).to_3x3()
+    v = (parent_frame.inverted() @ axis_world).normalized()
+    return (v.x, v.y, v.z)
+
+
+def _map_objects(b: _Builder, roles, frame_world: dict[str, Vector]) -> None:
+    """Object-level head and eyes (Face Cap's empties): candidates like bones; ``parts``
+    decides between them and any bone or morph moving the same part."""
+    if roles is None:
+        return
+    for comp in ("yaw", "pitch", "roll"):
+        ch = f"head_{comp}"
+        if roles.head:
+            obj = bpy.data.objects[roles.head]
+            axis = _object_axis(obj, frame_world[comp])
+            b.add(ObjectRotationTarget(ch, obj.name, axis), "object")
+    for side, name in roles.eyes.items():
+        obj = bpy.data.objects[name]
+        for comp in ("yaw", "pitch"):
+            axis = _object_axis(obj, frame_world[comp])
+            b.add(ObjectRotationTarget(f"eye_{comp}_{side}", name, axis), "object")
+
+
+def _world_axes(rigmap: RigMap, arm) -> dict[str, Vector]:
+    """Canonical rotation axes in world space: from the object roles' frame when eyes were
+    found as objects, else from the skeleton, else the default frame."""
+    roles = rigmap.object_roles
+    if roles is not None and roles.eyes:
+        sk = Skeleton(forward=roles.forward, up=roles.up, left=roles.left)
+        return frame_axes(sk)
+    if arm is not None and rigmap.skeleton is not None:
+        m = arm.matrix_world.to_3x3()
+        return {k: (m @ v).normalized() for k, v in frame_axes(rigmap.skeleton).items()}
+    return frame_axes(Skeleton())
 
 
 def _report_unmapped(rigmap: RigMap, handled: dict, has_armature: bool, keys: Profile | None):
@@ -416,13 +483,17 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
     scores = score_profiles(profiles, key_index.names, bone_index.names)
     keys, bones, forced = _choose(profiles, scores, key_index, bone_index, profile, profile_dirs)
     rigmap = _new_rigmap(members, scores, keys, bones, forced)
+    skins = Skins(arm, [m for m in members if m.type == "MESH"])
     if arm is not None:
-        rigmap.skeleton = _skeleton(arm, bones.profile, ov)
+        rigmap.skeleton = _skeleton(arm, bones.profile, ov, skins)
+    rigmap.object_roles = find_object_roles(members, meshes)
     never_write = tuple(bones.profile.never_write) if bones.profile else ()
     b = _Builder(rigmap, arm, rigmap.skeleton, never_write)
     handled = _map_targets(b, meshes, keys.profile, bones.profile)
+    _map_objects(b, rigmap.object_roles, _world_axes(rigmap, arm))
     if ov is not None:
         _apply_overrides(ov, meshes, b)
+    resolve_parts(rigmap, b.target_source, b.alternatives, skins, members)
     _report_unmapped(rigmap, handled, arm is not None, keys.profile)
     _report_unused(rigmap, meshes, bones.profile, bone_index if arm is not None else None)
     if rigmap.is_empty():
