@@ -21,6 +21,7 @@ import bpy
 from mathutils import Vector
 
 from ...core.channels import CHANNELS
+from ..convention import vrm
 from ..convention.names import NameIndex, is_helper
 from ..convention.overrides import BoneOverride, KeyOverride, OverrideMap, as_override_map
 from ..convention.parts import BONE, CONTROL, Candidate, part_of
@@ -496,14 +497,26 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
     resolve_parts(rigmap, b.target_source, b.alternatives, skins, members)
     _report_unmapped(rigmap, handled, arm is not None, keys.profile)
     _report_unused(rigmap, meshes, bones.profile, bone_index if arm is not None else None)
+    unnamed = _unnamed_targets(meshes)
+    if unnamed:
+        rigmap.notes.append(unnamed)
     if rigmap.is_empty():
         raise NothingToMapError(
             f"nothing to drive on character {rigmap.character!r}: no shape keys of a known "
             f"convention ({_looked_for(profiles)}) and no head/eye/neck/jaw bones (looked for VRM "
             f"humanoid metadata, profile bone names, an eye pair, a bone named head, the top of "
             f"the central chain) (objects: {', '.join(rigmap.objects)})"
+            + (f". {unnamed}" if unnamed else "")
         )
     return rigmap
+
+
+def _unnamed_targets(meshes) -> str:
+    """The VRM case: meshes whose keys are ``target_0…`` (names lost on import), explained."""
+    lost = [(m.name, len(_key_names(m))) for m in meshes if vrm.has_unnamed_targets(_key_names(m))]
+    if not lost:
+        return ""
+    return vrm.unnamed_targets_hint([name for name, _ in lost], max(n for _, n in lost))
 
 
 __all__ = ["NothingToMapError", "ProfileError", "RigError", "detect"]
