@@ -19,13 +19,14 @@ import bpy
 import numpy as np
 import pytest
 from conftest import SHARED_RIGS, animation_fingerprint
-from mathutils import Quaternion
+from mathutils import Quaternion, Vector
 
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
 from microface_addon.rig.convention import profiles as profiles_mod
 from microface_addon.rig.scene.character import characters_of
 from microface_addon.rig.scene.detect import detect
+from microface_addon.rig.scene.look_at import resolve_look_at
 
 _IMPORT = (
     "import sys, bpy, addon_utils\n"
@@ -126,6 +127,22 @@ def test_facecap_is_arkit_and_its_own_animation_plays_underneath():
     # eyeLook keys bend the face around the eye; they turn no eyeball vertex, so both stay.
     assert "eyeLookOut_L" in eye_l["not_this_part"][0]
     assert "Mesh_2:eyeLookOut_L ×0.0333333" in rep["mapped"]["eye_yaw_L"]
+
+    # The look-at measures from those empties: a target straight ahead of the eyes is at 0°, one
+    # half as far to the character's left as ahead is at atan(0.5) = 26.6° to the left.
+    eyes = [bpy.data.objects[n].matrix_world.translation for n in roles["eyes"].values()]
+    mid, fwd = (eyes[0] + eyes[1]) / 2, Vector(roles["forward"])
+    left = Vector((0.0, 0.0, 1.0)).cross(fwd)
+    target = bpy.data.objects.new("Target", None)
+    scene.collection.objects.link(target)
+    for offset, yaw in ((fwd * 3.0, 0.0), (fwd * 3.0 + left * 1.5, 26.57)):
+        target.location = mid + offset
+        bpy.context.view_layer.update()
+        look, notes = resolve_look_at(scene, rigmap, "Target", 1, 10, 24.0)
+        assert float(look.yaw_deg[0]) == pytest.approx(yaw, abs=0.5)
+        assert float(look.pitch_deg[0]) == pytest.approx(0.0, abs=0.5)
+        assert not any("origin" in n for n in notes)
+    bpy.data.objects.remove(target)
 
     key = head.data.shape_keys
     scene.frame_start, scene.frame_end = 1, 264  # the capture's 11 s at 24 fps
