@@ -67,7 +67,25 @@ def _format_rig_report(rep: dict[str, Any]) -> list[str]:
     if rep.get("skeleton"):
         parts = [f"{k}={v}" for k, v in rep["skeleton"].items()]
         lines.append(f"  skeleton: {', '.join(parts)}")
+    if rep.get("object_roles"):
+        parts = [f"{k}={v}" for k, v in rep["object_roles"].items()]
+        lines.append(f"  objects moving the face: {', '.join(parts)}")
+    lines += _part_lines(rep.get("parts", {}))
+    for label, value in rep.get("gaze_calibration", {}).items():
+        lines.append(f"  gaze calibration: {label} = {value:g}")
     lines += [f"  note: {n}" for n in rep.get("notes", [])]
+    return lines
+
+
+def _part_lines(parts: dict[str, Any]) -> list[str]:
+    """One source per moved part: the driver, why, and what else could move it."""
+    if not parts:
+        return []
+    lines = ["  parts (one driver each):"]
+    for part, choice in parts.items():
+        lines.append(f"    {part}: {choice['driver'] or 'nothing'} — {choice['why']}")
+        lines += [f"      alternative: {alt}" for alt in choice["alternatives"]]
+        lines += [f"      not this part: {c}" for c in choice["not_this_part"]]
     return lines
 
 
