@@ -15,6 +15,46 @@ if str(ROOT) not in sys.path:
 SHARED_RIGS = ROOT.parent / "shared" / "rigs"
 
 
+def run_cli(*args, env_extra=None, timeout: float = 300):
+    """``python -m microface_addon ARGS…`` as a user runs it, in a child process (without the
+    caller's ``MICROFACE_*`` environment, plus ``env_extra``)."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROFACE_")}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "microface_addon", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def import_gltf(source, blend) -> None:
+    """Import a glTF/VRM with Blender's own importer in a child process and save it as
+    ``blend``.  Why a child process: in a long test session the bpy 4.2 module has crashed
+    (segfault) inside the importer's bone creation; the import itself is Blender's."""
+    import subprocess
+
+    script = (
+        "import sys, bpy, addon_utils\n"
+        "bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)\n"
+        "addon_utils.enable('io_scene_gltf2', default_set=True)\n"
+        "bpy.ops.import_scene.gltf(filepath=sys.argv[1])\n"
+        "bpy.ops.wm.save_as_mainfile(filepath=sys.argv[2])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(source), str(blend)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0 and Path(blend).is_file(), proc.stderr[-2000:]
+
+
 @pytest.fixture
 def empty_scene():
     """A factory-fresh empty scene at 24 fps, frames 1–240."""

@@ -5,29 +5,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import bpy
 import pytest
+from conftest import run_cli
 from rig_builders import LAYOUT, add_armature, add_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_cli(*args, env_extra=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROFACE_")}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "microface_addon", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")

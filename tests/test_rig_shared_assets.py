@@ -10,15 +10,13 @@ imported with Blender's glTF importer, detected, baked.  Skipped with the reason
 from __future__ import annotations
 
 import functools
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import bpy
 import numpy as np
 import pytest
-from conftest import SHARED_RIGS, animation_fingerprint
+from conftest import SHARED_RIGS, animation_fingerprint, import_gltf
 from mathutils import Quaternion, Vector
 
 from microface_addon import compat
@@ -28,31 +26,12 @@ from microface_addon.rig.scene.character import characters_of
 from microface_addon.rig.scene.detect import detect
 from microface_addon.rig.scene.look_at import resolve_look_at
 
-_IMPORT = (
-    "import sys, bpy, addon_utils\n"
-    "bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)\n"
-    "addon_utils.enable('io_scene_gltf2', default_set=True)\n"
-    "bpy.ops.import_scene.gltf(filepath=sys.argv[1])\n"
-    "bpy.ops.wm.save_as_mainfile(filepath=sys.argv[2])\n"
-)
-
 
 @functools.cache
 def _as_blend(name: str) -> Path:
-    """The asset imported by Blender's glTF importer in a child process and saved as .blend.
-
-    Why a child process: in a long test session the bpy 4.2 module has crashed (segfault) inside
-    the importer's bone creation; the import itself is Blender's, the tests are about what
-    MicroFace does with the result.
-    """
+    """The asset imported by Blender's glTF importer (in a child process) and saved as .blend."""
     out = Path(tempfile.mkdtemp(prefix="mf_shared_")) / f"{Path(name).stem}.blend"
-    proc = subprocess.run(
-        [sys.executable, "-c", _IMPORT, str(SHARED_RIGS / name), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0 and out.is_file(), proc.stderr[-2000:]
+    import_gltf(SHARED_RIGS / name, out)
     return out
 
 

@@ -6,26 +6,16 @@ Blender's own importer in a child process (as ``test_rig_shared_assets`` does)."
 from __future__ import annotations
 
 import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import import_gltf, run_cli
 
 from microface_addon.rig.convention import vrm
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["Fcl_EYE_Close_L", "Fcl_EYE_Close_R", "Fcl_MTH_Fun", "Fcl_MTH_A", "Fcl_BRW_Angry"]
-
-_IMPORT = (
-    "import sys, bpy, addon_utils\n"
-    "bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)\n"
-    "addon_utils.enable('io_scene_gltf2', default_set=True)\n"
-    "bpy.ops.import_scene.gltf(filepath=sys.argv[1])\n"
-    "bpy.ops.wm.save_as_mainfile(filepath=sys.argv[2])\n"
-)
 
 
 def vrm0_glb(names: list[str]) -> bytes:
@@ -87,30 +77,12 @@ def vrm0_glb(names: list[str]) -> bytes:
     return b"glTF" + struct.pack("<II", 2, 12 + len(chunks)) + chunks
 
 
-def run_cli(*args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROFACE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "microface_addon", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-
-
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
     out = tmp_path_factory.mktemp("vrm")
     (out / "avatar.glb").write_bytes(vrm0_glb(NAMES))
     (out / "avatar.vrm").write_bytes(vrm0_glb(NAMES))
-    proc = subprocess.run(
-        [sys.executable, "-c", _IMPORT, str(out / "avatar.glb"), str(out / "avatar.blend")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    import_gltf(out / "avatar.glb", out / "avatar.blend")
     return out
 
 

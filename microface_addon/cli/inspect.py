@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from .blendfile import current_file, open_blend, pick_objects
+from .blendfile import input_file, open_blend, pick_objects
 from .common import (
     EXIT_NOTHING_TO_MAP,
     EXIT_OK,
     PROG,
-    UsageError,
     add_common_arguments,
-    existing_input,
 )
 from .rig_options import add_overrides_argument, check_overrides, check_profile
 
@@ -94,12 +91,7 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     check_profile(args.profile)
     overrides_map = check_overrides(args.overrides)
-    if args.file:
-        source: Path | None = existing_input(args.file)
-    elif args.file_is_open:
-        source = current_file()
-    else:
-        raise UsageError("no input file given")
+    source = input_file(args)
 
     import bpy
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from ..rig.convention import vrm
 from ..rig.convention.rigmap import NothingToMapError
-from .blendfile import current_file, open_blend, save_copy
+from .blendfile import input_file, open_blend, save_copy
 from .common import EXIT_OK, UsageError, add_common_arguments, destination, discard, existing_input
 
 
@@ -69,12 +68,7 @@ def run_vrm_names(args: argparse.Namespace) -> int:
     if not names:
         raise UsageError(f"{gltf}: no mesh in it names its morph targets (no targetNames)")
     output = destination(args.output, "output")
-    if args.file:
-        source: Path | None = existing_input(args.file)
-    elif args.file_is_open:
-        source = current_file()
-    else:
-        raise UsageError("no input file given")
+    source = input_file(args)
     if source is not None and source == output:
         raise UsageError(f"refusing to overwrite {output}: it is the input")
 
