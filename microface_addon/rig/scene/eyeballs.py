@@ -122,10 +122,10 @@ def named_like_an_eye(name: str) -> bool:
 def world_coordinates(obj: bpy.types.Object) -> np.ndarray:
     """The mesh's rest (undeformed) vertex positions in world space, (n, 3)."""
     me = obj.data
-    co = np.empty(len(me.vertices) * 3, dtype=np.float64)
+    co = np.empty(len(me.vertices) * 3, dtype=np.float32)  # Blender's own type: a fast copy
     me.vertices.foreach_get("co", co)
     m = np.array(obj.matrix_world, dtype=np.float64)
-    return co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3]
+    return co.reshape(-1, 3).astype(np.float64) @ m[:3, :3].T + m[:3, 3]
 
 
 # --- skin weights -----------------------------------------------------------------------------
@@ -185,8 +185,13 @@ class Skins:
         self.meshes = [m for m in meshes if m.type == "MESH"]
         self._cache: dict[str, SkinWeights] = {}
 
-    def of(self, mesh_obj) -> SkinWeights | None:
+    def of(self, mesh_obj, bones: set[str] | None = None) -> SkinWeights | None:
+        """The mesh's weights on the armature; None when the armature does not deform it, or
+        when none of its vertex groups is one of ``bones`` (then they carry none of it, and its
+        vertices — the costly part — are not read)."""
         if self.arm is None or not _deformed_by(mesh_obj, self.arm):
+            return None
+        if bones is not None and not bones.intersection(mesh_obj.vertex_groups.keys()):
             return None
         if mesh_obj.name not in self._cache:
             self._cache[mesh_obj.name] = SkinWeights(mesh_obj, self.arm)
@@ -221,7 +226,7 @@ def eyeball_of_bone(skins: Skins, bone: str) -> Eyeball | None:
         return _largest(rigid)
     skinned = []
     for m in skins.meshes:
-        sw = skins.of(m)
+        sw = skins.of(m, family)
         if sw is None:
             continue
         share = sw.share(family)

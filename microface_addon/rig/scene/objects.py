@@ -122,6 +122,10 @@ def _frame(face, eyes: dict[str, Eyeball]) -> tuple[np.ndarray, np.ndarray, np.n
 
 def find_object_roles(members, keyed_meshes) -> ObjectRoles | None:
     """Head and eye objects of a character (``members`` include its empties), or None."""
+    if not any(
+        m.type == "EMPTY" or (m.type == "MESH" and not _on_the_armature(m)) for m in members
+    ):
+        return None  # everything hangs on the armature: the bones' business
     face = _face(members, keyed_meshes)
     if face is None:
         return None

@@ -162,7 +162,7 @@ def _carried_by_bone(eye: Eyeball, skins: Skins, bone: str) -> np.ndarray:
         if o.parent == arm and o.parent_type == "BONE" and o.parent_bone in family:
             return np.ones(len(eye.indices))
         o = o.parent
-    sw = skins.of(mesh)
+    sw = skins.of(mesh, family)
     return sw.share(family)[eye.indices] if sw is not None else np.zeros(len(eye.indices))
 
 

@@ -27,7 +27,7 @@ from mathutils import Vector
 from ..convention import vrm
 from ..convention.names import ANATOMY_WORDS, NameIndex, is_helper, normalise, side_of, words
 from ..convention.rigmap import Skeleton
-from .eyeballs import Eyeball, Skins, eyeball_carriers, named_like_an_eye
+from .eyeballs import Eyeball, Skins, eyeball_carriers, eyeball_of_bone, named_like_an_eye
 
 MAX_NECK_JOINTS = 4
 # Mirror-pair tolerance: |left − mirror(right)| relative to the pair's separation.
@@ -90,26 +90,34 @@ def _by_side(bones) -> tuple[list, list]:
     return left, right
 
 
-def _find_eyes(bones, carriers: dict[str, Eyeball]) -> tuple[dict[str, bpy.types.Bone], str]:
+def _find_eyes(bones, skins: Skins | None) -> tuple[dict[str, bpy.types.Bone], str]:
     """The eye pair by evidence, and the evidence: an eyeball mesh carried by each, names.
 
     A pair named like eyes *and* carrying eyeballs beats one carrying eyeballs, which beats one
     only named like eyes.  Without either, no pair (see ``_eye_pair_below`` for unnamed bones).
+    Every bone's skin is read (the costly part) only when the named bones carry no eyeballs.
     """
     usable = [b for b in bones if _usable(b)]
     named = [b for b in usable if named_like_an_eye(b.name)]
-    carrying = [b for b in usable if b.name in carriers]
-    ways = (
-        ([b for b in named if b.name in carriers], "name and eyeball mesh"),
-        (carrying, "eyeball mesh"),
-        (named, "name"),
-    )
-    for cands, how in ways:
+    carried: dict[str, Eyeball] = {}
+    if skins is not None:
+        for b in named:
+            eye = eyeball_of_bone(skins, b.name)
+            if eye is not None:
+                carried[b.name] = eye
+    ways = [
+        (lambda: carried, lambda c: [b for b in named if b.name in c], "name and eyeball mesh"),
+        (lambda: eyeball_carriers(skins) if skins else {}, None, "eyeball mesh"),
+        (lambda: {}, lambda c: named, "name"),
+    ]
+    for evidence, pick, how in ways:
+        found = evidence()
+        cands = pick(found) if pick else [b for b in usable if b.name in found]
         pair = _best_pair(*_by_side(cands))
         if pair is not None:
             a, b = pair
-            if how != "name":
-                how += f" ({carriers[a.name].how}; {carriers[b.name].how})"
+            if found:
+                how += f" ({found[a.name].how}; {found[b.name].how})"
             return {"L": a, "R": b}, f"mirrored pair, by {how}"
     return {}, ""
 
@@ -307,7 +315,7 @@ class _Finder:
         self, arm_obj: bpy.types.Object, hints: dict, hint_source: str, skins: Skins | None
     ):
         self.bones = arm_obj.data.bones
-        self.carriers = eyeball_carriers(skins) if skins is not None else {}
+        self.skins = skins
         self.index = NameIndex([b.name for b in self.bones])
         self.hints = hints
         self.hint_source = hint_source or "profile"
@@ -333,7 +341,7 @@ class _Finder:
         if eye_l and eye_r:
             self.sk.eyes = {"L": eye_l, "R": eye_r}
         else:
-            pair, how = _find_eyes(self.bones, self.carriers)
+            pair, how = _find_eyes(self.bones, self.skins)
             if pair:
                 self._set_eyes(pair, how)
         return {s: self.bones[n] for s, n in self.sk.eyes.items()}
