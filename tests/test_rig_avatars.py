@@ -15,7 +15,7 @@ from rig_builders import LAYOUT, LOOKS_DEG, add_armature, add_eyeball, add_mesh,
 from scipy.spatial.transform import Rotation
 
 from microface_addon import compat
-from microface_addon.apply import BakeOptions, layer_micro_motion, resolve
+from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion, resolve
 from microface_addon.assets.sample_head import build_sample_head
 from microface_addon.core import solve
 from microface_addon.rig.convention import profiles as profiles_mod
@@ -386,3 +386,62 @@ def test_mixamo_shoulders_are_found_by_where_the_arms_are(empty_scene):
         bpy.context.view_layer.update()
         assert arm_bone.head.z > before + 0.005, side
         pb.rotation_quaternion = Quaternion()
+
+
+# --- object targets composed over the user's own keys -------------------------------------------------
+
+
+def _capture_head():
+    """A Face-Cap-like head with no armature: ARKit keys on the face, each eye an eyeball under
+    an empty, the head an empty above them all; the user has keyed the left eye empty."""
+    root = bpy.data.objects.new("Capture", None)
+    bpy.context.scene.collection.objects.link(root)
+    head = bpy.data.objects.new("grp_transform", None)
+    bpy.context.scene.collection.objects.link(head)
+    head.parent = root
+    face = add_mesh("Face", ARKIT, parent=head)
+    face.location = (0.0, 0.02, 1.62)
+    for side, x in (("L", 0.032), ("R", -0.032)):
+        empty = bpy.data.objects.new(f"grp_eye{side}", None)
+        bpy.context.scene.collection.objects.link(empty)
+        empty.parent, empty.location = head, (x, -0.08, 1.65)
+        add_eyeball(f"Eyeball.{side}", (x, -0.08, 1.65), side, parent=empty)
+    eye = bpy.data.objects["grp_eyeL"]
+    for frame, angle in ((1, 0.0), (60, 12.0), (120, -8.0)):
+        eye.rotation_euler = (0.0, 0.0, np.radians(angle))
+        eye.keyframe_insert("rotation_euler", frame=frame)
+    bpy.context.scene.frame_set(1)
+    return face
+
+
+def test_eye_empties_are_turned_over_the_users_own_keys(empty_scene):
+    face = _capture_head()
+    empty_scene.frame_end = 120
+    frames = range(1, 121, 7)
+    eye = bpy.data.objects["grp_eyeL"]
+
+    def rotations():
+        """The eye empty's own rotation (in the head: the head turns too)."""
+        out = []
+        for f in frames:
+            empty_scene.frame_set(f)
+            out.append(eye.matrix_basis.to_quaternion())
+        return out
+
+    before = rotations()
+    rigmap = _detect(face)
+    assert rigmap.object_roles.eyes == {"L": "grp_eyeL", "R": "grp_eyeR"}
+    options = BakeOptions(preset="reading_focused", seed=6)
+    layer_micro_motion(empty_scene, [face], options)
+    after = rotations()
+    # The user's keyed turn is still there, and the eye is turned on top of it by exactly the
+    # solver's gaze angle (yaw and pitch about orthogonal axes: one rotation of their norm).
+    ch = _solved_eye_angles(empty_scene, rigmap, options)
+    for i, f in enumerate(frames):
+        intended = np.hypot(ch["eye_yaw_L"][f - 1], ch["eye_pitch_L"][f - 1])
+        turned = np.degrees(before[i].rotation_difference(after[i]).angle)
+        assert turned == pytest.approx(intended, abs=0.05), f
+    assert eye.animation_data.action is not None and eye.animation_data.action.name
+    remove_micro_motion(empty_scene, [face])
+    again = rotations()
+    assert max(a.rotation_difference(b).angle for a, b in zip(before, again, strict=True)) < 1e-6
