@@ -491,10 +491,11 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
     never_write = tuple(bones.profile.never_write) if bones.profile else ()
     b = _Builder(rigmap, arm, rigmap.skeleton, never_write)
     handled = _map_targets(b, meshes, keys.profile, bones.profile)
-    _map_objects(b, rigmap.object_roles, _world_axes(rigmap, arm))
+    world_axes = _world_axes(rigmap, arm)
+    _map_objects(b, rigmap.object_roles, world_axes)
     if ov is not None:
         _apply_overrides(ov, meshes, b)
-    resolve_parts(rigmap, b.target_source, b.alternatives, skins, members)
+    resolve_parts(rigmap, b.target_source, b.alternatives, skins, members, world_axes)
     _report_unmapped(rigmap, handled, arm is not None, keys.profile)
     _report_unused(rigmap, meshes, bones.profile, bone_index if arm is not None else None)
     unnamed = _unnamed_targets(meshes)

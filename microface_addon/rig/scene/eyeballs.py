@@ -352,11 +352,5 @@ def shape_key_turn(eye: Eyeball, mesh_obj: bpy.types.Object, key_name: str) -> n
     return np.degrees(fitted_rotation(eye.rest, eye.rest + delta @ m3.T))
 
 
-def armature_to_world(arm_obj, vector) -> np.ndarray:
-    """A direction in armature space, in world space (unit length)."""
-    v = np.array(arm_obj.matrix_world.to_3x3(), dtype=np.float64) @ np.asarray(vector, float)
-    return v / np.linalg.norm(v)
-
-
 def bone_head_world(arm_obj, bone: str) -> np.ndarray:
     return np.array(arm_obj.matrix_world @ arm_obj.data.bones[bone].head_local, dtype=np.float64)

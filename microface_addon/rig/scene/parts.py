@@ -41,7 +41,6 @@ from ..convention.rigmap import (
 from .eyeballs import (
     Eyeball,
     Skins,
-    armature_to_world,
     bone_head_world,
     bone_turn,
     eyeball_by_name,
@@ -122,21 +121,14 @@ def _target_name(t) -> str:
 
 
 class _EyeFrame:
-    """World axes of the character (left, up) for measuring eye turns."""
+    """The canonical eye rotation axes in world space (``world_axes``: yaw, pitch → vector)."""
 
-    def __init__(self, rigmap: RigMap, arm):
-        roles = rigmap.object_roles
-        if roles is not None and roles.eyes:
-            self.left, self.up = np.array(roles.left), np.array(roles.up)
-        elif arm is not None and rigmap.skeleton is not None:
-            self.left = armature_to_world(arm, rigmap.skeleton.left)
-            self.up = armature_to_world(arm, rigmap.skeleton.up)
-        else:
-            self.left, self.up = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    def __init__(self, world_axes):
+        self.axes = {k: np.array(tuple(v), dtype=np.float64) for k, v in world_axes.items()}
 
     def axis(self, channel: str) -> np.ndarray:
-        """Canonical rotation axis of an eye channel: yaw about up, pitch about right."""
-        return self.up if channel.startswith("eye_yaw") else -self.left
+        """Rotation axis of an eye channel: yaw about up, pitch about the character's right."""
+        return self.axes["yaw" if channel.startswith("eye_yaw") else "pitch"]
 
 
 def _eyeball(side: str, rigmap: RigMap, skins: Skins, meshes) -> Eyeball | None:
@@ -255,15 +247,17 @@ def resolve_parts(
     alternatives: dict[str, list[Candidate]],
     skins: Skins,
     meshes,
+    world_axes,
 ) -> None:
     """Exactly one driver per part: decide, drop the others' targets, calibrate the eyes.
 
     ``source_of``: target → where detection found it (profile name, ``skeleton``, ``driver of
     …``, an override map); ``alternatives``: part → candidates detection saw but did not map
-    (a jaw bone beside a ``jawOpen`` key).  Fills ``rigmap.parts`` and
+    (a jaw bone beside a ``jawOpen`` key); ``world_axes``: the character's rotation axes in
+    world space (``yaw``, ``pitch`` → vector).  Fills ``rigmap.parts`` and
     ``rigmap.gaze_calibration``."""
     arm = skins.arm
-    frame = _EyeFrame(rigmap, arm)
+    frame = _EyeFrame(world_axes)
     drop: set = set()
     swap: dict = {}
     for part in PARTS:
