@@ -51,6 +51,7 @@ def _eye_carriers(members, face_meshes: set[str]) -> dict[str, Eyeball]:
     """Object → the eyeball it carries, for the topmost object carrying exactly one round mesh
     and no face mesh."""
     out: dict[str, Eyeball] = {}
+    names = {m.name for m in members}
     for obj in members:
         if obj.type not in {"EMPTY", "MESH"} or obj.name in face_meshes:
             continue
@@ -63,7 +64,7 @@ def _eye_carriers(members, face_meshes: set[str]) -> dict[str, Eyeball]:
         parent = obj.parent
         parent_carries_only_it = (
             parent is not None
-            and parent.name in {m.name for m in members}
+            and parent.name in names
             and not any(
                 m.type == "MESH" and m.name != eye.mesh and not _small_part_of(m, eye)
                 for m in parent.children_recursive
