@@ -177,6 +177,32 @@ def test_physiological_library_presets_are_within_their_bands(library_reports):
     assert sum(not r.stylised for r in library_reports.values()) == len(LIBRARY) - 1
 
 
+def test_cli_validate_all_measures_every_library_preset_and_passes(
+    library_reports, monkeypatch, capsys
+):
+    """``validate --all`` (what CI used to run after every leg) measures exactly the runs the
+    fixture measured: every preset on the search path, 10 minutes, seed 0.  The measurement is
+    taken from the fixture instead of being solved twice; its verdicts are the test above."""
+    from microface_addon.cli import common
+    from microface_addon.core.measure import validate as validate_mod
+
+    monkeypatch.delenv(library.PRESET_PATH_ENV, raising=False)
+    monkeypatch.setattr(common, "user_preset_folder", lambda: None)
+    asked = []
+
+    def measured(settings, minutes, seed):
+        asked.append((settings.name, minutes, seed))
+        return library_reports[settings.name], None
+
+    monkeypatch.setattr(validate_mod, "validate_settings", measured)
+    assert cli.main(["validate", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert sorted(asked) == sorted((name, 10.0, 0) for name in LIBRARY)
+    assert f"{len(LIBRARY)} preset(s) measured over 10 min, seed 0: all within their bands" in out
+    for name in LIBRARY:
+        assert f"== {name}  (" in out
+
+
 def test_library_presets_are_pairwise_measurably_different(library_reports):
     for a, b in itertools.combinations(LIBRARY, 2):
         diff = signature_differences(library_reports[a].signature, library_reports[b].signature)
