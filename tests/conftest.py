@@ -17,12 +17,16 @@ level are not collected at all.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import importlib.abc
+import io
 import json
+import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -251,6 +255,29 @@ def empty_scene():
     scene.render.fps, scene.render.fps_base = 24, 1.0
     scene.frame_start, scene.frame_end = 1, 240
     return scene
+
+
+class CliResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli_in_process(*args, unset=("MICROFACE_PRESET_PATH",)) -> CliResult:
+    """``microface_addon.cli.main(args)`` in this process, with the variables in ``unset`` unset
+    and Python-level stdout/stderr captured (MicroFace's own lines; Blender's C-level prints are
+    kept off stdout by the command itself).  tests/test_cli.py runs ``python -m microface_addon``
+    in a subprocess, for what only a fresh interpreter shows."""
+    from microface_addon.cli import main
+
+    saved = {k: os.environ.pop(k) for k in unset if k in os.environ}
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.environ.update(saved)
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def build_mini_character(
