@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import bpy
@@ -404,13 +403,6 @@ def test_build_into_another_scene_with_another_name():
     assert objs["head"].name == "ExtraHead" and objs["armature"].name == "ExtraRig"
     assert len(bpy.context.scene.objects) == 0
     assert bpy.context.mode == "OBJECT"
-
-
-def test_build_is_fast():
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    t0 = time.perf_counter()
-    build_sample_head()
-    assert time.perf_counter() - t0 < 2.0
 
 
 # --- .blend writer --------------------------------------------------------------------------
