@@ -87,7 +87,7 @@ venv_complete() {
     [[ -x $venv/bin/python ]] || return 1
     "$venv/bin/python" - "$blender" >/dev/null 2>&1 <<'PY'
 import sys
-import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib  # noqa: F401  (all must import)
+import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib, xdist  # noqa: F401  (all must import)
 sys.exit(0 if "%d.%d" % tuple(bpy.app.version[:2]) == sys.argv[1] else 3)
 PY
 }
@@ -144,7 +144,7 @@ _install_venv() {
         return 1
     fi
     if ! venv_complete "$venv" "$blender"; then
-        SETUP_ERROR="$venv still cannot import bpy $blender + scipy/jsonschema/pytest/hypothesis/matplotlib"
+        SETUP_ERROR="$venv still cannot import bpy $blender + scipy/jsonschema/pytest/hypothesis/matplotlib/xdist"
         warn "$SETUP_ERROR after install"
         return 1
     fi
