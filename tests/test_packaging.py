@@ -31,6 +31,7 @@ SCRIPTS_DIR = Path(bpy.__file__).resolve().parents[2]  # <bpy>/<ver>/scripts
 BLENDER_EXT = SCRIPTS_DIR / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
 TAGS_FILE = SCRIPTS_DIR / "modules" / "_bpy_internal" / "extensions" / "tags.py"
 PLATFORMS = {"linux-x64", "windows-x64", "macos-arm64"}
+pytestmark = pytest.mark.slow  # builds the extension zip and installs it in a fresh Blender
 PYTHONS = {(3, 11), (3, 13)}  # Blender 4.2-5.0 embed 3.11, Blender 5.1+ embed 3.13
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

@@ -168,6 +168,7 @@ def library_reports():
     return out
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_physiological_library_presets_are_within_their_bands(library_reports):
     failures = {
         (name, row.statistic) for name, rep in library_reports.items() for row in rep.failures
@@ -177,6 +178,7 @@ def test_physiological_library_presets_are_within_their_bands(library_reports):
     assert sum(not r.stylised for r in library_reports.values()) == len(LIBRARY) - 1
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_cli_validate_all_measures_every_library_preset_and_passes(
     library_reports, monkeypatch, capsys
 ):
@@ -203,6 +205,7 @@ def test_cli_validate_all_measures_every_library_preset_and_passes(
         assert f"== {name}  (" in out
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_library_presets_are_pairwise_measurably_different(library_reports):
     for a, b in itertools.combinations(LIBRARY, 2):
         diff = signature_differences(library_reports[a].signature, library_reports[b].signature)
@@ -210,6 +213,7 @@ def test_library_presets_are_pairwise_measurably_different(library_reports):
         assert len(big) >= 3, (a, b, {k: round(v, 2) for k, v in diff.items()})
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_each_library_preset_shows_its_character(library_reports):
     sig = {n: r.signature for n, r in library_reports.items()}
     base = sig["neutral_idle"]
