@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core import load_preset, solve  # noqa: E402
-from microface_addon.core.solver import compose as solver_mod  # noqa: E402
+from microface_addon.core.solver import registry  # noqa: E402
 from microface_addon.core.timeline import Timeline, parse_marker  # noqa: E402
 
 BUSY_CUES = (
@@ -43,18 +44,17 @@ def busy_timeline(seconds: float) -> Timeline:
 
 def timed(settings, seconds: float, fps: float, timeline: Timeline):
     per_layer: dict[str, float] = {}
-    originals = {layer: layer.apply for layer in solver_mod.LAYERS}
+    originals = registry.LAYERS
 
     def wrap(layer):
         def run(ctx):
             t0 = time.perf_counter()
-            originals[layer](ctx)
-            per_layer[layer.NAME] = time.perf_counter() - t0
+            layer.apply(ctx)
+            per_layer[layer.name] = time.perf_counter() - t0
 
-        return run
+        return replace(layer, apply=run)
 
-    for layer in solver_mod.LAYERS:
-        layer.apply = wrap(layer)
+    registry.LAYERS = tuple(wrap(layer) for layer in originals)
     try:
         t0 = time.perf_counter()
         perf = solve(settings, seconds, seed=1, character_id="Bench", timeline=timeline)
@@ -62,8 +62,7 @@ def timed(settings, seconds: float, fps: float, timeline: Timeline):
         frames = perf.at_frames(fps, int(round(seconds * fps)) + 1)
         t2 = time.perf_counter()
     finally:
-        for layer, fn in originals.items():
-            layer.apply = fn
+        registry.LAYERS = originals
     return t2 - t0, t1 - t0, t2 - t1, per_layer, len(frames)
 
 

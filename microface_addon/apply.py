@@ -1,8 +1,9 @@
 """The one operation users ask for: layer micro-motion onto a character, or take it off again.
 
 Why a single entry point: the N-panel operator and the CLI must do exactly the same thing, so
-both gather options and call ``layer_micro_motion`` / ``remove_micro_motion``; neither contains
-logic of its own.
+both gather ``BakeOptions``, ``resolve`` them once into a ``BakeRequest`` (the preset loaded and
+checked, the controls applied, the intents file read — before any scene is touched) and call
+``layer_micro_motion`` / ``remove_micro_motion``; neither contains logic of its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 import bpy
 
 from . import bake
-from .core import Timeline, load_preset, solve
+from .core import Settings, Timeline, load_preset, solve
+from .core.preset.controls import Controls, with_controls
+from .core.preset.settings import deep_merge
 from .core.timeline.grammar import load_intents_file, preset_timeline, settings_vocabulary
 from .rig.scene import character as character_mod
 from .rig.scene import detect as detect_mod
@@ -29,6 +32,7 @@ class BakeOptions:
     frame_start: int | None = None  # None: the scene's frame range
     frame_end: int | None = None
     intensity: float = 1.0  # global intensity, multiplies the preset's
+    controls: Controls = field(default_factory=Controls)  # the panel's / CLI's preset controls
     profile: str | None = None  # force a rig convention instead of detecting it
     # Per-character rig override map (dict or JSON path; see rig/convention/overrides.py): wins over
     # detection for the channels it lists, e.g. {"zygomaticus_major_L": {"shape_key": "SmileL"}}.
@@ -37,6 +41,38 @@ class BakeOptions:
     intents_file: str | None = None  # JSON intents file (--intents), merged with markers
     # Gaze target: object/camera name, "Armature:bone" or "dir:YAW,PITCH[,DIST]" (--look-at).
     look_at: str | None = None
+
+
+@dataclass(frozen=True)
+class BakeRequest:
+    """Everything a bake needs that does not depend on the scene, resolved once (``resolve``)."""
+
+    options: BakeOptions
+    settings: Settings  # the preset + overrides + controls + global intensity, validated
+    overrides: dict[str, Any]  # the preset overrides the options and controls stood for
+    timeline: Timeline  # the preset's timeline + the intents file (markers are per scene)
+    load_s: float  # time it took to resolve
+
+    def report_options(self) -> dict[str, Any]:
+        """The options as the bake report lists them (controls as the overrides they became)."""
+        out = asdict(self.options)
+        del out["controls"]
+        return {**out, "overrides": self.overrides}
+
+
+def resolve(options: BakeOptions) -> BakeRequest:
+    """Load and check the preset, apply the overrides and controls, read the intents file — once,
+    before anything is opened or written.  Raises ``PresetError`` for a bad preset, override,
+    control value or intents file."""
+    t0 = time.perf_counter()
+    base = load_preset(options.preset)
+    over = deep_merge(options.overrides, options.controls.overrides(base))
+    settings = with_controls(base, over, options.intensity)
+    timeline = preset_timeline(settings)
+    if options.intents_file:
+        path = bpy.path.abspath(options.intents_file)
+        timeline = timeline.merged(load_intents_file(path, settings_vocabulary(settings)))
+    return BakeRequest(options, settings, over, timeline, time.perf_counter() - t0)
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -51,61 +87,65 @@ def frame_range(scene: bpy.types.Scene, options: BakeOptions) -> tuple[int, int]
     return start, end
 
 
-def build_timeline(
-    scene: bpy.types.Scene, settings, options: BakeOptions, start_frame: int, fps: float
+def scene_timeline(
+    scene: bpy.types.Scene, request: BakeRequest, start_frame: int, fps: float
 ) -> Timeline:
-    """The preset's timeline + the intents file + the scene's ``mf:`` markers, in seconds from
-    ``start_frame``.  Raises ``PresetError`` (bad file) or ``MarkerError`` (bad marker)."""
-    vocab = settings_vocabulary(settings)
-    parts = [preset_timeline(settings)]
-    if options.intents_file:
-        parts.append(load_intents_file(bpy.path.abspath(options.intents_file), vocab))
-    parts.append(scene_marker_timeline(scene, start_frame, fps, vocab))
-    return parts[0].merged(*parts[1:])
+    """The request's timeline + the scene's ``mf:`` markers, in seconds from ``start_frame``.
+    Raises ``MarkerError`` (bad marker)."""
+    vocab = settings_vocabulary(request.settings)
+    return request.timeline.merged(scene_marker_timeline(scene, start_frame, fps, vocab))
 
 
-def layer_micro_motion(
-    scene: bpy.types.Scene, objects: list[bpy.types.Object], options: BakeOptions
-) -> dict[str, Any]:
-    """Bake micro-motion onto every character the given objects belong to; return a report.
-
-    Raises ``PresetError`` (bad preset/options), ``NothingToMapError`` (a character with nothing to
-    drive) or ``RigError``; on any error nothing in the scene has changed.
-    """
-    t0 = time.perf_counter()
-    settings = load_preset(options.preset)
-    overrides = dict(options.overrides)
-    if options.intensity != 1.0:
-        overrides["intensity"] = settings.intensity * float(options.intensity)
-    if overrides:
-        settings = settings.with_overrides(overrides)
-    start, end = frame_range(scene, options)
-    fps = scene_fps(scene)
-    n_frames = end - start + 1
-    duration_s = max((n_frames - 1) / fps, 1.0 / fps)
-    timeline = build_timeline(scene, settings, options, start, fps)
-    t_load = time.perf_counter()
-
+def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list[tuple[list, Any]]:
+    """(members, RigMap) of every character; detection errors surface before anything is
+    written."""
     characters = character_mod.characters_of(objects)
     if not characters:
         raise detect_mod.NothingToMapError(
             "no character selected: select a mesh with shape keys or an armature"
         )
-    plans = []
-    for members in characters:
-        rigmap = detect_mod.detect(
-            members, profile=options.profile, overrides=options.overrides_map
+    return [
+        (
+            members,
+            detect_mod.detect(members, profile=options.profile, overrides=options.overrides_map),
         )
-        plans.append(rigmap)  # detection errors surface before anything is written
+        for members in characters
+    ]
+
+
+def layer_micro_motion(
+    scene: bpy.types.Scene,
+    objects: list[bpy.types.Object],
+    request: BakeRequest | BakeOptions,
+) -> dict[str, Any]:
+    """Bake micro-motion onto every character the given objects belong to; return a report.
+
+    ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here).  Raises
+    ``PresetError`` (bad preset/options), ``NothingToMapError`` (a character with nothing to
+    drive) or ``RigError``; on any error nothing in the scene has changed.
+    """
+    t0 = time.perf_counter()
+    if isinstance(request, BakeOptions):
+        request = resolve(request)
+    options, settings = request.options, request.settings
+    start, end = frame_range(scene, options)
+    fps = scene_fps(scene)
+    n_frames = end - start + 1
+    duration_s = max((n_frames - 1) / fps, 1.0 / fps)
+    timeline = scene_timeline(scene, request, start, fps)
+    characters = _detect(objects, options)
     targets = {}
     if options.look_at:
-        for rigmap in plans:  # each character sees the target from its own eyes
-            look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+        for members, rigmap in characters:
+            # Each character sees the target from its own eyes, as the user animated the head
+            # (a previous MicroFace layer muted, so a re-bake does not chase its own result).
+            with bake.muted(members):
+                look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
             targets[rigmap.character] = (replace(timeline, look_at=look), notes)
 
     reports = []
     with bake.transaction() as tx:
-        for rigmap in plans:
+        for _members, rigmap in characters:
             ts = time.perf_counter()
             char_timeline, look_notes = targets.get(rigmap.character, (timeline, []))
             perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)
@@ -126,13 +166,16 @@ def layer_micro_motion(
         "preset": settings.name,
         "preset_source": settings.source,
         # e.g. "format_version 0 migrated: …" for an older preset file (docs/presets.md)
-        "preset_notices": list(getattr(settings, "notices", ())),
+        "preset_notices": list(settings.notices),
         "seed": int(options.seed),
         "frame_range": [start, end],
         "fps": fps,
-        "options": asdict(options),
+        "options": request.report_options(),
         "characters": reports,
-        "timings_s": {"load": round(t_load - t0, 4), "total": round(time.perf_counter() - t0, 4)},
+        "timings_s": {
+            "load": round(request.load_s, 4),
+            "total": round(time.perf_counter() - t0, 4),
+        },
     }
 
 

@@ -296,3 +296,66 @@ def test_bone_location_targets_add_over_user_keys_and_keep_unkeyed_poses(empty_s
     empty_scene.frame_set(1)
     assert tuple(arm.pose.bones["eye.L"].location) == pytest.approx((0.0, 0.003, 0.0), abs=1e-7)
     assert animation_fingerprint() == before
+
+
+def _rename_bone(arm, old: str, new: str) -> None:
+    arm.data.bones[old].name = new
+
+
+@pytest.mark.parametrize("mode", ["QUATERNION", "XYZ"])
+def test_names_with_quotes_and_backslashes_bake_evaluate_and_remove(empty_scene, mode):
+    """Bone and shape-key names holding ``"`` or ``\\`` are escaped in every data path exactly as
+    Blender escapes them: the bake writes (on 4.2 an unescaped quote made it raise), every
+    layer F-curve resolves to the property it was meant for and evaluates there, a user's own
+    keys on such a bone (their F-curve path built by Blender) are recognised and composed with,
+    and removal restores the scene exactly."""
+    ob, arm = build_mini_character(rotation_mode=mode)
+    head, eye = 'he"ad', "eye\\L"
+    _rename_bone(arm, "head", head)
+    _rename_bone(arm, "eye.L", eye)
+    key = ob.data.shape_keys
+    key.key_blocks["mouthSmileLeft"].name = 'mouth"SmileLeft'
+    key.key_blocks["eyeBlinkLeft"].name = "eyeBlink\\Left"
+    pb = arm.pose.bones[head]
+    prop = "rotation_quaternion" if mode == "QUATERNION" else "rotation_euler"
+    user = Quaternion((1, 0, 0), math.radians(20))
+    setattr(pb, prop, user if mode == "QUATERNION" else user.to_euler(mode))
+    pb.keyframe_insert(prop, frame=1)  # Blender builds (and escapes) the user's path itself
+    rigmap = detect(characters_of([ob])[0])
+    assert {t.bone for t in rigmap.bones} >= {head, eye}
+    assert {t.key_block for t in rigmap.shape_keys} >= {'mouth"SmileLeft', "eyeBlink\\Left"}
+    empty_scene.frame_set(1)
+    before = animation_fingerprint()
+    channels = {"head_yaw": 10.0, "eye_yaw_L": 8.0, "zygomaticus_major_L": 0.3}
+    channels["orbicularis_oculi_palpebral_L"] = 0.6
+    with bake.transaction() as tx:
+        tx.write(_synthetic(channels), rigmap, 1, 240, 24.0)
+    empty_scene.frame_set(100)
+    layered = [
+        (idb, idb.animation_data.nla_tracks["MicroFace"].strips[0].action) for idb in (arm, key)
+    ]
+    paths = set()
+    for idb, action in layered:
+        for fc in compat.iter_fcurves(action):
+            paths.add(fc.data_path)
+            owner, _, attr = fc.data_path.rpartition(".")
+            value = getattr(idb.path_resolve(owner), attr)  # resolves: the bone/key exists
+            if idb is key or fc.data_path.startswith('pose.bones["eye\\\\L"]'):
+                # Unkeyed by the user: the layer alone decides the value.
+                got = value if idb is key else value[fc.array_index]
+                assert got == pytest.approx(fc.evaluate(100), abs=1e-5), fc.data_path
+    assert 'pose.bones["he\\"ad"].' + prop in paths
+    assert 'pose.bones["eye\\\\L"].' + prop in paths
+    assert {
+        'key_blocks["mouth\\"SmileLeft"].value',
+        'key_blocks["eyeBlink\\\\Left"].value',
+    } <= paths
+    # The user's keyed rotation on he"ad is under the layer: micro @ user, not micro @ user @ user.
+    got = getattr(arm.pose.bones[head], prop)
+    got = got if mode == "QUATERNION" else got.to_quaternion()
+    share = next(b.gain for b in rigmap.bones if b.bone == head and b.channel == "head_yaw")
+    expected = _expected_local_quat(arm, head, (0, 0, 1), 10.0 * share) @ user
+    assert got.rotation_difference(expected).angle < math.radians(0.01)
+    remove_micro_motion(empty_scene, [ob])
+    empty_scene.frame_set(1)
+    assert animation_fingerprint() == before

@@ -320,11 +320,12 @@ def test_graph_errors_in_a_preset_file_carry_line_numbers(tmp_path):
     }
     path = tmp_path / "loop.json"
     path.write_text(json.dumps(doc, indent=2))
-    s = load_preset(path)
-    with pytest.raises(PresetError) as err:
-        solve(s, 2.0, timeline=Timeline(intents=(parse_marker("mf:frown", 0.1),)))
+    with pytest.raises(PresetError) as err:  # when it loads, not later inside solve
+        load_preset(path)
     (pr,) = err.value.problems
-    assert pr.pointer == "/cascade/graph/edges/1" and pr.line is not None
+    assert pr.pointer == "/cascade/graph/edges/1"
+    lines = path.read_text().splitlines()  # the second edge's opening brace, "from" below it
+    assert lines[pr.line - 1].strip() == "{" and '"from": "mentalis"' in lines[pr.line]
     assert str(path) in str(err.value) and "corrugator → mentalis → corrugator" in pr.message
     neg = dict(
         doc, cascade={"graph": {"edges": [dict(doc["cascade"]["graph"]["edges"][0], delay_s=-1)]}}

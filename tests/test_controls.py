@@ -46,7 +46,7 @@ def test_parse_layer_arguments():
         ("nose=1", "unknown layer 'nose'"),
         ("blink", "LAYER=VALUE"),
         ("blink=lots", "not a number"),
-        ("blink=3", "outside 0…2"),
+        ("blink=3", "intensity 3 is outside 0–2"),
     ]:
         with pytest.raises(ControlError, match=words):
             parse_layer_intensities(bad)

@@ -3,6 +3,7 @@ the ARKit ``eyeLook*`` keys agree with the eye bones on the sample head."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import bpy
@@ -12,6 +13,7 @@ from mathutils import Vector
 
 from microface_addon.apply import BakeOptions, layer_micro_motion, scene_fps
 from microface_addon.assets.sample_head import build_sample_head
+from microface_addon.bake import muted
 from microface_addon.core import Timeline, load_preset, solve
 from microface_addon.core.geometry import angles_of
 from microface_addon.core.solver.layers.gaze import RETURN
@@ -75,7 +77,8 @@ def test_fixations_on_the_camera_land_within_a_degree(empty_scene):
     rigmap = detect(members)
     assert rigmap.character == report["characters"][0]["character"]
     bpy.context.view_layer.update()
-    look, _ = resolve_look_at(scene, rigmap, cam.name, 1, scene.frame_end, fps)
+    with muted(members):  # the head as the user animated it, as the bake measured it
+        look, _ = resolve_look_at(scene, rigmap, cam.name, 1, scene.frame_end, fps)
     settings = load_preset("neutral_idle").with_overrides(overrides)
     n = scene.frame_end
     perf = solve(settings, (n - 1) / fps, seed, rigmap.character, Timeline(look_at=look))
@@ -238,3 +241,80 @@ def test_panel_look_at_field():
             bpy.ops.microface.layer_micro_motion()  # reported as an error, nothing baked
     finally:
         microface_addon.unregister()
+
+
+# Bones no name, hierarchy or geometry rule recognises: the skull and the two eyes hang straight
+# off the base, nothing is called head or eye, and there is no body below.
+PUPPET = [
+    ("ctl_base", (0.0, 0.0, 0.0), (0.0, 0.0, 0.1), None),
+    ("ctl_skull", (0.0, 0.01, 1.55), (0.0, 0.01, 1.75), "ctl_base"),
+    ("ctl_look_a", (0.032, -0.08, 1.65), (0.032, -0.105, 1.65), "ctl_base"),
+    ("ctl_look_b", (-0.032, -0.08, 1.65), (-0.032, -0.105, 1.65), "ctl_base"),
+]
+PUPPET_ROLES = {"head": "ctl_skull", "eye_L": "ctl_look_a", "eye_R": "ctl_look_b"}
+
+
+@pytest.mark.parametrize("source", ["override map", "profile hint"])
+def test_look_at_measures_from_the_bones_detection_was_told_about(empty_scene, tmp_path, source):
+    """The look-at's head frame is detection's skeleton (``RigMap.skeleton``), not a second,
+    hint-less search: eyes named only by a TD's override map or by a profile's ``skeleton`` hints
+    are where the target is measured from, so the yaw, pitch, distance and eye spacing all
+    come from those eyes."""
+    from rig_builders import LAYOUT, add_armature
+
+    arm = add_armature("Puppet", dict.fromkeys(LAYOUT), extra=PUPPET)
+    if source == "override map":
+        rigmap = detect([arm], overrides={"skeleton": PUPPET_ROLES})
+    else:
+        profile = {
+            "name": "puppet",
+            "bones": [["ctl_skull"], ["ctl_look_a"]],
+            "skeleton": {role: [bone] for role, bone in PUPPET_ROLES.items()},
+        }
+        (tmp_path / "puppet.json").write_text(json.dumps(profile), encoding="utf-8")
+        rigmap = detect([arm], profile_dirs=[tmp_path])
+        assert rigmap.bone_convention == "puppet"
+    assert rigmap.skeleton.head == "ctl_skull"
+    assert rigmap.skeleton.eyes == {"L": "ctl_look_a", "R": "ctl_look_b"}
+    # A target 1 m ahead of the eyes (the character faces -Y) and 0.2 m to its left (+X).
+    target = bpy.data.objects.new("Target", None)
+    empty_scene.collection.objects.link(target)
+    target.location = (0.2, -0.08 - 1.0, 1.65)
+    bpy.context.view_layer.update()
+    look, notes = resolve_look_at(empty_scene, rigmap, "Target", 1, 24, 24.0)
+    assert not any("no eye bones" in n or "no head bone" in n for n in notes), notes
+    assert look.ipd_m == pytest.approx(0.064, abs=1e-6)
+    assert look.distance_m[0] == pytest.approx(math.hypot(0.2, 1.0), abs=1e-6)
+    assert look.yaw_deg[0] == pytest.approx(math.degrees(math.atan2(0.2, 1.0)), abs=1e-4)
+    assert look.pitch_deg[0] == pytest.approx(0.0, abs=1e-4)
+
+
+def _layer_curves(idb) -> dict[tuple[str, int], np.ndarray]:
+    """Values of every F-curve on ``idb``'s MicroFace strip, per (data path, index)."""
+    from microface_addon import compat
+
+    (track,) = [t for t in idb.animation_data.nla_tracks if t.name == "MicroFace"]
+    out = {}
+    for fc in compat.iter_fcurves(track.strips[0].action):
+        co = np.empty(2 * len(fc.keyframe_points))
+        fc.keyframe_points.foreach_get("co", co)
+        out[(fc.data_path, fc.array_index)] = co[1::2]
+    return out
+
+
+def test_a_rebake_measures_the_users_head_not_the_previous_layer(empty_scene):
+    """Re-baking with the same options gives the same curves: the look-at samples the head with
+    the previous MicroFace layer muted (``bake.muted``), so the new gaze is aimed from the head
+    the user animated, not from the head the last bake turned."""
+    parts = build_sample_head(empty_scene)
+    cam = add_camera(empty_scene, (0.3, -1.2, 1.7))
+    overrides = {"state": "speaking", "gaze": {"hold_eye_contact": True}}
+    bake(empty_scene, parts, cam.name, overrides, seconds=4.0)
+    first = _layer_curves(parts["armature"])
+    bake(empty_scene, parts, cam.name, overrides, seconds=4.0)
+    second = _layer_curves(parts["armature"])
+    assert first.keys() == second.keys()
+    head = [k for k in first if k[0].startswith('pose.bones["head"]')]
+    assert head and any(np.ptp(first[k]) > 1e-3 for k in head)  # the head really moves
+    for k in first:
+        np.testing.assert_array_equal(first[k], second[k], err_msg=str(k))

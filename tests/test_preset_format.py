@@ -96,6 +96,29 @@ def test_schema_documents_every_top_level_field():
     assert "hold_eye_contact" in gaze and gaze["hold_eye_contact"]["description"]
 
 
+def test_every_field_of_the_schema_says_what_it_is():
+    """Editors show these descriptions as the TD types; every constant in the defaults has one."""
+    undocumented = []
+
+    def walk(node, path):
+        if not isinstance(node, dict):
+            return
+        for key, sub in node.get("properties", {}).items():
+            if isinstance(sub, dict) and len(sub.get("description", "")) < 10:
+                undocumented.append("/".join([*path, key]))
+            walk(sub, [*path, key])
+        for key in ("items", "additionalProperties"):
+            walk(node.get(key), [*path, key])
+        for key, sub in node.get("patternProperties", {}).items():
+            walk(sub, [*path, key])
+
+    schema = load_schema()
+    walk(schema, [])
+    for name, sub in schema["$defs"].items():
+        walk(sub, ["$defs", name])
+    assert undocumented == []
+
+
 def test_targets_in_schema_match_validate_statistics():
     from microface_addon.core.measure.validate import STATISTICS
 

@@ -161,10 +161,10 @@ def test_reallusion_character_keys_and_two_joint_neck(empty_scene):
     assert rigmap.convention == "reallusion_cc" and rigmap.bone_convention == "reallusion_cc"
     assert not rigmap.ambiguous
     sk = rigmap.skeleton
-    assert sk["neck"] == ["CC_Base_NeckTwist01", "CC_Base_NeckTwist02"]
-    assert sk["head"] == "CC_Base_Head" and sk["chest"] == "CC_Base_Spine02"
-    assert sk["eyes"] == {"L": "CC_Base_L_Eye", "R": "CC_Base_R_Eye"}
-    assert sk["jaw"] == "CC_Base_JawRoot"
+    assert sk.neck == ["CC_Base_NeckTwist01", "CC_Base_NeckTwist02"]
+    assert sk.head == "CC_Base_Head" and sk.chest == "CC_Base_Spine02"
+    assert sk.eyes == {"L": "CC_Base_L_Eye", "R": "CC_Base_R_Eye"}
+    assert sk.jaw == "CC_Base_JawRoot"
     assert {t.key_block for t in _targets(rigmap, "zygomaticus_major_L")} == {"Mouth_Smile_L"}
     assert {(t.mesh, t.key_block) for t in _targets(rigmap, "corrugator_R")} == {
         (body.name, "Brow_Drop_R"),
@@ -226,10 +226,8 @@ def test_vroid_keys_and_bones(empty_scene):
     assert {t.key_block for t in _targets(rigmap, "orbicularis_oculi_palpebral_L")} == {
         "Fcl_EYE_Close_L"
     }
-    assert rigmap.skeleton["eyes"] == {"L": "J_Adj_L_FaceEye", "R": "J_Adj_R_FaceEye"}
-    assert (
-        rigmap.skeleton["neck"] == ["J_Bip_C_Neck"] and rigmap.skeleton["chest"] == "J_Bip_C_Chest"
-    )
+    assert rigmap.skeleton.eyes == {"L": "J_Adj_L_FaceEye", "R": "J_Adj_R_FaceEye"}
+    assert rigmap.skeleton.neck == ["J_Bip_C_Neck"] and rigmap.skeleton.chest == "J_Bip_C_Chest"
     assert "shape key Fcl_HA_Hide (Face)" in rigmap.unused
 
 
@@ -249,10 +247,10 @@ def test_vrm_humanoid_metadata_beats_names_and_geometry(empty_scene, version):
         arm.data["vrm_addon_extension"] = {"vrm1": {"humanoid": {"human_bones": bones}}}
     rigmap = _detect(arm)
     sk = rigmap.skeleton
-    assert sk["head"] == names["head"] and sk["neck"] == [names["neck2"]]
-    assert sk["eyes"] == {"L": names["eye_L"], "R": names["eye_R"]}
-    assert sk["chest"] == names["chest"]
-    assert sk["found_by"]["head"] == "VRM humanoid metadata"
+    assert sk.head == names["head"] and sk.neck == [names["neck2"]]
+    assert sk.eyes == {"L": names["eye_L"], "R": names["eye_R"]}
+    assert sk.chest == names["chest"]
+    assert sk.found_by["head"] == "VRM humanoid metadata"
 
 
 def test_facs_keys_with_and_without_side(empty_scene):
@@ -273,11 +271,11 @@ def test_hierarchy_and_geometry_find_an_unnamed_skeleton(empty_scene):
     arm = add_armature("Armature", names, rotation_mode="XYZ")
     rigmap = _detect(arm)
     sk = rigmap.skeleton
-    assert sk["head"] == names["head"]
-    assert sk["neck"] == [names["neck1"], names["neck2"]]
-    assert sk["chest"] == names["chest"]
-    assert sk["eyes"] == {"L": names["eye_L"], "R": names["eye_R"]}
-    assert sk["jaw"] == names["jaw"]
+    assert sk.head == names["head"]
+    assert sk.neck == [names["neck1"], names["neck2"]]
+    assert sk.chest == names["chest"]
+    assert sk.eyes == {"L": names["eye_L"], "R": names["eye_R"]}
+    assert sk.jaw == names["jaw"]
     assert rigmap.convention == "none" and rigmap.bone_convention is None
     # Euler bones: the head's pitch axis, read in its own rest space, is the character's right.
     pitch = next(t for t in _targets(rigmap, "head_pitch") if t.bone == names["head"])
@@ -316,7 +314,7 @@ def test_auto_rig_pro_blink_is_calibrated_on_the_measured_lid_gap(empty_scene, s
     arm = _arp_rig(scale)
     rigmap = _detect(arm)
     assert rigmap.convention == "autorigpro"
-    assert rigmap.skeleton["head"] == "c_head.x" and rigmap.skeleton["eyes"]["L"] == "c_eye.l"
+    assert rigmap.skeleton.head == "c_head.x" and rigmap.skeleton.eyes["L"] == "c_eye.l"
     blink = _targets(rigmap, "orbicularis_oculi_palpebral_L")
     assert {type(t) for t in blink} == {BoneLocationTarget}
     assert {t.bone for t in blink} == {"c_eyelid_top.l", "c_eyelid_bot.l"}

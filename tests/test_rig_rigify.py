@@ -67,7 +67,7 @@ def test_rigify_face_is_detected_with_its_controls(rig):
     assert rigmap.convention == "rigify_face" and rigmap.score == pytest.approx(1.0)
     assert rigmap.runner_up[0] == "humanoid" and not rigmap.ambiguous
     sk = rigmap.skeleton
-    assert (sk["head"], sk["neck"], sk["chest"], sk["jaw"]) == (
+    assert (sk.head, sk.neck, sk.chest, sk.jaw) == (
         "head",
         ["neck"],
         "chest",

@@ -17,6 +17,7 @@ from microface_addon.core.measure.stats import (
     detect_saccades,
     event_mask,
 )
+from microface_addon.core.sections import from_section
 from microface_addon.core.solver.primitives.saccades import (
     MainSequence,
     minimum_jerk,
@@ -27,7 +28,8 @@ RATE_HZ = 240.0
 
 
 def default_main_sequence() -> MainSequence:
-    return MainSequence.from_section(load_preset("neutral_idle").section("gaze")["main_sequence"])
+    sec = load_preset("neutral_idle").section("gaze")["main_sequence"]
+    return from_section(MainSequence, sec)
 
 
 def synthetic(amplitudes, ms: MainSequence, gap_s: float = 0.5, seed: int = 0):

@@ -1,7 +1,8 @@
-"""Regenerate the channel table in docs/channels.md from core/channels.py and the ARKit profile.
+"""Regenerate the channel table in docs/channels.md from core/channels.py, the solver's layer
+registry (which layers write each channel) and the ARKit profile.
 
-Why generated: the registry and the profile are the truth; a hand-kept table drifts.  Text outside
-the GENERATED markers is hand-written and kept.  ``--check`` exits 1 when the file is stale.
+Why generated: the registries and the profile are the truth; a hand-kept table drifts.  Text
+outside the GENERATED markers is hand-written and kept.  ``--check`` exits 1 when the file is stale.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from microface_addon.core.channels import CHANNELS  # noqa: E402
+from microface_addon.core.solver import registry  # noqa: E402
 from microface_addon.rig.convention.profiles import shipped_profiles  # noqa: E402
 
 DOC = ROOT / "docs" / "channels.md"
@@ -23,8 +25,8 @@ def table() -> str:
     arkit = next(p for p in shipped_profiles() if p.name == "arkit52")
     units = {"activation": "0–1", "angle": "degrees", "state": "internal state"}
     rows = [
-        "| channel | kind / units | range | FACS | ARKit-52 keys (× gain) | what it is |",
-        "|---|---|---|---|---|---|",
+        "| channel | kind / units | range | FACS | ARKit-52 keys (× gain) | written by | what it is |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in CHANNELS.values():
         targets = arkit.shape_keys.get(c.name, ())
@@ -33,9 +35,10 @@ def table() -> str:
             ", ".join(" or ".join(f"`{t.key}` ×{t.gain:.3g}" for t in group) for group in targets)
             or "—"
         )
+        writers = ", ".join(f"`{la.name}`" for la in registry.layers() if c.name in la.writes)
         rows.append(
             f"| `{c.name}` | {c.kind}, {units[c.kind]} | {c.lo:g} … {c.hi:g} | {c.facs} | "
-            f"{ark} | {c.description} |"
+            f"{ark} | {writers or '—'} | {c.description} |"
         )
     return "\n".join(rows)
 

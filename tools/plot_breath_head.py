@@ -21,7 +21,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from microface_addon.core import load_preset, solve, stats  # noqa: E402
+from microface_addon.core import load_preset, solve  # noqa: E402
+from microface_addon.core.measure import stats  # noqa: E402
 
 RATE_HZ = 240.0
 QUIET = {"gaze": {"enabled": False}, "cascade": {"enabled": False}}

@@ -26,6 +26,7 @@ from microface_addon.core.measure.stats import (  # noqa: E402
     detect_saccades,
     event_mask,
 )
+from microface_addon.core.measure.validate import reference_main_sequence  # noqa: E402
 
 STATES = ("rest", "listening", "speaking", "thinking", "reading", "scanning")
 
@@ -92,7 +93,7 @@ def measure(state: str, seed: int, minutes: float = 10.0) -> dict:
     det = detect_saccades(yaw, pitch, perf.rate_hz)
     big = det.select(det.amplitude_deg >= 1.0)
     micro = det.select(det.amplitude_deg < 1.0)
-    ratio = big.duration_s * 1000.0 / (2.2 * big.amplitude_deg + 21.0)
+    ratio = big.duration_s / reference_main_sequence().duration_s(big.amplitude_deg)
     blinks = detect_blinks(perf.channels["orbicularis_oculi_palpebral_L"], perf.rate_hz)
     inside = event_mask(
         perf.n_samples, perf.rate_hz, blinks.onsets_s, blinks.onsets_s + blinks.duration_s, 0.05

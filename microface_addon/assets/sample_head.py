@@ -397,15 +397,9 @@ class _Builder:
         return np.concatenate(out)
 
 
-def build_geometry() -> HeadGeometry:
-    """Every vertex, face and label of the head mesh, in numpy (no Blender needed)."""
-    skin = _skin()
-    grid, front, mouth_row = skin["grid"], skin["front"], skin["mouth_row"]
-    rows, cols = grid.shape[:2]
-    below_rows = np.broadcast_to((np.arange(rows) > mouth_row)[:, None], (rows, cols))
-
-    # Eye centres sit a little behind the (sunken) skin in front of them; the skin inside the
-    # lid shells is carved away.
+def _carve_eye_sockets(grid: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Eye centres a little behind the (sunken) skin in front of them, and the skin grid with
+    the skin inside each lid shell carved away."""
     flat = grid.reshape(-1, 3)
     eye_centres = {}
     for name, side in (("L", 1.0), ("R", -1.0)):
@@ -413,9 +407,24 @@ def build_geometry() -> HeadGeometry:
         near[flat[:, 1] > 0] = np.inf
         eye_centres[name] = (side * EYE_X, float(flat[np.argmin(near), 1]) + 0.010, EYE_Z)
         flat = _carve_socket(flat, eye_centres[name], side)
-    grid = flat.reshape(grid.shape)
+    return flat.reshape(grid.shape), eye_centres
 
-    b = _Builder()
+
+@dataclass(frozen=True)
+class _Slit:
+    """The mouth slit: the lip-line grid row cut in two between the corners."""
+
+    edge: np.ndarray  # (m, 3) positions along the slit
+    upper: np.ndarray  # (m,) vertex indices of the upper lip's edge
+    lower: np.ndarray  # (m,) their lower-lip twins
+    corners: tuple[int, int]  # left, right corner vertex
+
+
+def _add_skin(b: _Builder, skin: dict, grid: np.ndarray) -> _Slit:
+    """The skin grid with its pole, the mouth slit cut into the lip line, lips coloured."""
+    front, mouth_row = skin["front"], skin["mouth_row"]
+    rows, cols = grid.shape[:2]
+    below_rows = np.broadcast_to((np.arange(rows) > mouth_row)[:, None], (rows, cols))
     index = b.add_vertices(grid, SKIN, front=front, below=below_rows, lip_level=skin["lip_level"])
     index = index.reshape(rows, cols)
     pole = b.add_vertices(skin["pole"], SKIN)[0]
@@ -440,11 +449,15 @@ def build_geometry() -> HeadGeometry:
     lip = (np.abs(level) < 1.0) & (np.abs(centre[:, 0]) < LIP_HALF_WIDTH) & (centre[:, 1] < -0.05)
     b.add_faces(skin_quads, np.where(lip, MAT_LIPS, MAT_SKIN))
     b.add_faces(np.stack([np.full(cols, pole), index[0], np.roll(index[0], -1)], -1), MAT_SKIN)
+    corners = (index[mouth_row, slit[0] - 1], index[mouth_row, slit[-1] + 1])
+    return _Slit(grid[mouth_row, slit], index[mouth_row, slit], twins, corners)
 
-    # Mouth cavity: a pocket hanging off the two lip edges; upper half moves with the head,
-    # lower half with the jaw.
+
+def _add_mouth_cavity(b: _Builder, slit: _Slit) -> None:
+    """A pocket hanging off the two lip edges; upper half moves with the head, lower half with
+    the jaw."""
     n_v = 14
-    lip_edge = grid[mouth_row, slit]
+    lip_edge = slit.edge
     taper = np.maximum(np.sqrt(np.clip(1 - (lip_edge[:, 0] / MOUTH_HALF_WIDTH) ** 2, 0, 1)), 0.3)
     v = np.arange(1, n_v) / n_v
     depth, height = 0.032, 0.011
@@ -456,26 +469,29 @@ def build_geometry() -> HeadGeometry:
     bag_index = b.add_vertices(bag, MOUTH_BAG, bag_v=v_grid, below=v_grid > 0.5).reshape(
         bag.shape[:2]
     )
-    pocket = np.concatenate([index[mouth_row, slit][:, None], bag_index, twins[:, None]], axis=1)
+    pocket = np.concatenate([slit.upper[:, None], bag_index, slit.lower[:, None]], axis=1)
     b.add_faces(
         np.stack([pocket[:-1, :-1], pocket[1:, :-1], pocket[1:, 1:], pocket[:-1, 1:]], -1).reshape(
             -1, 4
         ),
         MAT_MOUTH,
     )
-    left_corner, right_corner = index[mouth_row, slit[0] - 1], index[mouth_row, slit[-1] + 1]
+    left_corner, right_corner = slit.corners
     fan_l = np.stack([np.full(n_v, left_corner), pocket[0, 1:], pocket[0, :-1]], -1)
     fan_r = np.stack([np.full(n_v, right_corner), pocket[-1, :-1], pocket[-1, 1:]], -1)
     b.add_faces(np.concatenate([fan_l, fan_r]), MAT_MOUTH)
 
-    # Tongue on the cavity floor.
-    lip_y = float(lip_edge[:, 1].min())
+
+def _add_tongue(b: _Builder, slit: _Slit) -> None:
+    """The tongue on the cavity floor."""
+    lip_y = float(slit.edge[:, 1].min())
     t_co, t_quads, t_tris = _tongue((0.0, lip_y + 0.027, MOUTH_Z - 0.0078), (0.015, 0.020, 0.0048))
     t_idx = b.add_vertices(t_co, TONGUE, below=True)
     b.add_faces(t_quads + t_idx[0], MAT_TONGUE)
     b.add_faces(t_tris + t_idx[0], MAT_TONGUE)
 
-    # Eyelids.
+
+def _add_eyelids(b: _Builder, eye_centres: dict) -> None:
     for name, side in (("L", 1.0), ("R", -1.0)):
         for shell in _lid_shell(eye_centres[name], side):
             shape = shell["co"].shape[:2]
@@ -495,6 +511,16 @@ def build_geometry() -> HeadGeometry:
                 q = q[:, ::-1]
             b.add_faces(q, MAT_SKIN)
 
+
+def build_geometry() -> HeadGeometry:
+    """Every vertex, face and label of the head mesh, in numpy (no Blender needed)."""
+    skin = _skin()
+    grid, eye_centres = _carve_eye_sockets(skin["grid"])
+    b = _Builder()
+    slit = _add_skin(b, skin, grid)
+    _add_mouth_cavity(b, slit)
+    _add_tongue(b, slit)
+    _add_eyelids(b, eye_centres)
     return HeadGeometry(
         co=b.coordinates(),
         faces=b.faces,
@@ -569,107 +595,156 @@ def _jaw_rotation(co: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return out
 
 
-def shape_key_deltas(geo: HeadGeometry) -> dict[str, np.ndarray]:
-    """Displacement (n, 3) of every vertex for each ARKit-52 shape key at full strength."""
+def _move(w, dx=0.0, dy=0.0, dz=0.0) -> np.ndarray:
+    """Displacement (n, 3): every vertex moves by its weight ``w`` times (dx, dy, dz) metres."""
+    return np.asarray(w, float)[:, None] * np.array([dx, dy, dz])
+
+
+@dataclass(frozen=True)
+class _FaceRegions:
+    """Per-vertex weights (0…1) of the parts of the face the shape keys move."""
+
+    x: np.ndarray
+    z: np.ndarray
+    front: np.ndarray  # how much a skin vertex faces forward
+    below: np.ndarray  # bool: under the lip line
+    tongue: np.ndarray  # bool
+    jaw: np.ndarray  # the armature's jaw weights, so the jaw key and the jaw bone agree
+    lips_x: np.ndarray  # across the mouth, fading out past the corners
+    near_lower_edge: np.ndarray  # the mouth cavity along the lower lip's inner edge
+    upper_lip: np.ndarray
+    lower_lip: np.ndarray
+    mouth_area: np.ndarray
+
+    @property
+    def lips(self) -> np.ndarray:
+        return self.upper_lip + self.lower_lip
+
+    def bump(self, cx: float, cz: float, sx: float, sz: float) -> np.ndarray:
+        """A smooth patch on the front of the face centred at (cx, cz)."""
+        return self.front * _bump(self.x, self.z, cx, cz, sx, sz)
+
+    def corner(self, side: float, sx: float = 0.010, sz: float = 0.010) -> np.ndarray:
+        """The mouth corner on ``side`` (+1 left, -1 right)."""
+        return self.bump(side * 0.024, MOUTH_Z, sx, sz)
+
+    def half(self, side: float, mask: np.ndarray) -> np.ndarray:
+        """``mask`` (a lip) on one side of the mouth only."""
+        return mask * np.exp(-(((self.x - side * 0.012) / 0.013) ** 2))
+
+
+def _face_regions(geo: HeadGeometry) -> _FaceRegions:
     x, _, z = geo.co.T
-    front = geo.front
-    below = geo.below_mouth
+    front, below = geo.front, geo.below_mouth
     bag = geo.part == MOUTH_BAG
     tongue = geo.part == TONGUE
-    weights = skin_weights(geo)
-
-    def move(w, dx=0.0, dy=0.0, dz=0.0):
-        return np.asarray(w, float)[:, None] * np.array([dx, dy, dz])
-
     lips_x = np.exp(-((x / 0.022) ** 4))
     near_upper_edge = bag * np.exp(-((geo.bag_v / 0.2) ** 2)) * lips_x
     near_lower_edge = bag * np.exp(-(((1.0 - geo.bag_v) / 0.2) ** 2)) * lips_x
     upper_lip = front * lips_x * np.exp(-(((z - MOUTH_Z - 0.005) / 0.007) ** 2)) * ~below
     lower_lip = front * lips_x * np.exp(-(((z - MOUTH_Z + 0.005) / 0.007) ** 2)) * below
-    upper_lip, lower_lip = upper_lip + near_upper_edge, lower_lip + near_lower_edge
-    lips = upper_lip + lower_lip
-    mouth_area = front * _bump(x, z, 0.0, MOUTH_Z, 0.030, 0.016) + bag + 0.5 * tongue
+    return _FaceRegions(
+        x=x,
+        z=z,
+        front=front,
+        below=below,
+        tongue=tongue,
+        jaw=skin_weights(geo)["jaw"],
+        lips_x=lips_x,
+        near_lower_edge=near_lower_edge,
+        upper_lip=upper_lip + near_upper_edge,
+        lower_lip=lower_lip + near_lower_edge,
+        mouth_area=front * _bump(x, z, 0.0, MOUTH_Z, 0.030, 0.016) + bag + 0.5 * tongue,
+    )
 
-    def corner(side, sx=0.010, sz=0.010):
-        return front * _bump(x, z, side * 0.024, MOUTH_Z, sx, sz)
 
-    def half(side, mask):
-        return mask * np.exp(-(((x - side * 0.012) / 0.013) ** 2))
+def _eye_keys(geo: HeadGeometry, f: _FaceRegions, s: float) -> dict[str, np.ndarray]:
+    """One eye's lid keys (``s`` +1 left, -1 right); the eyeballs turn with the eye bones."""
+    return {
+        "eyeBlink": _lid_delta(
+            geo, s, LID_CLOSED_LINE - LID_UPPER_MARGIN, LID_CLOSED_LINE - LID_LOWER_MARGIN
+        ),
+        "eyeWide": _lid_delta(geo, s, 0.24, -0.06),
+        "eyeSquint": _lid_delta(geo, s, -0.06, 0.22)
+        + _move(f.bump(s * 0.034, 1.584, 0.014, 0.007), dy=-0.0005, dz=0.0015),
+        "eyeLookUp": _lid_delta(geo, s, 0.25, 0.12),
+        "eyeLookDown": _lid_delta(geo, s, -0.26, -0.06),
+        "eyeLookIn": _lid_delta(geo, s, 0.0, 0.0, slide=-0.28),
+        "eyeLookOut": _lid_delta(geo, s, 0.0, 0.0, slide=0.28),
+    }
 
+
+def _side_keys(f: _FaceRegions, s: float) -> dict[str, np.ndarray]:
+    """Brow, cheek, nose, mouth-corner and half-lip keys of one side."""
+    brow = f.bump(s * 0.027, 1.628, 0.020, 0.011)
+    brow = brow * (1.0 + 0.5 * np.exp(-(((f.x - s * 0.014) / 0.010) ** 2)))
+    upper, lower = f.half(s, f.upper_lip), f.half(s, f.lower_lip)
+    return {
+        "browDown": _move(brow, dx=-s * 0.0015, dy=-0.0015, dz=-0.005),
+        "browOuterUp": _move(f.bump(s * 0.047, 1.628, 0.014, 0.011), dz=0.006),
+        "cheekSquint": _move(f.bump(s * 0.040, 1.580, 0.018, 0.012), dy=-0.001, dz=0.004),
+        "noseSneer": _move(
+            f.bump(s * 0.012, 1.574, 0.009, 0.011), dx=s * 0.0008, dy=-0.0008, dz=0.004
+        ),
+        "mouthSmile": _move(f.corner(s, 0.012, 0.012), dx=s * 0.004, dy=0.002, dz=0.006),
+        "mouthFrown": _move(f.corner(s, 0.011, 0.012), dx=s * 0.001, dz=-0.005),
+        "mouthDimple": _move(f.corner(s), dx=s * 0.003, dy=0.004),
+        "mouthStretch": _move(f.corner(s, 0.016, 0.012), dx=s * 0.006, dy=0.001, dz=-0.003),
+        "mouthPress": _move(upper, dy=0.001, dz=-0.0035) + _move(lower, dy=0.001, dz=0.0035),
+        "mouthUpperUp": _move(upper, dy=-0.001, dz=0.005),
+        "mouthLowerDown": _move(lower, dy=-0.001, dz=-0.005),
+    }
+
+
+def _jaw_keys(geo: HeadGeometry, f: _FaceRegions) -> dict[str, np.ndarray]:
+    """The jaw keys use the armature's jaw weights, so shape key and bone agree; mouthClose
+    cancels jawOpen on the lips (jawOpen + mouthClose at equal values = lips sealed)."""
+    x, z = f.x, f.z
+    seal = (
+        f.front * f.lips_x * np.exp(-(((z - MOUTH_Z + 0.006) / 0.010) ** 2)) * f.below
+        + f.near_lower_edge
+    ) * f.jaw
+    return {
+        "jawOpen": _jaw_rotation(geo.co, JAW_OPEN_RAD * f.jaw),
+        "jawForward": _move(f.jaw, dy=-0.007),
+        "jawLeft": _move(f.jaw, dx=0.007),
+        "jawRight": _move(f.jaw, dx=-0.007),
+        "mouthClose": -_jaw_rotation(geo.co, np.full_like(x, JAW_OPEN_RAD)) * seal[:, None],
+    }
+
+
+def _mouth_keys(f: _FaceRegions) -> dict[str, np.ndarray]:
+    """Keys of the whole mouth, the lips as a pair, and the tongue."""
+    x, z, lips, upper, lower = f.x, f.z, f.lips, f.upper_lip, f.lower_lip
+    chin = f.front * np.exp(-((x / 0.025) ** 2)) * np.exp(-(((z - 1.516) / 0.014) ** 2)) * f.below
+    return {
+        "mouthFunnel": _move(lips, dy=-0.004)
+        + _move(upper, dz=0.002)
+        + _move(lower, dz=-0.002)
+        + _move(lips * x / 0.02, dx=-0.003),
+        "mouthPucker": _move(lips, dy=-0.007) + _move(f.mouth_area * x / 0.02, dx=-0.005),
+        "mouthLeft": _move(f.mouth_area, dx=0.007),
+        "mouthRight": _move(f.mouth_area, dx=-0.007),
+        "mouthRollLower": _move(lower, dy=0.005, dz=0.002),
+        "mouthRollUpper": _move(upper, dy=0.005, dz=-0.002),
+        "mouthShrugLower": _move(chin + f.near_lower_edge, dy=-0.002, dz=0.004),
+        "mouthShrugUpper": _move(upper, dy=-0.002, dz=0.004),
+        "tongueOut": _move(f.tongue, dy=-0.026, dz=-0.003) + _move(lower, dz=-0.002),
+    }
+
+
+def shape_key_deltas(geo: HeadGeometry) -> dict[str, np.ndarray]:
+    """Displacement (n, 3) of every vertex for each ARKit-52 shape key at full strength."""
+    f = _face_regions(geo)
     d: dict[str, np.ndarray] = {}
     for suffix, s in (("Left", 1.0), ("Right", -1.0)):
-        # Eyes: lids (the eyeballs themselves turn with the eye bones).
-        d["eyeBlink" + suffix] = _lid_delta(
-            geo, s, LID_CLOSED_LINE - LID_UPPER_MARGIN, LID_CLOSED_LINE - LID_LOWER_MARGIN
-        )
-        d["eyeWide" + suffix] = _lid_delta(geo, s, 0.24, -0.06)
-        d["eyeSquint" + suffix] = _lid_delta(geo, s, -0.06, 0.22) + move(
-            front * _bump(x, z, s * 0.034, 1.584, 0.014, 0.007), dy=-0.0005, dz=0.0015
-        )
-        d["eyeLookUp" + suffix] = _lid_delta(geo, s, 0.25, 0.12)
-        d["eyeLookDown" + suffix] = _lid_delta(geo, s, -0.26, -0.06)
-        d["eyeLookIn" + suffix] = _lid_delta(geo, s, 0.0, 0.0, slide=-0.28)
-        d["eyeLookOut" + suffix] = _lid_delta(geo, s, 0.0, 0.0, slide=0.28)
-        # Brows.
-        brow = front * _bump(x, z, s * 0.027, 1.628, 0.020, 0.011)
-        brow = brow * (1.0 + 0.5 * np.exp(-(((x - s * 0.014) / 0.010) ** 2)))
-        d["browDown" + suffix] = move(brow, dx=-s * 0.0015, dy=-0.0015, dz=-0.005)
-        d["browOuterUp" + suffix] = move(
-            front * _bump(x, z, s * 0.047, 1.628, 0.014, 0.011), dz=0.006
-        )
-        # Cheeks and nose.
-        d["cheekSquint" + suffix] = move(
-            front * _bump(x, z, s * 0.040, 1.580, 0.018, 0.012), dy=-0.001, dz=0.004
-        )
-        d["noseSneer" + suffix] = move(
-            front * _bump(x, z, s * 0.012, 1.574, 0.009, 0.011), dx=s * 0.0008, dy=-0.0008, dz=0.004
-        )
-        # Mouth corners.
-        d["mouthSmile" + suffix] = move(corner(s, 0.012, 0.012), dx=s * 0.004, dy=0.002, dz=0.006)
-        d["mouthFrown" + suffix] = move(corner(s, 0.011, 0.012), dx=s * 0.001, dz=-0.005)
-        d["mouthDimple" + suffix] = move(corner(s), dx=s * 0.003, dy=0.004)
-        d["mouthStretch" + suffix] = move(
-            corner(s, 0.016, 0.012), dx=s * 0.006, dy=0.001, dz=-0.003
-        )
-        # One side of the lips.
-        d["mouthPress" + suffix] = move(half(s, upper_lip), dy=0.001, dz=-0.0035) + move(
-            half(s, lower_lip), dy=0.001, dz=0.0035
-        )
-        d["mouthUpperUp" + suffix] = move(half(s, upper_lip), dy=-0.001, dz=0.005)
-        d["mouthLowerDown" + suffix] = move(half(s, lower_lip), dy=-0.001, dz=-0.005)
-
-    d["browInnerUp"] = move(
-        front * _pair(x, z, 0.016, 1.630, 0.012, 0.013),
-        dz=0.006,
-    )
-    puff = front * _pair(x, z, 0.042, 1.548, 0.020, 0.018)
-    d["cheekPuff"] = move(puff * np.sign(x), dx=0.009) + move(puff, dy=-0.003)
-    # Jaw: the same weights the armature uses, so shape key and bone agree.
-    jaw_w = weights["jaw"]
-    d["jawOpen"] = _jaw_rotation(geo.co, JAW_OPEN_RAD * jaw_w)
-    d["jawForward"] = move(jaw_w, dy=-0.007)
-    d["jawLeft"] = move(jaw_w, dx=0.007)
-    d["jawRight"] = move(jaw_w, dx=-0.007)
-    # mouthClose cancels jawOpen on the lips: jawOpen + mouthClose at equal values = lips sealed.
-    seal = (
-        front * lips_x * np.exp(-(((z - MOUTH_Z + 0.006) / 0.010) ** 2)) * below + near_lower_edge
-    ) * jaw_w
-    d["mouthClose"] = -_jaw_rotation(geo.co, np.full_like(x, JAW_OPEN_RAD)) * seal[:, None]
-    d["mouthFunnel"] = (
-        move(lips, dy=-0.004)
-        + move(upper_lip, dz=0.002)
-        + move(lower_lip, dz=-0.002)
-        + move(lips * x / 0.02, dx=-0.003)
-    )
-    d["mouthPucker"] = move(lips, dy=-0.007) + move(mouth_area * x / 0.02, dx=-0.005)
-    d["mouthLeft"] = move(mouth_area, dx=0.007)
-    d["mouthRight"] = move(mouth_area, dx=-0.007)
-    d["mouthRollLower"] = move(lower_lip, dy=0.005, dz=0.002)
-    d["mouthRollUpper"] = move(upper_lip, dy=0.005, dz=-0.002)
-    chin = front * np.exp(-((x / 0.025) ** 2)) * np.exp(-(((z - 1.516) / 0.014) ** 2)) * below
-    d["mouthShrugLower"] = move(chin + near_lower_edge, dy=-0.002, dz=0.004)
-    d["mouthShrugUpper"] = move(upper_lip, dy=-0.002, dz=0.004)
-    d["tongueOut"] = move(tongue, dy=-0.026, dz=-0.003) + move(lower_lip, dz=-0.002)
+        for name, delta in (*_eye_keys(geo, f, s).items(), *_side_keys(f, s).items()):
+            d[name + suffix] = delta
+    d["browInnerUp"] = _move(f.front * _pair(f.x, f.z, 0.016, 1.630, 0.012, 0.013), dz=0.006)
+    puff = f.front * _pair(f.x, f.z, 0.042, 1.548, 0.020, 0.018)
+    d["cheekPuff"] = _move(puff * np.sign(f.x), dx=0.009) + _move(puff, dy=-0.003)
+    d.update(_jaw_keys(geo, f))
+    d.update(_mouth_keys(f))
     return d
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.channels import soft_limit
+from ..rig.convention import datapath
 from ..rig.convention.rigmap import RigMap
 from .rotations import euler_to_quat, quat_mul, quat_to_euler, rotvec_to_quat
 
@@ -40,49 +41,56 @@ def shape_key_curves(
     ``ranges`` gives each (mesh, key) its slider range; summed channels approach the range
     smoothly instead of being clipped.
     """
-    sums: dict[tuple[str, str], np.ndarray] = {}
-    for t in rigmap.shape_keys:
-        v = samples.get(t.channel)
-        if v is None:
-            continue
-        k = (t.mesh, t.key_block)
-        sums[k] = sums.get(k, 0.0) + t.gain * v
+    sums = _summed(
+        rigmap.shape_keys, samples, lambda t: (t.mesh, t.key_block), lambda t, v: t.gain * v
+    )
     out: dict[str, list[PropertyCurve]] = {}
     for (mesh, key), v in sorted(sums.items()):
         lo, hi = ranges.get((mesh, key), (0.0, 1.0))
-        path = f'key_blocks["{_escape(key)}"].value'
+        path = datapath.shape_key(key)
         out.setdefault(mesh, []).append(PropertyCurve(path, 0, soft_limit(v, lo, hi)))
     return out
+
+
+def _summed(targets, samples: dict[str, np.ndarray], key, contribution) -> dict:
+    """``contribution(target, channel samples)`` summed per ``key(target)``, over the targets
+    whose channel was sampled (several channels may drive one property)."""
+    out: dict = {}
+    for t in targets:
+        v = samples.get(t.channel)
+        if v is None:
+            continue
+        k = key(t)
+        out[k] = out.get(k, 0.0) + contribution(t, v)
+    return out
+
+
+def _bone(t) -> tuple[str, str]:
+    return (t.armature, t.bone)
 
 
 def bone_rotvecs(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
     """Per (armature, bone): rotation vectors (n, 3) in the bone's local rest frame, radians."""
-    out: dict[tuple[str, str], np.ndarray] = {}
-    for b in rigmap.bones:
-        v = samples.get(b.channel)
-        if v is None:
-            continue
-        contrib = np.radians(v * b.gain)[:, None] * np.asarray(b.axis)[None, :]
-        k = (b.armature, b.bone)
-        out[k] = out.get(k, 0.0) + contrib
-    return out
+    return _summed(
+        rigmap.bones,
+        samples,
+        _bone,
+        lambda b, v: np.radians(v * b.gain)[:, None] * np.asarray(b.axis)[None, :],
+    )
 
 
 def bone_offsets(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
     """Per (armature, bone): location offsets (n, 3) in the bone's rest space, armature units."""
-    out: dict[tuple[str, str], np.ndarray] = {}
-    for b in getattr(rigmap, "bone_locations", ()):
-        v = samples.get(b.channel)
-        if v is None:
-            continue
-        contrib = (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :]
-        k = (b.armature, b.bone)
-        out[k] = out.get(k, 0.0) + contrib
-    return out
+    return _summed(
+        rigmap.bone_locations,
+        samples,
+        _bone,
+        lambda b, v: (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :],
+    )
 
 
 def bone_location_curves(
@@ -90,7 +98,7 @@ def bone_location_curves(
 ) -> list[PropertyCurve]:
     """Location F-curves: the offset alone under the user's own location keys (COMBINE adds), or
     offset + the unkeyed pose where the user has none (NLA would otherwise reset it to 0)."""
-    path = f'pose.bones["{_escape(bone)}"].location'
+    path = datapath.bone(bone, "location")
     out = []
     for i in range(3):
         base = 0.0 if static[i] is None else float(static[i])
@@ -114,9 +122,8 @@ def bone_rotation_curves(
     starts from the default and an unkeyed pose would otherwise be lost).
     """
     q = rotvec_to_quat(rotvec)
-    base = f'pose.bones["{_escape(bone)}"]'
     if rotation_mode == "QUATERNION":
-        path = f"{base}.rotation_quaternion"
+        path = datapath.bone(bone, "rotation_quaternion")
         if all(animated):
             # COMBINE composes quaternions as layer @ user: the layer holds the micro rotation.
             rest = np.array([1.0, 0.0, 0.0, 0.0])
@@ -134,9 +141,5 @@ def bone_rotation_curves(
     mask = np.asarray(animated, bool)[None, :]
     values = np.where(mask, delta, user + delta)
     rest = np.where(mask[0], 0.0, user[0])
-    path = f"{base}.rotation_euler"
+    path = datapath.bone(bone, "rotation_euler")
     return [PropertyCurve(path, i, values[:, i], float(rest[i])) for i in range(3)]
-
-
-def _escape(name: str) -> str:
-    return name.replace("\\", "\\\\").replace('"', '\\"')

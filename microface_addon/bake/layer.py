@@ -18,12 +18,15 @@ Why this design (verified in ``docs/bake.md`` and the tests on 4.2 and 5.2):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
 
 from .. import compat
+from ..rig.convention import datapath
 from .keys import write_fcurve
 
 LAYER_NAME = "MicroFace"
@@ -79,9 +82,14 @@ def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str
     return paths
 
 
+def _owner(idb, data_path: str):
+    """(the struct holding the property, the property's name) for a path on ``idb``."""
+    owner_path, prop = datapath.split(data_path)
+    return (idb.path_resolve(owner_path) if owner_path else idb), prop
+
+
 def _get_value(idb, data_path: str, index: int) -> float:
-    owner_path, _, prop = data_path.rpartition(".")
-    owner = idb.path_resolve(owner_path) if owner_path else idb
+    owner, prop = _owner(idb, data_path)
     val = getattr(owner, prop)
     try:
         return float(val[index])
@@ -105,8 +113,7 @@ def user_curve(idb, data_path: str, index: int, frames: np.ndarray) -> np.ndarra
 
 
 def _set_value(idb, data_path: str, index: int, value: float) -> None:
-    owner_path, _, prop = data_path.rpartition(".")
-    owner = idb.path_resolve(owner_path) if owner_path else idb
+    owner, prop = _owner(idb, data_path)
     cur = getattr(owner, prop)
     try:
         cur[index] = value
@@ -114,24 +121,40 @@ def _set_value(idb, data_path: str, index: int, value: float) -> None:
         setattr(owner, prop, value)
 
 
-def static_values(idb, paths, prior_static: dict[str, float], exclude_action: str | None):
+def record_key(data_path: str, index: int) -> str:
+    """How the record names one property component: ``data_path|index``."""
+    return f"{data_path}|{index}"
+
+
+def _parse_record_key(key: str) -> tuple[str, int]:
+    path, _, index = key.rpartition("|")
+    return path, int(index)
+
+
+def static_values(idb, paths) -> dict[tuple[str, int], float | None]:
     """Static (unkeyed) value under each (data_path, index), or None where the user animates it.
 
     NLA evaluation starts from the default, so the layer must carry these values or they are
-    lost.  Values a previous MicroFace layer recorded win over current ones, which that layer
-    contaminated with its own evaluation.
+    lost.  Values a previous MicroFace layer recorded (and its own action, which is not the
+    user's animation) win over current ones, which that layer contaminated with its own
+    evaluation.
     """
-    animated = user_animated_paths(idb, exclude_action)
+    record = read_record(idb) or {}
+    prior = record.get("static", {})
+    animated = user_animated_paths(idb, record.get("action"))
     out = {}
     for path, index in paths:
+        key = record_key(path, index)
         if (path, index) in animated:
             out[(path, index)] = None
-            continue
-        key = f"{path}|{index}"
-        out[(path, index)] = (
-            prior_static[key] if key in prior_static else _get_value(idb, path, index)
-        )
+        else:
+            out[(path, index)] = prior[key] if key in prior else _get_value(idb, path, index)
     return out
+
+
+def kept_static(static: dict[tuple[str, int], float | None]) -> dict[str, float]:
+    """The entries of ``static_values`` the record keeps (the unanimated ones), by record key."""
+    return {record_key(p, i): v for (p, i), v in static.items() if v is not None}
 
 
 def prepare(kind: str, idb, curves, frames: np.ndarray, static: dict[str, float]) -> PreparedLayer:
@@ -188,6 +211,48 @@ def find_tracks(idb, action_name: str | None = None) -> list:
     ]
 
 
+def character_ids(members) -> list[tuple[str, object]]:
+    """(kind, ID) of every ID a character's layers live on: each object (kind ``OBJECT``) and
+    each mesh's shape-key datablock (kind ``KEY``)."""
+    ids = []
+    for ob in members:
+        ids.append(("OBJECT", ob))
+        if ob.type == "MESH" and ob.data.shape_keys is not None:
+            ids.append(("KEY", ob.data.shape_keys))
+    return ids
+
+
+@contextmanager
+def muted(members) -> Iterator[None]:
+    """Evaluate the scene without MicroFace's layer on these characters: their MicroFace tracks
+    are muted inside the ``with`` block and unmuted after (tracks the user muted stay muted).
+
+    Used to measure the user's own animation (the look-at's head frame) rather than a previous
+    bake's result.
+    """
+    changed = []
+    for _, idb in character_ids(members):
+        for track in find_tracks(idb):
+            if not track.mute:
+                track.mute = True
+                changed.append(track)
+    try:
+        yield
+    finally:
+        for track in changed:
+            track.mute = False
+
+
+def _add_strip(ad, action, frame_start: int, slot) -> None:
+    """The layer's track: on top of the stack, one COMBINE strip held outside its range."""
+    track = ad.nla_tracks.new()
+    track.name = LAYER_NAME
+    strip = track.strips.new(LAYER_NAME, frame_start, action)
+    strip.blend_type = "COMBINE"
+    strip.extrapolation = "HOLD"
+    compat.set_strip_slot(strip, slot)
+
+
 def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
     """Put a prepared action on ``idb`` as the top NLA track; returns the record stored on the ID.
 
@@ -207,12 +272,7 @@ def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
     if ad.action is not None and ad.action_blend_type != "COMBINE":
         ad.action_blend_type = "COMBINE"
     action = bpy.data.actions[prep.action_name]
-    track = ad.nla_tracks.new()
-    track.name = LAYER_NAME
-    strip = track.strips.new(LAYER_NAME, prep.frame_start, action)
-    strip.blend_type = "COMBINE"
-    strip.extrapolation = "HOLD"
-    compat.set_strip_slot(strip, _slot(action, prep.slot_identifier))
+    _add_strip(ad, action, prep.frame_start, _slot(action, prep.slot_identifier))
     record = dict(record)
     record["action"] = prep.action_name
     record["static"] = {**record.get("static", {}), **prep.static}
@@ -237,8 +297,7 @@ def detach(idb, restore_user: bool = True) -> dict | None:
         if ad is not None and record.get("blend_type") and ad.action is not None:
             ad.action_blend_type = record["blend_type"]
         for key, value in record.get("static", {}).items():
-            path, _, index = key.rpartition("|")
-            _set_value(idb, path, int(index), value)
+            _set_value(idb, *_parse_record_key(key), value)
         if (
             ad is not None
             and record.get("created_animation_data")
@@ -257,13 +316,8 @@ def reattach(idb, record: dict, frame_start: int) -> None:
     if action is None:
         return
     ad = idb.animation_data or idb.animation_data_create()
-    track = ad.nla_tracks.new()
-    track.name = LAYER_NAME
-    strip = track.strips.new(LAYER_NAME, frame_start, action)
-    strip.blend_type = "COMBINE"
-    strip.extrapolation = "HOLD"
-    if compat.SLOTTED_ACTIONS and len(action.slots):
-        compat.set_strip_slot(strip, action.slots[0])
+    slot = action.slots[0] if compat.SLOTTED_ACTIONS and len(action.slots) else None
+    _add_strip(ad, action, frame_start, slot)
     _write_record(idb, record)
 
 

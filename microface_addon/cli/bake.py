@@ -7,9 +7,12 @@ destination and renamed only when every shot succeeded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +72,7 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         help="objects to bake, grouped into characters (default: every armature and every "
         "mesh with shape keys in the scene)",
     )
-    parser.add_argument(
-        "--intensity",
-        type=controls.intensity_item,
-        action="append",
-        default=[],
-        metavar="X|LAYER=X",
-        help="global strength 0–2, or one layer's (e.g. blink=0.5), multiplying the preset's "
-        "(default: 1); repeatable",
-    )
-    controls.add_control_arguments(parser, with_intensity=False)
+    controls.add_control_arguments(parser)
     parser.add_argument(
         "--profile", metavar="NAME", help="force a rig convention instead of detecting it"
     )
@@ -148,96 +142,118 @@ def _shot_line(shot: dict[str, Any]) -> str:
 
 def run_bake(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    from ..core.preset.settings import DEFAULT_PRESET, load_preset
-
     plan = _bake_plan(args)
-    preset = args.preset or DEFAULT_PRESET
-    use_user_presets()
-    settings = load_preset(preset)  # an invalid preset fails before any file is opened
-    global_intensity, overrides = controls.control_overrides(args, settings)
-    settings = controls.apply_controls(settings, args)  # so do invalid control values
-    if args.intents:  # so does an invalid intents file
-        from ..core.timeline.grammar import load_intents_file, settings_vocabulary
-
-        load_intents_file(args.intents, settings_vocabulary(settings))
-    check_profile(args.profile)
-    overrides_map = check_overrides(args.overrides)
-
-    import bpy
-
-    from ..apply import BakeOptions, layer_micro_motion
-    from ..rig.convention.rigmap import RigError
-
-    options = BakeOptions(
-        preset=preset,
-        seed=args.seed,
-        frame_start=args.frames[0] if args.frames else None,
-        frame_end=args.frames[1] if args.frames else None,
-        intensity=1.0 if global_intensity is None else global_intensity,
-        overrides=overrides,
-        profile=args.profile,
-        overrides_map=overrides_map,
-        intents_file=str(Path(args.intents).resolve()) if args.intents else None,
-        look_at=args.look_at,
-    )
-    staged: list[tuple[Path, Path]] = []  # (temporary, final): renamed only when all succeed
+    request = _resolve(args)  # a bad preset, control, intents file or rig option stops here
     shots = []
-    made_dir = None  # an --output-dir this run created, removed again if the run fails
-    if not plan[0][1].parent.exists():
-        made_dir = plan[0][1].parent
-        made_dir.mkdir()
-    try:
+    with _staged(plan[0][1].parent) as staged:
         for source, output in plan:
-            ts = time.perf_counter()
-            if args.inputs:
-                open_blend(source, args.debug)
-            scene = bpy.context.scene
-            label = str(source) if source is not None else "open file"
-            objects = pick_objects(scene, args.objects, label)
-            t_open = time.perf_counter()
-            try:
-                report = layer_micro_motion(scene, objects, options)
-            except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
-                raise type(exc)(f"{label}: {exc}") from exc
-            t_bake = time.perf_counter()
-            staged.append((save_copy(output, args.debug), output))
-            t_save = time.perf_counter()
-            layer_timings = report.pop("timings_s")
-            timings = {
-                "open": round(t_open - ts, 4),
-                "load_preset": layer_timings.get("load"),
-                "layer": round(t_bake - t_open, 4),
-                "save": round(t_save - t_bake, 4),
-                "total": round(t_save - ts, 4),
-            }
-            shot = {
-                "input": str(source) if source is not None else None,
-                "output": str(output),
-                "scene": scene.name,
-                **report,
-                "timings_s": timings,
-            }
+            shot, tmp = _bake_shot(source, output, request, args)
+            staged.append((tmp, output))
             shots.append(shot)
             print(_shot_line(shot), flush=True)
-            for notice in report.get("preset_notices", []):
+            for notice in shot["preset_notices"]:
                 print(f"{PROG}: notice: {notice}", file=sys.stderr)
         if args.report:
             report_path = destination(args.report, "report")
-            doc = {
-                "microface": __version__,
-                "blender": bpy.app.version_string,
-                "command": "bake",
-                "preset": preset,
-                "seed": args.seed,
-                "shots": shots,
-                "total_time_s": round(time.perf_counter() - t0, 4),
-            }
+            doc = _run_report(args, request, shots, time.perf_counter() - t0)
             staged.append((write_json_atomic(report_path, doc), report_path))
+    return EXIT_OK
+
+
+def _resolve(args: argparse.Namespace):
+    """The ``BakeRequest`` every shot of the run shares: the preset loaded and checked, controls
+    applied, the intents file read — once, before any file is opened."""
+    from ..apply import BakeOptions, resolve
+    from ..core.preset.library import DEFAULT_PRESET
+
+    use_user_presets()
+    controls_, intensity = controls.controls_from_args(args)
+    options = BakeOptions(
+        preset=args.preset or DEFAULT_PRESET,
+        seed=args.seed,
+        frame_start=args.frames[0] if args.frames else None,
+        frame_end=args.frames[1] if args.frames else None,
+        intensity=intensity,
+        controls=controls_,
+        profile=args.profile,
+        intents_file=str(Path(args.intents).resolve()) if args.intents else None,
+        look_at=args.look_at,
+    )
+    request = resolve(options)
+    check_profile(args.profile)
+    checked = replace(options, overrides_map=check_overrides(args.overrides))
+    return replace(request, options=checked)
+
+
+def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namespace):
+    """Open one shot (or use the open file), layer micro-motion, save it under a temporary name
+    beside ``output``: (the shot's report, the temporary file)."""
+    import bpy
+
+    from ..apply import layer_micro_motion
+    from ..rig.convention.rigmap import RigError
+
+    ts = time.perf_counter()
+    if source is not None:
+        open_blend(source, args.debug)
+    scene = bpy.context.scene
+    label = str(source) if source is not None else "open file"
+    objects = pick_objects(scene, args.objects, label)
+    t_open = time.perf_counter()
+    try:
+        report = layer_micro_motion(scene, objects, request)
+    except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
+        raise type(exc)(f"{label}: {exc}") from exc
+    t_bake = time.perf_counter()
+    tmp = save_copy(output, args.debug)
+    t_save = time.perf_counter()
+    layer_timings = report.pop("timings_s")
+    timings = {
+        "open": round(t_open - ts, 4),
+        "load_preset": layer_timings.get("load"),
+        "layer": round(t_bake - t_open, 4),
+        "save": round(t_save - t_bake, 4),
+        "total": round(t_save - ts, 4),
+    }
+    shot = {
+        "input": str(source) if source is not None else None,
+        "output": str(output),
+        "scene": scene.name,
+        **report,
+        "timings_s": timings,
+    }
+    return shot, tmp
+
+
+def _run_report(args: argparse.Namespace, request, shots: list, total_s: float) -> dict:
+    import bpy
+
+    return {
+        "microface": __version__,
+        "blender": bpy.app.version_string,
+        "command": "bake",
+        "preset": request.options.preset,
+        "seed": args.seed,
+        "shots": shots,
+        "total_time_s": round(total_s, 4),
+    }
+
+
+@contextlib.contextmanager
+def _staged(folder: Path) -> Iterator[list[tuple[Path, Path]]]:
+    """Collect (temporary, final) files; rename them all when the block succeeds, remove them
+    all when it fails — with an ``--output-dir`` this run created, if nothing landed in it."""
+    staged: list[tuple[Path, Path]] = []
+    made_dir = None
+    if not folder.exists():
+        made_dir = folder
+        made_dir.mkdir()
+    try:
+        yield staged
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
         for tmp, _final in staged:
             discard(tmp)  # after a success they were all renamed: nothing left to discard
         if made_dir is not None and not any(made_dir.iterdir()):
-            made_dir.rmdir()  # the run failed before anything landed in the folder it made
-    return EXIT_OK
+            made_dir.rmdir()

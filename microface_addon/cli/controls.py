@@ -1,13 +1,13 @@
-"""The preset control flags (``--disable``, ``--intensity LAYER=X``, ``--stylization``,
+"""The preset control flags (``--intensity [LAYER=]X``, ``--disable``, ``--stylization``,
 ``--stillness``, ``--hold-eye-contact``) that ``bake`` and ``validate`` share.
 
-Why through ``core.preset.controls``: the flags must mean exactly what the panel's fields mean.
+Why through ``core.preset.controls``: the flags must mean exactly what the panel's fields mean,
+so they become the same ``Controls`` and are applied by the same ``with_controls``.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 
 def _unit_arg(what: str):
@@ -24,23 +24,22 @@ def _unit_arg(what: str):
 
 
 def intensity_item(text: str) -> str:
-    """``--intensity`` values: a bare number (global, 0–2) or ``LAYER=X[,LAYER=X…]``."""
-    from ..core.preset.controls import ControlError, parse_layer_intensities
+    """``--intensity`` values: a bare number (global) or ``LAYER=X[,LAYER=X…]``."""
+    from ..core.preset.controls import ControlError, check_intensity, parse_layer_intensities
 
-    if "=" in text:
-        try:
-            parse_layer_intensities(text)
-        except ControlError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        return text
     try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid intensity {text!r}: expected a number or LAYER=VALUE"
-        ) from None
-    if not 0.0 <= v <= 2.0:
-        raise argparse.ArgumentTypeError(f"intensity {v:g} is outside 0–2")
+        if "=" in text:
+            parse_layer_intensities(text)
+            return text
+        try:
+            v = float(text)
+        except ValueError:
+            raise ControlError(
+                f"invalid intensity {text!r}: expected a number or LAYER=VALUE"
+            ) from None
+        check_intensity(v)
+    except ControlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -53,27 +52,29 @@ def layer_list_arg(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_control_arguments(parser: argparse.ArgumentParser, with_intensity: bool = True) -> None:
-    """The preset controls, as in the panel.  ``with_intensity=False`` when the command already
-    has its own ``--intensity`` (then parse it with ``intensity_item``)."""
+def add_control_arguments(parser: argparse.ArgumentParser) -> None:
+    """The preset controls, as in the panel (``bake`` and ``validate``)."""
+    from ..core.preset.schema import INTENSITY_RANGE
+    from ..core.solver import registry
+
+    lo, hi = INTENSITY_RANGE
+    parser.add_argument(
+        "--intensity",
+        type=intensity_item,
+        action="append",
+        default=[],
+        metavar="X|LAYER=X",
+        help=f"global strength {lo:g}–{hi:g}, or one layer's (e.g. blink=0.5), multiplying the "
+        "preset's (default: 1); repeatable",
+    )
     parser.add_argument(
         "--disable",
         type=layer_list_arg,
         action="append",
         default=[],
         metavar="LAYER,...",
-        help="turn layers off: blink, gaze, breath, head, cascade, micro_events",
+        help=f"turn layers off: {', '.join(registry.names())}",
     )
-    if with_intensity:
-        parser.add_argument(
-            "--intensity",
-            type=intensity_item,
-            action="append",
-            default=[],
-            metavar="X|LAYER=X",
-            help="global strength 0–2, or one layer's (e.g. blink=0.5), multiplying the preset's; "
-            "repeatable",
-        )
     parser.add_argument(
         "--stylization",
         type=_unit_arg("stylization"),
@@ -94,46 +95,24 @@ def add_control_arguments(parser: argparse.ArgumentParser, with_intensity: bool 
     )
 
 
-def split_intensity(values: list[str] | float | None) -> tuple[float | None, dict[str, float]]:
-    """``--intensity`` items → (global intensity or None, per-layer intensities)."""
-    from ..core.preset.controls import parse_layer_intensities
+def controls_from_args(args: argparse.Namespace):
+    """(``Controls``, global intensity factor) the parsed control flags stand for; the last bare
+    ``--intensity X`` is the global factor, ``LAYER=X`` items the layers' (later ones win)."""
+    from ..core.preset.controls import Controls, parse_layer_intensities
 
-    if values is None:
-        return None, {}
-    if isinstance(values, (int, float)):
-        return float(values), {}
-    global_: float | None = None
+    global_ = 1.0
     layers: dict[str, float] = {}
-    for v in values:
-        if "=" in v:
-            layers.update(parse_layer_intensities(v))
+    for item in args.intensity:
+        if "=" in item:
+            layers.update(parse_layer_intensities(item))
         else:
-            global_ = float(v)
-    return global_, layers
-
-
-def control_overrides(args: argparse.Namespace, settings) -> tuple[float | None, dict[str, Any]]:
-    """(global intensity factor or None, preset overrides) from the parsed control flags.
-
-    Like the global ``--intensity X``, ``--intensity blink=X`` multiplies the preset's own value.
-    """
-    from ..core.preset.controls import overrides
-
-    global_, layers = split_intensity(getattr(args, "intensity", None))
-    disabled = [name for group in getattr(args, "disable", []) or [] for name in group]
-    return global_, overrides(
+            global_ = float(item)
+    disabled = tuple(name for group in args.disable for name in group)
+    controls = Controls(
         disable=disabled,
-        intensities=layers,
-        stylization=getattr(args, "stylization", None),
-        stillness=getattr(args, "stillness", None),
-        hold_eye_contact=getattr(args, "hold_eye_contact", None),
-        base=settings,
+        layer_intensity=layers,
+        stylization=args.stylization,
+        stillness=args.stillness,
+        hold_eye_contact=args.hold_eye_contact,
     )
-
-
-def apply_controls(settings, args: argparse.Namespace):
-    """``settings`` with the control flags applied (as the bake does with the panel fields)."""
-    global_, over = control_overrides(args, settings)
-    if global_ is not None and global_ != 1.0:
-        over["intensity"] = settings.intensity * global_
-    return settings.with_overrides(over) if over else settings
+    return controls, global_

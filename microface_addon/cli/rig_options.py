@@ -11,7 +11,8 @@ from .common import UsageError, existing_input
 def check_profile(name: str | None) -> None:
     if name is None:
         return
-    from ..rig.convention.profiles import ProfileError, available_profiles
+    from ..rig.convention.profiles import ProfileError
+    from ..rig.scene.profile_folders import available_profiles
 
     try:  # shipped, user-folder and MICROFACE_PROFILE_PATH profiles
         known = [p.name for p in available_profiles()]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, use_user_presets
-from .controls import add_control_arguments, apply_controls
+from .controls import add_control_arguments, controls_from_args
 
 
 def add_validate_arguments(parser: argparse.ArgumentParser, _file_is_open: bool) -> None:
@@ -34,6 +34,7 @@ def add_validate_arguments(parser: argparse.ArgumentParser, _file_is_open: bool)
 
 def run_validate(args: argparse.Namespace) -> int:
     from ..core.measure.validate import format_table, validate_settings
+    from ..core.preset.controls import with_controls
     from ..core.preset.library import DEFAULT_PRESET, list_presets
     from ..core.preset.settings import PresetError, load_preset
 
@@ -41,11 +42,13 @@ def run_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"--minutes must be a positive number, got {args.minutes:g}")
     use_user_presets()
     names = [i.name for i in list_presets()] if args.all else (args.preset or [DEFAULT_PRESET])
+    controls, intensity = controls_from_args(args)
     reports, problems = [], []
     plots = Path(args.plots) if args.plots else None
     for name in names:
         try:
-            settings = apply_controls(load_preset(name), args)
+            base = load_preset(name)
+            settings = with_controls(base, controls.overrides(base), intensity)
         except PresetError as exc:  # keep going: one broken preset must not hide the others
             problems.append(exc)
             continue
@@ -82,6 +85,7 @@ def write_plot(folder: Path, report, perf) -> Path:
     import numpy as np
 
     from ..core.measure import stats
+    from ..core.measure.validate import reference_main_sequence
 
     folder.mkdir(parents=True, exist_ok=True)
     rate = perf.rate_hz
@@ -96,8 +100,10 @@ def write_plot(folder: Path, report, perf) -> Path:
     pitch = ch.get("eye_pitch_L", zeros) + ch.get("head_pitch", zeros)
     sac = stats.detect_saccades(yaw, pitch, rate)
     a = np.linspace(0, 40, 50)
+    ms = reference_main_sequence()
     ax[0, 1].scatter(sac.amplitude_deg, 1000 * sac.duration_s, s=4, alpha=0.5)
-    ax[0, 1].plot(a, 2.2 * a + 21, "k--", label="2.2·A + 21 ms")
+    label = f"{ms.duration_slope_ms_per_deg:g}·A + {ms.duration_intercept_ms:g} ms"
+    ax[0, 1].plot(a, 1000 * ms.duration_s(a), "k--", label=label)
     ax[0, 1].set(title="saccade main sequence", xlabel="amplitude (deg)", ylabel="duration (ms)")
     ax[0, 1].legend()
     n = min(perf.n_samples, int(60 * rate))

@@ -35,6 +35,11 @@ class Channel:
         return self.kind != "state"
 
 
+def sided(*bases: str) -> tuple[str, ...]:
+    """The left and right channel of each base name: ``sided("nasalis")`` → nasalis_L, nasalis_R."""
+    return tuple(f"{base}_{s}" for base in bases for s in SIDES)
+
+
 def _sided(base: str, kind: str, lo: float, hi: float, facs: str, desc: str) -> list[Channel]:
     return [Channel(f"{base}_{s}", kind, lo, hi, facs, f"{desc} ({s})") for s in SIDES]
 

@@ -76,15 +76,6 @@ def angles_of(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.degrees(axis[..., 1] * k), np.degrees(-axis[..., 0] * k)
 
 
-def eye_in_head(
-    yaw_deg: np.ndarray, pitch_deg: np.ndarray, head_yaw_deg: np.ndarray, head_pitch_deg
-) -> tuple[np.ndarray, np.ndarray]:
-    """Eye angles that keep a gaze direction (given in the head's rest frame) while the head
-    is turned by ``head_yaw/pitch``: the eye points along head⁻¹ · gaze."""
-    gaze = direction_vectors(yaw_deg, pitch_deg)
-    return angles_of(rotate(gaze, -rotation_vectors(head_yaw_deg, head_pitch_deg)))
-
-
 def gaze_in_world(
     eye_yaw_deg,
     eye_pitch_deg,
@@ -99,22 +90,6 @@ def gaze_in_world(
     d = rotate(d, rotation_vectors(head_yaw_deg, head_pitch_deg, head_roll_deg))
     d = rotate(d, rotation_vectors(0.0, chest_pitch_deg))
     return angles_of(d)
-
-
-def per_eye_angles(
-    yaw_deg: np.ndarray, pitch_deg: np.ndarray, distance_m: np.ndarray, ipd_m: float
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Yaw/pitch of each eye fixating the point at ``distance_m`` along the cyclopean direction.
-
-    The left eye sits ``ipd_m / 2`` towards the character's left, so for a near target it turns
-    right (negative yaw) and the right eye turns left: that difference is the vergence.
-    """
-    point = direction_vectors(yaw_deg, pitch_deg) * np.asarray(distance_m, float)[..., None]
-    out = {}
-    for eye, side in (("L", 1.0), ("R", -1.0)):
-        rel = point - np.array([side * ipd_m / 2.0, 0.0, 0.0])
-        out[eye] = angles_of(rel)
-    return out
 
 
 def eye_in_head_angles(

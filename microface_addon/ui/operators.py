@@ -13,7 +13,8 @@ from typing import Any
 import bpy
 
 from .. import apply
-from ..core.preset.settings import PresetError, load_preset
+from ..core.preset.schema import INTENSITY_RANGE
+from ..core.preset.settings import PresetError
 from ..rig.convention.rigmap import RigError
 from ..rig.scene import character as character_mod
 from . import panel, preferences, presets
@@ -73,7 +74,12 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
     )
     seed: bpy.props.IntProperty(name="Seed", min=0, options={"SKIP_SAVE"})
     intensity: bpy.props.FloatProperty(
-        name="Intensity", default=1.0, min=0.0, max=2.0, subtype="FACTOR", options={"SKIP_SAVE"}
+        name="Intensity",
+        default=1.0,
+        min=INTENSITY_RANGE[0],
+        max=INTENSITY_RANGE[1],
+        subtype="FACTOR",
+        options={"SKIP_SAVE"},
     )
     use_scene_range: bpy.props.BoolProperty(
         name="Scene frame range", default=True, options={"SKIP_SAVE"}
@@ -102,7 +108,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             if not self.properties.is_property_set(name):
                 setattr(self, name, getattr(settings, name))
 
-    def bake_options(self) -> apply.BakeOptions:
+    def bake_options(self, scene: bpy.types.Scene) -> apply.BakeOptions:
         ranged = not self.use_scene_range
         return apply.BakeOptions(
             preset=self.preset,
@@ -110,6 +116,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             frame_start=self.frame_start if ranged else None,
             frame_end=self.frame_end if ranged else None,
             intensity=self.intensity,
+            controls=presets.scene_controls(scene),
             intents_file=self.intents_file or None,
             look_at=self.look_at.strip() or None,
             profile=self.rig_profile.strip() or None,
@@ -120,10 +127,8 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
         scene = context.scene
         self._fill_from_scene(scene)
         try:
-            options = self.bake_options()
-            base = load_preset(options.preset)
-            options.overrides.update(presets.control_overrides(scene, base))
-            report = apply.layer_micro_motion(scene, target_objects(context), options)
+            request = apply.resolve(self.bake_options(scene))
+            report = apply.layer_micro_motion(scene, target_objects(context), request)
         except (PresetError, RigError, ValueError) as exc:
             self.report({"ERROR"}, f"MicroFace: {one_line(exc)}")
             return {"CANCELLED"}

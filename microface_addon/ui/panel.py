@@ -11,6 +11,7 @@ from typing import Any
 
 import bpy
 
+from ..core.preset.schema import INTENSITY_RANGE
 from . import preferences
 
 # --- scene settings -------------------------------------------------------------------------
@@ -83,8 +84,8 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
         name="Intensity",
         description="Global strength, multiplying the preset's own intensity",
         default=1.0,
-        min=0.0,
-        max=2.0,
+        min=INTENSITY_RANGE[0],
+        max=INTENSITY_RANGE[1],
         subtype="FACTOR",
     )
     use_scene_range: bpy.props.BoolProperty(
@@ -126,7 +127,8 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
 
 
 def _profile_names(text: str) -> list[str]:
-    from ..rig.convention.profiles import ProfileError, available_profiles
+    from ..rig.convention.profiles import ProfileError
+    from ..rig.scene.profile_folders import available_profiles
 
     try:
         names = [p.name for p in available_profiles()]

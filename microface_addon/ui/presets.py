@@ -2,9 +2,11 @@
 Reload presets.
 
 Why a module of its own: the panel and bake operator stay about baking; this module only turns
-scene fields into the same preset overrides the CLI builds (``core.controls``) and talks to the
-preset folders (``core.library``, ``core.preset_writer``).  The user's preset folder is Blender's
-config folder ``microface/presets``; the core never imports ``bpy``, so it is handed over here.
+scene fields into the same ``Controls`` the CLI builds (``core/preset/controls.py``), with one
+toggle and strength slider per registered layer (``core/solver/registry.py``), and talks to the
+preset folders (``core/preset/library.py``, ``core/preset/writer.py``).  The user's preset folder
+is Blender's config folder ``microface/presets``; the core never imports ``bpy``, so it is handed
+over here.
 """
 
 from __future__ import annotations
@@ -15,20 +17,14 @@ from typing import Any
 import bpy
 
 from ..core.preset import library
-from ..core.preset.controls import LAYERS, overrides
-from ..core.preset.settings import PresetError, Settings, load_preset
+from ..core.preset.controls import Controls
+from ..core.preset.schema import INTENSITY_RANGE
+from ..core.preset.settings import PresetError, load_preset
 from ..core.preset.writer import derived_preset, write_preset
+from ..core.solver import registry
 
 USER_PRESETS_SUBDIR = "microface/presets"
 GROUP_LABELS = {library.BUILTIN: "Add-on", library.USER: "User", library.ENV: "Studio path"}
-LAYER_LABELS = {
-    "blink": "Blinks",
-    "gaze": "Gaze",
-    "breath": "Breath",
-    "head": "Head",
-    "cascade": "Expressions",
-    "micro_events": "Micro-events",
-}
 
 # Blender keeps only C pointers to a dynamic enum's strings: keep the list referenced here.
 _ITEMS: list[Any] = []
@@ -103,19 +99,20 @@ def grouped_items() -> list[Any]:
 
 def _layer_props() -> dict[str, Any]:
     props: dict[str, Any] = {}
-    for layer in LAYERS:
-        props[f"use_{layer}"] = bpy.props.BoolProperty(
-            name=LAYER_LABELS[layer],
-            description=f"Bake the {layer.replace('_', '-')} layer (off: leave it out, the "
+    for layer in registry.layers():
+        name = layer.name
+        props[f"use_{name}"] = bpy.props.BoolProperty(
+            name=layer.label,
+            description=f"Bake the {name.replace('_', '-')} layer (off: leave it out, the "
             "other layers stay exactly the same)",
             default=True,
         )
-        props[f"{layer}_strength"] = bpy.props.FloatProperty(
+        props[f"{name}_strength"] = bpy.props.FloatProperty(
             name="Strength",
-            description=f"Multiplies the preset's {layer.replace('_', '-')} intensity",
+            description=f"Multiplies the preset's {name.replace('_', '-')} intensity",
             default=1.0,
-            min=0.0,
-            max=2.0,
+            min=INTENSITY_RANGE[0],
+            max=INTENSITY_RANGE[1],
             subtype="FACTOR",
         )
     return props
@@ -153,28 +150,29 @@ class MicroFaceControls(bpy.types.PropertyGroup):
 
 for _name, _prop in _layer_props().items():
     MicroFaceControls.__annotations__[_name] = _prop
+# The layers with a toggle and a strength slider (those registered when the add-on loaded).
+PANEL_LAYERS = tuple(layer.name for layer in registry.layers())
 
 
 def controls(scene: bpy.types.Scene) -> MicroFaceControls:
     return scene.microface_controls
 
 
-def control_overrides(scene: bpy.types.Scene, settings: Settings) -> dict[str, Any]:
-    """The preset overrides the scene's control fields stand for (only what they change)."""
+def scene_controls(scene: bpy.types.Scene) -> Controls:
+    """The preset controls the scene's fields stand for (only what they change)."""
     c = controls(scene)
     # Blender stores these as 32-bit floats: round so 0.4 is written as 0.4, not 0.4000000059.
     r = lambda v: round(float(v), 4)  # noqa: E731
-    return overrides(
-        disable=[layer for layer in LAYERS if not getattr(c, f"use_{layer}")],
-        intensities={
+    return Controls(
+        disable=tuple(layer for layer in PANEL_LAYERS if not getattr(c, f"use_{layer}")),
+        layer_intensity={
             layer: r(getattr(c, f"{layer}_strength"))
-            for layer in LAYERS
+            for layer in PANEL_LAYERS
             if getattr(c, f"{layer}_strength") != 1.0
         },
         stylization=r(c.stylization) if c.override_stylization else None,
         stillness=r(c.stillness) if c.override_stillness else None,
         hold_eye_contact=True if c.hold_eye_contact else None,
-        base=settings,
     )
 
 
@@ -193,7 +191,7 @@ def draw_controls(layout, scene: bpy.types.Scene) -> None:
     col.prop(c, "hold_eye_contact")
     col.separator()
     grid = col.grid_flow(columns=2, even_columns=True, align=True)
-    for layer in LAYERS:
+    for layer in PANEL_LAYERS:
         grid.prop(c, f"use_{layer}")
         sub = grid.row()
         sub.active = getattr(c, f"use_{layer}")
@@ -254,7 +252,7 @@ class MICROFACE_OT_save_preset(bpy.types.Operator):
             doc = derived_preset(
                 name,
                 parent,
-                control_overrides(scene, base),
+                scene_controls(scene).overrides(base),
                 self.description,
                 replacing=target if self.overwrite and target.exists() else None,
             )

@@ -1,24 +1,25 @@
-"""The TD-facing controls on top of a preset: layer switches and intensities, stylization,
-stillness, hold eye contact — as preset overrides, and their application before solving.
+"""The TD-facing controls on top of a preset: the global intensity, layer switches and
+intensities, stylization, stillness, hold eye contact — as preset overrides, and their
+application before solving.
 
 Why one module: the panel and the CLI offer the same controls and must mean the same thing, so
-both turn their fields into the same override document (``overrides``) and the solver applies
-the same transforms (``effective_settings``).  Layer switches are independent of each other:
-turning head motion off leaves blinks exactly as they were (the layers draw from separate
-random streams).
+both gather them into ``Controls``, turn them into the same override document (``overrides``),
+apply them with the same rule (``with_controls``: every intensity is a factor on the preset's
+own), and the solver applies the same transforms (``effective_settings``).  Layer switches are
+independent of each other: turning head motion off leaves blinks exactly as they were (the layers
+draw from separate random streams).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .settings import LAYER_SECTIONS, Settings
+from .schema import INTENSITY_RANGE
+from .settings import Settings, layer_sections
 from .stillness import still
 from .stylize import stylize
-
-LAYERS = LAYER_SECTIONS
 
 
 class ControlError(ValueError):
@@ -27,9 +28,18 @@ class ControlError(ValueError):
 
 def _layer(name: str) -> str:
     n = name.strip().lower().replace("-", "_")
-    if n not in LAYERS:
-        raise ControlError(f"unknown layer {name.strip()!r} (layers: {', '.join(LAYERS)})")
+    if n not in layer_sections():
+        known = ", ".join(layer_sections())
+        raise ControlError(f"unknown layer {name.strip()!r} (layers: {known})")
     return n
+
+
+def check_intensity(value: float, what: str = "intensity") -> float:
+    """``value`` if it is a valid intensity (``INTENSITY_RANGE``), else a ``ControlError``."""
+    lo, hi = INTENSITY_RANGE
+    if not lo <= value <= hi:
+        raise ControlError(f"{what} {value:g} is outside {lo:g}–{hi:g}")
+    return value
 
 
 def parse_layer_list(text: str | Iterable[str]) -> list[str]:
@@ -60,9 +70,7 @@ def parse_layer_intensities(text: str | Iterable[str]) -> dict[str, float]:
                 v = float(value)
             except ValueError:
                 raise ControlError(f"{name.strip()}: {value.strip()!r} is not a number") from None
-            if not 0.0 <= v <= 2.0:
-                raise ControlError(f"{name.strip()}: intensity {v:g} is outside 0…2")
-            out[_layer(name)] = v
+            out[_layer(name)] = check_intensity(v, f"{name.strip()}: intensity")
     return out
 
 
@@ -77,7 +85,8 @@ def overrides(
     """The preset overrides these controls stand for (feed to ``Settings.with_overrides``).
 
     With ``base``, layer ``intensities`` are factors on the preset's own layer intensity (as the
-    global intensity multiplies the preset's), clamped to 0–2; without, they are absolute.
+    global intensity multiplies the preset's), clamped to ``INTENSITY_RANGE``; without, they are
+    absolute.
     """
     out: dict[str, Any] = {}
     for name in disable:
@@ -86,7 +95,8 @@ def overrides(
         layer = _layer(name)
         v = float(value)
         if base is not None:
-            v = min(max(v * float(base.section(layer).get("intensity", 1.0)), 0.0), 2.0)
+            lo, hi = INTENSITY_RANGE
+            v = min(max(v * float(base.section(layer).get("intensity", 1.0)), lo), hi)
         out.setdefault(layer, {})["intensity"] = v
     if stylization is not None:
         out["stylization"] = float(stylization)
@@ -95,6 +105,43 @@ def overrides(
     if hold_eye_contact is not None:
         out.setdefault("gaze", {})["hold_eye_contact"] = bool(hold_eye_contact)
     return out
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The preset controls as the panel and the CLI gather them, before a preset is known (the
+    layer intensities are factors on the preset's own; the global intensity travels beside them,
+    see ``with_controls``)."""
+
+    disable: tuple[str, ...] = ()
+    layer_intensity: Mapping[str, float] = field(default_factory=dict)
+    stylization: float | None = None
+    stillness: float | None = None
+    hold_eye_contact: bool | None = None
+
+    def overrides(self, base: Settings) -> dict[str, Any]:
+        """The preset overrides these controls stand for on top of ``base``."""
+        return overrides(
+            self.disable,
+            self.layer_intensity,
+            self.stylization,
+            self.stillness,
+            self.hold_eye_contact,
+            base=base,
+        )
+
+
+def with_controls(settings: Settings, over: Mapping[str, Any], intensity: float = 1.0) -> Settings:
+    """``settings`` with the preset overrides ``over`` and the global ``intensity`` factor
+    applied, validated once (``Settings.with_overrides``).
+
+    The global intensity rule lives here: like every control, it multiplies the preset's own
+    value, so ``intensity`` 0.5 on a preset at 0.8 bakes at 0.4.
+    """
+    over = dict(over)
+    if intensity != 1.0:
+        over["intensity"] = settings.intensity * float(intensity)
+    return settings.with_overrides(over) if over else settings
 
 
 def effective_settings(settings: Settings) -> Settings:

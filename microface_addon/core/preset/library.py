@@ -60,6 +60,11 @@ def builtin_preset_dir() -> Path:
     raise FileNotFoundError(f"MicroFace presets folder not found near {here}")
 
 
+def load_schema() -> dict:
+    """The published preset schema (``presets/microface-preset.schema.json``), freshly parsed."""
+    return json.loads((builtin_preset_dir() / SCHEMA_FILENAME).read_text(encoding="utf-8"))
+
+
 def set_user_preset_dirs(dirs: Iterable[str | os.PathLike]) -> None:
     """Register the user's preset folders (from Blender's config folder); replaces earlier ones."""
     global _user_dirs

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from .settings import load_schema
+from .library import load_schema
 
 
 @lru_cache(maxsize=1)

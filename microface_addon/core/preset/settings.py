@@ -15,18 +15,19 @@ for TDs in ``docs/presets.md``.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-import jsonschema
-
-from ..jsondoc import locate, pointer
+from ..jsondoc import PresetError, Problem, positions_of, problem_at, read_json
+from ..solver import registry
+from ..timeline.grammar import timeline_problems
+from ..timeline.intents import vocabulary
 from .library import (
     DEFAULT_PRESET,
     DEFAULTS_NAME,
@@ -35,14 +36,15 @@ from .library import (
     builtin_preset_dir,
     candidates,
     known_names,
+    load_schema,
     preset_search_path,
 )
 from .migrations import CURRENT_FORMAT, FormatTooNew, upgrade
+from .schema import validate_document
 
 __all__ = [
     "DEFAULT_PRESET",
     "DEFAULTS_NAME",
-    "LAYER_SECTIONS",
     "PRESET_PATH_ENV",
     "SCHEMA_FILENAME",
     "PresetError",
@@ -54,138 +56,37 @@ __all__ = [
     "load_schema",
     "preset_search_path",
     "read_json",
+    "layer_sections",
     "resolve_preset_path",
     "validate_document",
 ]
 
-LAYER_SECTIONS = ("blink", "gaze", "breath", "head", "cascade", "micro_events")
 # Top-level keys that describe the file itself and are not inherited by a child.
 FILE_ONLY_KEYS = ("$schema", "extends")
-# Fields that name files: checked as data-only references (see ``check_reference``).
-FILE_FIELDS = ("extends",)
 MAX_CHAIN = 32  # extends depth; far beyond any sensible library, stops pathological chains
 
 log = logging.getLogger("microface.presets")
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    pointer: str
-    line: int | None
-    col: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}:{self.col}"
-        return f"{where}: {self.pointer or '/'}: {self.message}"
+def layer_sections() -> tuple[str, ...]:
+    """The preset sections that belong to solver layers (``core/solver/registry.py``), in
+    solve order: each has ``enabled`` and ``intensity``."""
+    return registry.names()
 
 
-class PresetError(ValueError):
-    """A preset could not be used; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-def load_schema() -> dict:
-    return json.loads((builtin_preset_dir() / SCHEMA_FILENAME).read_text(encoding="utf-8"))
-
-
-_VALIDATOR: jsonschema.Draft202012Validator | None = None
-
-
-def _validator() -> jsonschema.Draft202012Validator:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        _VALIDATOR = jsonschema.Draft202012Validator(load_schema())
-    return _VALIDATOR
-
-
-def _plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
-    """Turn a jsonschema error into (path, plain-words message)."""
-    path = list(err.absolute_path)
-    inst = err.instance
-    v, val = err.validator, err.validator_value
-    if v == "maximum":
-        return path, f"{inst!r} is above the maximum {val}"
-    if v == "minimum":
-        return path, f"{inst!r} is below the minimum {val}"
-    if v == "type":
-        return path, f"expected {val}, got {type(inst).__name__} {inst!r}"
-    if v == "enum":
-        return path, f"{inst!r} is not one of {', '.join(map(repr, val))}"
-    if v == "additionalProperties":
-        allowed = sorted((err.schema.get("properties") or {}).keys())
-        extra = sorted(set(inst) - set(allowed))
-        return path + [extra[0]] if len(extra) == 1 else path, (
-            f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
-            f" (allowed: {', '.join(allowed)})"
-        )
-    if v == "required":
-        return path, err.message.replace("is a required property", "is missing (required)")
-    if v in ("minItems", "maxItems"):
-        bound = "at least" if v == "minItems" else "at most"
-        return path, f"has {len(inst)} items, expected {bound} {val}"
-    return path, err.message
-
-
-def positions_of(text: str | None) -> dict[str, tuple[int, int]]:
-    """Line/column by pointer, or nothing when ``text`` is missing or cannot be scanned."""
-    if text is None:
-        return {}
-    try:
-        return locate(text)
-    except (ValueError, IndexError, RecursionError):
-        return {}
-
-
-def _problem_at(file: str, path: Sequence, msg: str, positions: Mapping, at_key=False) -> Problem:
-    ptr = pointer(path)
-    pos = (positions.get(ptr + "#key") if at_key else None) or positions.get(ptr)
-    return Problem(file, ptr, *(pos or (None, None)), msg)
-
-
-def validate_document(
-    doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
-) -> list[Problem]:
-    """All schema problems of ``doc`` (empty list when valid)."""
-    positions = positions_of(text) if positions is None else positions
-    problems = []
-    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
-        path, msg = _plain_message(err)
-        # Unknown keys point at the key itself; every other problem at the offending value.
-        problems.append(
-            _problem_at(file, path, msg, positions, err.validator == "additionalProperties")
-        )
-    return problems
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def read_json(path: Path) -> tuple[Any, str]:
-    """Read and parse a JSON file, turning every failure into a ``PresetError``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PresetError([Problem(str(path), "", None, None, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PresetError([Problem(str(path), "", None, None, f"cannot read: {exc}")]) from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant), text
-    except json.JSONDecodeError as exc:
-        raise PresetError(
-            [Problem(str(path), "", exc.lineno, exc.colno, f"broken JSON: {exc.msg}")]
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        msg = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise PresetError([Problem(str(path), "", None, None, f"broken JSON: {msg}")]) from None
+def content_problems(doc: Mapping[str, Any]) -> list[tuple[list, str]]:
+    """What the schema cannot say about a schema-valid, merged preset document, as (path,
+    message): each layer's own check of its section (``core/solver/registry.py``) and the
+    ``timeline`` entries against the preset's own intent kinds and variants."""
+    found: list[tuple[list, str]] = []
+    for layer in registry.layers():
+        section = doc.get(layer.section)
+        if layer.check is not None and isinstance(section, Mapping):
+            found += [([layer.section, *path], msg) for path, msg in layer.check(section)]
+    vocab = vocabulary(doc["cascade"]["intents"])
+    entries = doc.get("timeline", [])
+    found += [(["timeline", *path], msg) for path, msg in timeline_problems(entries, vocab)]
+    return found
 
 
 def deep_merge(base: Mapping, over: Mapping) -> dict:
@@ -233,6 +134,10 @@ class Settings:
         return float(self.data.get("stillness", 0.0))
 
     def section(self, name: str) -> Mapping[str, Any]:
+        """A top-level section.  A registered layer the preset and defaults say nothing about
+        (a layer without parameters) has an empty section: on, at intensity 1."""
+        if name not in self.data and name in layer_sections():
+            return {}
         return self.data[name]
 
     def origin(self, key: str) -> str:
@@ -240,18 +145,22 @@ class Settings:
         return self.origins.get(key, self.source)
 
     def layer_enabled(self, name: str) -> bool:
-        sec = self.data.get(name)
-        return bool(sec and sec.get("enabled", True))
+        if name not in self.data and name not in layer_sections():
+            return False
+        return bool(self.section(name).get("enabled", True))
 
     def layer_gain(self, name: str) -> float:
         """Global × layer intensity: how strongly a layer's output is applied."""
-        return self.intensity * float(self.data[name].get("intensity", 1.0))
+        return self.intensity * float(self.section(name).get("intensity", 1.0))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with ``overrides`` deep-merged and re-validated (panel/CLI fields)."""
         over = {k: v for k, v in overrides.items() if k not in FILE_ONLY_KEYS}
         merged = deep_merge(self.data, over)
-        problems = validate_document(merged, f"{self.source} (+ overrides)")
+        where = f"{self.source} (+ overrides)"
+        problems = validate_document(merged, where) or [
+            problem_at(where, path, msg) for path, msg in content_problems(merged)
+        ]
         if problems:
             raise PresetError(problems)
         return replace(self, data=merged)
@@ -360,17 +269,8 @@ def resolve_preset_path(name_or_path: str | os.PathLike, extra_dirs=None) -> Pat
         return Path(s)
     cands = candidates(s, extra_dirs)
     if not cands:
-        raise PresetError(
-            [
-                Problem(
-                    s,
-                    "",
-                    None,
-                    None,
-                    f"no preset named {s!r} (known: {', '.join(known_names(extra_dirs))})",
-                )
-            ]
-        )
+        known = ", ".join(known_names(extra_dirs))
+        raise PresetError([problem_at(s, [], f"no preset named {s!r} (known: {known})")])
     return cands[-1][0]
 
 
@@ -381,7 +281,31 @@ def resolve_preset_path(name_or_path: str | os.PathLike, extra_dirs=None) -> Pat
 class _File:
     path: Path
     doc: Any
-    positions: Mapping[str, tuple[int, int]]
+    text: str | None = None
+
+    @cached_property
+    def positions(self) -> Mapping[str, tuple[int, int]]:
+        """Line/column by JSON pointer (scanned only when a problem needs them)."""
+        return positions_of(self.text)
+
+    def has(self, path: Sequence) -> bool:
+        """Whether this file itself sets a value at ``path`` (keys and list indices)."""
+        node = self.doc
+        for key in path:
+            if isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                node = node[key]
+            else:
+                return False
+        return True
+
+
+def _problem_in(files: Sequence[_File], path: list, msg: str) -> Problem:
+    """The problem at ``path`` of the merged preset, placed in the file that set that value: the
+    first of ``files`` (leaf first, the defaults last) that has it."""
+    f = next((f for f in files if f.has(path)), files[0])
+    return problem_at(str(f.path), path, msg, f.positions, at_key=True)
 
 
 def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], list[str]]:
@@ -396,11 +320,11 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
         except PresetError as exc:
             problems += exc.problems
             break
-        positions = positions_of(text)
+        f = _File(current, doc, text)
         try:
-            doc, changes = upgrade(doc)
+            f.doc, changes = upgrade(doc)
         except FormatTooNew as exc:
-            problems.append(_problem_at(str(current), ["format_version"], str(exc), positions))
+            problems.append(problem_at(str(current), ["format_version"], str(exc), f.positions))
             break
         if changes:
             notices.append(
@@ -408,35 +332,35 @@ def _read_chain(path: Path, extra_dirs) -> tuple[list[_File], list[Problem], lis
                 f'{CURRENT_FORMAT} ({"; ".join(changes)}); set "format_version": '
                 f"{CURRENT_FORMAT} and apply these changes to silence this notice"
             )
-        problems += validate_document(doc, str(current), positions=positions)
-        chain.append(_File(current, doc, positions))
-        ref = doc.get("extends") if isinstance(doc, dict) else None
+        problems += validate_document(f.doc, str(current), text)
+        chain.append(f)
+        ref = f.doc.get("extends") if isinstance(f.doc, dict) else None
         if not isinstance(ref, str):
             break  # no parent (or a non-string one, which the schema has reported)
         try:
             parent = resolve_parent(ref, current, extra_dirs)
         except BadReference as exc:
-            problems.append(_problem_at(str(current), ["extends"], f"extends {exc}", positions))
+            problems.append(problem_at(str(current), ["extends"], f"extends {exc}", f.positions))
             break
         seen = [_real(f.path) for f in chain]
         if _real(parent) in seen:
             loop = [str(f.path) for f in chain[seen.index(_real(parent)) :]] + [str(parent)]
             problems.append(
-                _problem_at(
+                problem_at(
                     str(current),
                     ["extends"],
                     f"extends {ref!r} makes a cycle: {' → '.join(loop)}",
-                    positions,
+                    f.positions,
                 )
             )
             break
         if len(chain) >= MAX_CHAIN:
             problems.append(
-                _problem_at(
+                problem_at(
                     str(current),
                     ["extends"],
                     f"more than {MAX_CHAIN} presets deep; shorten the extends chain",
-                    positions,
+                    f.positions,
                 )
             )
             break
@@ -449,26 +373,22 @@ def load_preset(
 ) -> Settings:
     """Load, validate and merge a preset (and its ``extends`` parents) over the defaults.
 
-    ``extra_dirs`` replaces the registered user preset folders for this call.  Raises
-    ``PresetError`` listing every problem in every file of the chain.
+    Everything about the preset is checked here, once: each file against the schema, the merged
+    result again, then what the schema cannot say (``content_problems``: the layers' own checks
+    and the timeline).  ``extra_dirs`` replaces the registered user preset folders for this
+    call.  Raises ``PresetError`` listing every problem, each with file, JSON pointer and
+    line/column.
     """
     path = resolve_preset_path(name_or_path, extra_dirs)
     chain, problems, notices = _read_chain(path, extra_dirs)
     if problems:
         raise PresetError(problems)
-    defaults, _ = read_json(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
-    merged: dict[str, Any] = {k: v for k, v in defaults.items() if k not in FILE_ONLY_KEYS}
-    origins: dict[str, str] = {}
-    for f in reversed(chain):
-        own = {k: v for k, v in f.doc.items() if k not in FILE_ONLY_KEYS}
-        merged = deep_merge(merged, own)
-        origins.update({k: str(f.path) for k in own})
-    merged["format_version"] = CURRENT_FORMAT
-    if len(chain) > 1:  # each file was valid alone; the merge must be too
-        parents = ", ".join(str(f.path) for f in chain[1:])
-        problems = validate_document(merged, f"{path} (merged with {parents})")
-        if problems:
-            raise PresetError(problems)
+    defaults_path = builtin_preset_dir() / f"{DEFAULTS_NAME}.json"
+    defaults = _File(defaults_path, *read_json(defaults_path))
+    merged, origins = _merge(defaults, chain)
+    problems = _merged_problems(merged, chain, defaults)
+    if problems:
+        raise PresetError(problems)
     for n in notices:
         log.warning(n)
     return Settings(
@@ -480,3 +400,27 @@ def load_preset(
         notices=tuple(notices),
         origins=origins,
     )
+
+
+def _merge(defaults: _File, chain: Sequence[_File]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The defaults, then the chain root first: the merged document, and which file set each
+    top-level key."""
+    merged: dict[str, Any] = {k: v for k, v in defaults.doc.items() if k not in FILE_ONLY_KEYS}
+    origins: dict[str, str] = {}
+    for f in reversed(chain):
+        own = {k: v for k, v in f.doc.items() if k not in FILE_ONLY_KEYS}
+        merged = deep_merge(merged, own)
+        origins.update({k: str(f.path) for k in own})
+    merged["format_version"] = CURRENT_FORMAT
+    return merged, origins
+
+
+def _merged_problems(merged: Mapping, chain: Sequence[_File], defaults: _File) -> list[Problem]:
+    """The schema again for a chain (each file was valid alone; the merge must be too), then the
+    content checks, each problem placed in the file that set the value."""
+    if len(chain) > 1:
+        parents = ", ".join(str(f.path) for f in chain[1:])
+        problems = validate_document(merged, f"{chain[0].path} (merged with {parents})")
+        if problems:
+            return problems
+    return [_problem_in([*chain, defaults], p, m) for p, m in content_problems(merged)]

@@ -16,6 +16,9 @@ What ``amount`` (0–1) changes, by design:
 * fewer, clearer events: blink, sigh, nod/tilt and micro-event rates down; fewer partial blinks;
 * less noise: head sway, drift, microsaccades, interval and amplitude jitter down.
 
+How far each change goes at ``amount`` 1 is the preset's ``stylization_rules`` (defaults in
+``presets/defaults.json``, reasons in ``docs/science.md``).
+
 Never touched (the mechanics): the cascade graph (edges, delays, order), reaction latency, blink
 and cascade asymmetry, blink closing/opening *ratio*, breath rate, inhale share and shape, the
 saccade main sequence, VOR and gaze–head coordination.
@@ -28,36 +31,29 @@ from typing import Any
 
 from .reshape import scaled
 
-# How far each kind of change goes at amount = 1 (a factor of 1 + k·amount or 1 − k·amount).
-AMPLITUDE_GAIN = 0.6  # expressions, postures, tilts: +60 %
-SIZE_GAIN = 0.3  # saccade size, breath depth: +30 % (they have physiological ceilings)
-ATTACK_CUT = 0.5  # attacks and glides: half as long
-RELEASE_CUT = 0.3
-HOLD_GAIN = 1.0  # holds: twice as long
-NOISE_CUT = 0.7  # sway, drift, jitter: 30 % left
-RATE_CUT = 0.4  # spontaneous event rates: 60 % left
 
-
-def rules(amount: float) -> list[tuple[str, float]]:
-    """``(dotted path, factor)`` for stylization ``amount`` (0 = no change)."""
+def rules(amount: float, k: Mapping[str, float]) -> list[tuple[str, float]]:
+    """``(dotted path, factor)`` for stylization ``amount`` (0 = no change), with the preset's
+    ``stylization_rules`` ``k`` (gains: 1 + k·amount, cuts: 1 − k·amount)."""
     a = float(amount)
-    amp = 1.0 + AMPLITUDE_GAIN * a
-    size = 1.0 + SIZE_GAIN * a
-    attack = 1.0 - ATTACK_CUT * a
-    release = 1.0 - RELEASE_CUT * a
-    hold = 1.0 + HOLD_GAIN * a
-    noise = 1.0 - NOISE_CUT * a
-    fewer = 1.0 - RATE_CUT * a
+    amp = 1.0 + k["amplitude_gain"] * a  # expressions, postures, tilts
+    size = 1.0 + k["size_gain"] * a  # saccade size, breath depth (physiological ceilings)
+    attack = 1.0 - k["attack_cut"] * a  # attacks and glides
+    release = 1.0 - k["release_cut"] * a
+    hold = 1.0 + k["hold_gain"] * a  # holds
+    noise = 1.0 - k["noise_cut"] * a  # sway, drift, jitter
+    fewer = 1.0 - k["rate_cut"] * a  # spontaneous event rates
+    blink_speed = 1.0 - k["blink_speed_cut"] * a  # same factor for both phases: ratio kept
     return [
         # blink: fewer, complete, crisp blinks that stay shut a beat; asymmetry kept
-        ("blink.rate_per_min.*", 1.0 - 0.3 * a),
-        ("blink.ibi_cv", 1.0 - 0.4 * a),
+        ("blink.rate_per_min.*", 1.0 - k["blink_rate_cut"] * a),
+        ("blink.ibi_cv", 1.0 - k["blink_ibi_cv_cut"] * a),
         ("blink.duration_jitter", noise),
-        ("blink.partial_share", 1.0 - 0.8 * a),
+        ("blink.partial_share", 1.0 - k["partial_blink_cut"] * a),
         ("blink.double_share", fewer),
-        ("blink.closing_s", 1.0 - 0.2 * a),  # same factor for both phases: ratio kept
-        ("blink.opening_s", 1.0 - 0.2 * a),
-        ("blink.closed_s", 1.0 + 1.5 * a),
+        ("blink.closing_s", blink_speed),
+        ("blink.opening_s", blink_speed),
+        ("blink.closed_s", 1.0 + k["blink_closed_gain"] * a),
         # gaze: longer fixations (held looks), bigger darts, quieter fixational noise
         ("gaze.states.*.fixation_on_target_s", hold),
         ("gaze.states.*.fixation_away_s", hold),
@@ -111,4 +107,4 @@ def stylize(data: Mapping[str, Any], amount: float) -> dict[str, Any]:
         raise ValueError(f"stylization must be within 0…1, got {amount!r}")
     if amount == 0.0:
         return dict(data)
-    return scaled(data, rules(amount))
+    return scaled(data, rules(amount, data["stylization_rules"]))

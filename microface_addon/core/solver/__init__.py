@@ -1,12 +1,15 @@
 """The pure solver: preset + timeline + seed → ``Performance`` (channel curves in seconds).
 
-- ``compose`` — ``solve``/``solve_frames``: run the layers in their declared order on a 240 Hz grid.
-- ``layers/`` — one module per behaviour layer (blink, breath, cascade, micro_events, gaze, head).
+- ``registry`` — the layers in solve order, each with its name, label, preset section, the
+  channels it writes and its section check; everything layer-shaped is read from here.
+- ``compose`` — ``solve``/``solve_frames`` and ``SolveContext``: run the registered layers on a
+  240 Hz grid.
+- ``layers/`` — one module per behaviour layer (breath, cascade, micro_events, gaze, head, blink).
 - ``primitives/`` — building blocks the layers share: muscle activation dynamics, the saccade main
   sequence, smooth ramps.
 - ``rng`` — one seeded random stream per (seed, character, layer).
+
+Import from the modules (``from microface_addon.core.solver.compose import solve``, or
+``microface_addon.core.solve``); this package file only indexes them, so that the preset package
+can read the registry without loading the solver.
 """
-
-from .compose import DEFAULT_RATE_HZ, SolveContext, solve, solve_frames
-
-__all__ = ["DEFAULT_RATE_HZ", "SolveContext", "solve", "solve_frames"]

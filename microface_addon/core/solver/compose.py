@@ -1,13 +1,14 @@
 """Compose the solver layers into one ``Performance``.
 
-Why this shape: each layer is a small module with one job and the same contract (``NAME`` and
-``apply(ctx)``): it reads its preset section and the timeline, may read what earlier layers put in
-``ctx``, and adds channels.  Layers run in the declared ``LAYERS`` order; none reaches into
-another's internals.  Adding a layer = one module + one line here.
+Why this shape: each layer is a small module with one job and the same contract (``registry.py``):
+it reads its preset section and the timeline, may read what earlier layers put in ``ctx``, and adds
+the channels it declares.  Layers run in the registry's order; none reaches into another's
+internals.  Adding a layer = one module + one line in ``registry.LAYERS``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,22 +19,13 @@ from ..performance import Performance
 from ..preset.controls import effective_settings
 from ..preset.settings import Settings
 from ..timeline.track import Timeline
-from .layers import blink, breath, cascade, gaze, head, micro_events
+from . import registry
 from .rng import stream
 
 # Internal sample rate, Hz. 240 is a common multiple of 24, 30, 60 and 120 fps, so frames at those
 # rates fall exactly on grid samples, and it resolves 60-ms blink closures (the seed's "120 fps
 # mocap" target) with room to spare.
 DEFAULT_RATE_HZ = 240.0
-
-# Order matters: a layer may read what the layers before it produced.
-#   breath       → breath, chest_pitch, tension (+ blink_rate modulation while holding)
-#   cascade      → muscle channels from intents (reads tension)
-#   micro_events → twitches and leaks (reads tension)
-#   gaze         → eye angles, lid-follow, gaze_head_share_*, forced blinks
-#   head         → head angles (sway, posture, breath pitch, gaze share) + VOR on the eyes
-#   blink        → lid closure (reads modulators and forced blinks)
-LAYERS = (breath, cascade, micro_events, gaze, head, blink)
 
 
 @dataclass
@@ -51,6 +43,9 @@ class SolveContext:
     events: dict[str, Any] = field(default_factory=dict)
     # Multiplicative modulations other layers apply (e.g. "blink_rate" from tension).
     modulators: dict[str, np.ndarray] = field(default_factory=dict)
+    # The running layer's declared channels (``solve`` sets it; None: no check, e.g. in tests
+    # that call one layer's ``apply`` directly).
+    writable: Set[str] | None = None
 
     def rng(self, layer: str) -> np.random.Generator:
         return stream(self.seed, self.character_id, layer)
@@ -59,6 +54,8 @@ class SolveContext:
         """Add a contribution to a canonical channel (contributions from layers sum)."""
         if name not in CHANNELS:
             raise KeyError(f"layer wrote unknown channel {name!r}")
+        if self.writable is not None and name not in self.writable:
+            raise KeyError(f"layer wrote channel {name!r} it does not declare in WRITES")
         values = np.asarray(values, dtype=np.float64)
         if values.shape != self.t.shape:
             raise ValueError(f"channel {name!r}: shape {values.shape} != grid {self.t.shape}")
@@ -106,9 +103,11 @@ def solve(
         character_id=character_id,
         t=np.arange(n) / rate_hz,
     )
-    for layer in LAYERS:
-        if settings.layer_enabled(layer.NAME):
+    for layer in registry.layers():
+        if settings.layer_enabled(layer.name):
+            ctx.writable = frozenset(layer.writes)
             layer.apply(ctx)
+    ctx.writable = None
     out = {}
     for name, values in ctx.channels.items():
         ch = CHANNELS[name]

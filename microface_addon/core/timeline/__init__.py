@@ -4,7 +4,12 @@
 - ``intents`` — intent kinds (smile, frown, …), their variants and their drive envelopes.
 - ``look_at`` — ``LookAt``: the primary gaze target over time.
 - ``grammar`` — one grammar for ``mf:`` markers, intents files and a preset's ``timeline``;
-  ``MarkerError`` for marker text that does not parse.
+  ``MarkerError`` for marker text that does not parse, ``timeline_problems`` for the check a
+  preset's ``timeline`` gets when it loads.
+
+The timeline knows presets only through what it reads of them (``grammar.PresetView``): the
+preset package imports this one, never the other way round (except ``preset/library`` for the
+schema's vocabularies).
 """
 
 from .grammar import (

@@ -26,18 +26,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..jsondoc import locate, pointer
-from ..preset.settings import (
-    DEFAULTS_NAME,
-    PresetError,
-    Problem,
-    Settings,
-    builtin_preset_dir,
-    load_schema,
-    read_json,
-)
+from ..jsondoc import PresetError, pointer, positions_of, problem_at, read_json
+from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
 from .track import StateChange, Timeline
 
@@ -55,6 +47,18 @@ INTENT_KEYS = {
 }
 
 Vocabulary = Mapping[str, Sequence[str]]  # intent kind → its variants
+
+
+class PresetView(Protocol):
+    """What the timeline reads of a loaded preset (``core.preset.settings.Settings``; the
+    preset package depends on this module, not the other way round)."""
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    def section(self, name: str) -> Mapping[str, Any]: ...
+
+    def origin(self, key: str) -> str: ...
 
 
 class MarkerError(ValueError):
@@ -84,7 +88,7 @@ def default_vocabulary() -> dict[str, tuple[str, ...]]:
     return vocabulary(doc["cascade"]["intents"])
 
 
-def settings_vocabulary(settings: Settings) -> dict[str, tuple[str, ...]]:
+def settings_vocabulary(settings: PresetView) -> dict[str, tuple[str, ...]]:
     return vocabulary(settings.section("cascade")["intents"])
 
 
@@ -260,33 +264,38 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
     return out
 
 
+def timeline_problems(entries: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
+    """(path inside ``entries``, message) for everything wrong with a list of timeline entries."""
+    if not isinstance(entries, list):
+        return [([], "expected a list of timeline entries")]
+    return [
+        ([i, *p], m) for i, entry in enumerate(entries) for p, m in _entry_problems(entry, vocab)
+    ]
+
+
 def timeline_from_entries(
     entries: Any,
     file: str = "",
     base: Sequence[Any] = ("timeline",),
     vocab: Vocabulary | None = None,
     text: str | None = None,
+    positions: Mapping | None = None,
 ) -> Timeline:
     """A timeline from JSON entries; every problem is reported (file, pointer, line/col).
 
-    ``base`` is the path of the entries list inside its document (for the pointers).
+    ``base`` is the path of the entries list inside its document (for the pointers); the
+    line/column come from ``positions`` (or the document's ``text``).
     """
     vocab = default_vocabulary() if vocab is None else vocab
-    positions = locate(text) if text is not None else {}
+    positions = positions_of(text) if positions is None else positions
 
-    def problem(path: list, msg: str) -> Problem:
-        ptr = pointer(list(base) + path)
-        pos = positions.get(ptr + "#key") or positions.get(ptr)
-        return Problem(file, ptr, *(pos or (None, None)), msg)
-
-    if not isinstance(entries, list):
-        raise PresetError([problem([], "expected a list of timeline entries")])
-    problems, changes, intents = [], [], []
+    found = timeline_problems(entries, vocab)
+    if found:
+        raise PresetError(
+            [problem_at(file, [*base, *p], m, positions, at_key=True) for p, m in found]
+        )
+    changes, intents = [], []
     for i, entry in enumerate(entries):
-        found = _entry_problems(entry, vocab)
-        problems += [problem([i, *p], m) for p, m in found]
-        if found:
-            continue
         src = entry.get("source") or f"{file}{pointer([*base, i])}"
         at = float(entry["at_s"])
         if "state" in entry:
@@ -309,8 +318,6 @@ def timeline_from_entries(
                     **opt,
                 )
             )
-    if problems:
-        raise PresetError(problems)
     return Timeline(tuple(changes), tuple(intents))
 
 
@@ -324,24 +331,17 @@ def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) 
             msg = "expected a list of entries or an object with 'timeline'"
             if extra:
                 msg += f"; unknown key {extra[0]!r}"
-            raise PresetError([Problem(str(p), "", 1, 1, msg)])
+            raise PresetError([problem_at(str(p), [], msg, positions_of(text))])
         return timeline_from_entries(doc["timeline"], str(p), ("timeline",), vocab, text)
     return timeline_from_entries(doc, str(p), (), vocab, text)
 
 
-def preset_timeline(settings: Settings) -> Timeline:
+def preset_timeline(settings: PresetView) -> Timeline:
     """The timeline a preset carries in its ``timeline`` list (empty for most presets)."""
     entries = settings.data.get("timeline", [])
     if not entries:
         return Timeline()
-    # With "extends", the timeline may come from a parent preset: point errors at that file.
-    origin = settings.origin("timeline") if hasattr(settings, "origin") else settings.source
-    text = None
-    try:
-        text = Path(origin).read_text(encoding="utf-8")
-        locate(text)
-    except (OSError, ValueError, IndexError):
-        text = None
+    # Checked, with line numbers, when the preset loaded (``core/preset/settings.py``).
     return timeline_from_entries(
-        entries, origin, ("timeline",), settings_vocabulary(settings), text
+        entries, settings.origin("timeline"), ("timeline",), settings_vocabulary(settings)
     )

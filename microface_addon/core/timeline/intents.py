@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..sections import from_section
+
 # Kinds with behaviour of their own beyond driving muscles.
 SUPPRESS = "suppress"  # holds another kind back; its variant names the kind held back
 RELAX = "relax"  # lets every expression active at its start go (their hold ends there)
@@ -51,30 +53,23 @@ class Intent:
 class IntentKind:
     """A kind's definition from the preset (``cascade.intents.<kind>``) with a variant applied."""
 
-    drive: Mapping[str, float]  # muscle (without side) → drive gain per unit intensity
     attack_s: float
     hold_s: float
     release_s: float
-    tension: float  # added to the shared tension state per unit intensity
-    side: float
-    default_variant: str
-    variants: tuple[str, ...]
+    # muscle (without side) → drive gain per unit intensity
+    drive: Mapping[str, float] = field(default_factory=dict)
+    tension: float = 0.0  # added to the shared tension state per unit intensity
+    side: float = 0.0
+    default_variant: str = ""
+    variants: tuple[str, ...] = ()  # the kind's variant names
 
     @classmethod
-    def from_section(cls, kind: Mapping, variant: str = "") -> IntentKind:
+    def of(cls, kind: Mapping, variant: str = "") -> IntentKind:
+        """The kind's fields, with those of ``variant`` (if the kind has it) on top."""
         merged = dict(kind)
         if variant and variant in kind.get("variants", {}):
             merged.update(kind["variants"][variant])
-        return cls(
-            drive=dict(merged.get("drive", {})),
-            attack_s=float(merged["attack_s"]),
-            hold_s=float(merged["hold_s"]),
-            release_s=float(merged["release_s"]),
-            tension=float(merged.get("tension", 0.0)),
-            side=float(merged.get("side", 0.0)),
-            default_variant=str(kind.get("default_variant", "")),
-            variants=tuple(kind.get("variants", {})),
-        )
+        return from_section(cls, merged)
 
 
 @dataclass(frozen=True)
@@ -171,7 +166,7 @@ def resolve(
             continue
         spec = kinds[it.kind]
         variant = it.variant or str(spec.get("default_variant", ""))
-        k = IntentKind.from_section(spec, variant)
+        k = IntentKind.of(spec, variant)
         attack = k.attack_s if it.attack_s is None else float(it.attack_s)
         release = k.release_s if it.release_s is None else float(it.release_s)
         hold = k.hold_s if it.hold_s is None else float(it.hold_s)
@@ -185,7 +180,7 @@ def resolve(
         leak: dict[str, float] = {}
         if it.kind == SUPPRESS and variant in kinds:
             held = kinds[variant]
-            leak = dict(IntentKind.from_section(held, str(held.get("default_variant", ""))).drive)
+            leak = dict(IntentKind.of(held, str(held.get("default_variant", ""))).drive)
         spans.append(
             IntentSpan(
                 kind=it.kind,

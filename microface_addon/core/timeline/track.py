@@ -7,6 +7,7 @@ the entries are written (markers, intents files, a preset's ``timeline``) is ``g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +82,22 @@ class Timeline:
             elif t1 > t0:
                 segs.append((t0, t1, v))
         return segs
+
+    def checked_segments(
+        self, track: str, initial: str, duration_s: float, known: Sequence[str], what: str
+    ) -> list[tuple[float, float, str]]:
+        """``segments`` of ``track``, after checking ``initial`` and every change of the track
+        against the ``known`` values (``what`` names them in the error): a change given in code
+        bypasses the grammar that checks markers and files."""
+        if initial not in known:
+            raise ValueError(f"{what} {initial!r} is not one of {', '.join(known)}")
+        for c in self.changes:
+            if c.track == track and c.value not in known:
+                where = f" ({c.source})" if c.source else ""
+                raise ValueError(
+                    f"{what} {c.value!r} at {c.start_s:g} s{where} is not one of {', '.join(known)}"
+                )
+        return self.segments(track, initial, duration_s)
 
     def merged(self, *others: Timeline) -> Timeline:
         """This timeline with the changes and intents of ``others`` added.

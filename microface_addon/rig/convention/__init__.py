@@ -1,10 +1,27 @@
-"""Rig conventions as data, with no ``bpy``: matching names, scoring, profiles, override maps and
-the ``RigMap`` the bake reads.
+"""Rig conventions as data, with no ``bpy``: what the later stages read, and how it is matched.
 
-- ``profiles`` — convention profiles (``profiles/*.json``) and the user/studio profile folders.
-- ``names``    — name normalisation and side detection for shape keys and bones.
-- ``scoring``  — how well each profile matches a character's keys and bones.
-- ``overrides``— a TD's per-character override map.
-- ``rigmap``   — ``RigMap``: canonical channel → the targets that drive it (plain data).
-- ``vrm``      — VRM humanoid bone assignments stored by importers.
+The map (``rigmap``) — what detection produces and the bake, look-at, report and panel read:
+    ``RigMap`` (channel → ``ShapeKeyTarget`` / ``BoneTarget`` / ``BoneLocationTarget``, the
+    ``Skeleton``, the report), ``Skeleton`` (role → bone, the character frame, ``assign`` for
+    an override map's roles), ``RigError``, ``NothingToMapError``.
+
+Conventions as data files:
+    ``profiles`` — ``Profile`` (``KeyTarget``, ``Control``), ``load_profile``,
+    ``available_profiles``/``find_profile`` on the pure search path (shipped folder, folders
+    given, ``MICROFACE_PROFILE_PATH``; Blender's config folder is added by
+    ``rig.scene.profile_folders``), ``ProfileError``, ``profiles/*.json`` + schema.
+    ``overrides`` — a TD's per-character map: ``OverrideMap`` (``KeyOverride``,
+    ``BoneOverride``, controls, ``skeleton`` roles), ``load_override_map``, ``as_override_map``.
+    ``vrm`` — ``humanoid_bones``: VRM humanoid assignments an importer stored.
+
+Matching names:
+    ``names`` — ``normalise``, ``side_of``, ``NameIndex`` (tolerant look-up), ``is_helper``
+    (DEF-/MCH-/ORG- bones: read, never keyed).
+    ``scoring`` — ``score_profiles`` → ``Score``; ``choose`` → ``Choice`` (best profile per
+    kind of evidence, with ambiguous rivals).
+
+Blender addresses:
+    ``datapath`` — ``bone(name, prop)``, ``shape_key(name)``, ``shape_key_name(path)``,
+    ``split``, ``escape``/``unescape``: every ``pose.bones["…"]`` / ``key_blocks["…"]`` path,
+    escaped exactly as Blender escapes names.
 """

@@ -28,6 +28,16 @@ _SIDE_WORDS = {"l": "left", "r": "right", "left": "left", "right": "right"}
 _INSTANCE_SUFFIX = re.compile(r"\.\d{3}$")
 
 
+# Rigify/ARP helper layers that must never be keyed: deform, mechanism and original bones.
+HELPER_PREFIXES = ("DEF-", "MCH-", "ORG-", "VIS_", "WGT-")
+
+
+def is_helper(name: str, extra_prefixes: tuple[str, ...] = ()) -> bool:
+    """A deform/mechanism/original bone (or one of a profile's ``never_write`` prefixes): read
+    for measurements, never keyed."""
+    return name.startswith(HELPER_PREFIXES + tuple(extra_prefixes))
+
+
 def strip_namespace(name: str) -> str:
     """``name`` without an exporter namespace such as ``blendShape1.`` or ``Armature:``."""
     n = _HARD_NAMESPACE.sub("", name.strip())

@@ -26,6 +26,7 @@ from typing import Any
 import jsonschema
 
 from ...core.channels import CHANNELS
+from ...core.jsondoc import positions_of, problem_at
 from .profiles import Control, ProfileError, read_json_file, schema_problems
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "overrides.schema.json"
@@ -100,6 +101,7 @@ def override_map(doc: Any, source: str = "override map", text: str | None = None
     if problems:
         raise ProfileError(problems)
     out = OverrideMap(source=source)
+    positions = positions_of(text)
     unknown = []
     for ch, value in doc.items():
         if ch in ("$schema", "skeleton"):
@@ -108,7 +110,8 @@ def override_map(doc: Any, source: str = "override map", text: str | None = None
             unknown.append(ch)
             continue
         items = value if isinstance(value, list) else [value]
-        out.channels[ch] = [_target(t, ch, f"{source}: /{ch}") for t in items]
+        where = problem_at(source, [ch], "", positions).place
+        out.channels[ch] = [_target(t, ch, where) for t in items]
     if unknown:
         known = ", ".join(n for n, c in CHANNELS.items() if c.bakeable)
         raise ProfileError(

@@ -3,13 +3,14 @@
 Why data: adding a studio's naming convention should mean dropping in a JSON file, not editing
 code.  Shipped profiles live next to this module in ``profiles/``; a TD adds folders with the
 ``MICROFACE_PROFILE_PATH`` environment variable (``os.pathsep``-separated) or drops files into
-the Blender config folder ``microface/profiles``.  Folders are searched lowest priority first
-(shipped, user, env) and a later profile replaces an earlier one of the same ``name``.
+the Blender config folder ``microface/profiles`` (found by ``rig.scene.profile_folders``, the
+only part that asks Blender).  Folders are searched lowest priority first (shipped, user, env)
+and a later profile replaces an earlier one of the same ``name``.
 
 Every file is validated against ``profiles/profile.schema.json`` on load; problems name the
 file, the JSON pointer and the line/column.  ``{side}`` templates are expanded here, so the rest
-of the rig code only sees plain L/R entries.  No ``bpy`` at import time: matching and scoring
-are tested without Blender.
+of the rig code only sees plain L/R entries.  No ``bpy``: matching and scoring are tested
+without Blender.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import jsonschema
 
 from ...core.channels import CHANNELS
-from ...core.jsondoc import locate, pointer
+from ...core.jsondoc import positions_of, problem_at
 from .names import normalise
 from .rigmap import RigError
 
@@ -150,20 +151,12 @@ def _explain(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError
 
 def schema_problems(doc: Any, file: str, text: str | None, validator=None) -> list[str]:
     """Every schema problem of ``doc`` as ``file:line:col: /pointer: message``."""
-    positions: dict = {}
-    if text is not None:
-        try:
-            positions = locate(text)
-        except (ValueError, IndexError, RecursionError):
-            positions = {}
+    positions = positions_of(text)
     out = []
     validator = validator or _validator()
     errors = [e for top in validator.iter_errors(doc) for e in _explain(top)]
     for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
-        ptr = pointer(err.absolute_path)
-        pos = positions.get(ptr)
-        where = f"{file}:{pos[0]}:{pos[1]}" if pos else file
-        out.append(f"{where}: {ptr or '/'}: {_message(err)}")
+        out.append(str(problem_at(file, err.absolute_path, _message(err), positions)))
     return out
 
 
@@ -305,23 +298,13 @@ def env_profile_dirs() -> list[Path]:
     return [Path(p) for p in os.environ.get(PROFILE_PATH_ENV, "").split(os.pathsep) if p]
 
 
-def user_profile_dirs() -> list[Path]:
-    """The Blender config folder ``microface/profiles`` when running inside Blender."""
-    try:
-        import bpy
-    except ImportError:  # pure tests and tools
-        return []
-    try:
-        folder = bpy.utils.user_resource("CONFIG", path=USER_PROFILE_SUBDIR)
-    except (AttributeError, RuntimeError, TypeError):
-        return []
-    return [Path(folder)] if folder else []
-
-
 def profile_search_path(extra_dirs: Sequence[str | os.PathLike] | None = None) -> list[Path]:
-    """Folders searched for profiles, lowest priority first: shipped, user (or ``extra_dirs``), env."""
-    user = user_profile_dirs() if extra_dirs is None else [Path(d) for d in extra_dirs]
-    return [PROFILE_DIR, *user, *env_profile_dirs()]
+    """Folders searched for profiles, lowest priority first: shipped, ``extra_dirs``, env.
+
+    ``extra_dirs`` are the user's folders; inside Blender, ``rig.scene.profile_folders`` passes
+    the Blender config folder (this module never asks Blender where it is).
+    """
+    return [PROFILE_DIR, *(Path(d) for d in extra_dirs or ()), *env_profile_dirs()]
 
 
 @cache
@@ -347,7 +330,8 @@ def available_profiles(
 ) -> tuple[Profile, ...]:
     """Every profile on the search path, one per name (the highest-priority folder wins).
 
-    A broken profile file raises ``ProfileError``: a TD who dropped it in wants to know, and
+    ``extra_dirs``: the user's profile folders (none here; see ``rig.scene.profile_folders``
+    for the Blender config folder).  A broken profile file raises ``ProfileError``: a TD who dropped it in wants to know, and
     silently skipping it would make detection change without a word.
     """
     by_name = {p.name: p for p in shipped_profiles()}

@@ -1,12 +1,15 @@
-"""RigMap: how canonical channels land on one character's shape keys and bones.
+"""RigMap: how canonical channels land on one character's shape keys and bones, and the
+``Skeleton`` (which bone plays which role) they were found on.
 
-Why plain data: detection (which needs ``bpy``) produces it once; the bake, the report, the
-panel and the CLI only read it.  It names datablocks by name, never holds ``bpy`` references,
-because undo invalidates every Python reference to ID data.
+Why plain data: detection (which needs ``bpy``) produces it once; the bake, the look-at, the
+report, the panel and the CLI only read it, so nothing after detection finds the skeleton or the
+targets again.  It names datablocks by name, never holds ``bpy`` references, because undo
+invalidates every Python reference to ID data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,6 +22,57 @@ class RigError(Exception):
 
 class NothingToMapError(RigError):
     """No canonical channel maps onto anything on the character (CLI exit code 3)."""
+
+
+@dataclass
+class Skeleton:
+    """Roles of one armature's bones; axes are in armature space."""
+
+    head: str | None = None
+    neck: list[str] = field(default_factory=list)  # bottom → top
+    chest: str | None = None
+    eyes: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone
+    jaw: str | None = None
+    shoulders: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone off the chest
+    root: str | None = None
+    spine: list[str] = field(default_factory=list)  # root → chest, exclusive
+    forward: tuple[float, float, float] = (0.0, -1.0, 0.0)  # armature space
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    left: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    found_by: dict[str, str] = field(default_factory=dict)  # role → how it was found
+
+    def assign(
+        self, roles: Mapping[str, str | list[str]], bones: Container[str], source: str, where: str
+    ) -> None:
+        """Give roles the bones a TD named (an override map's ``skeleton``); they win over what
+        was found.  ``bones``: the armature's bone names; ``where``: the armature, for messages.
+        Raises ``RigError`` naming the role and the missing bones."""
+        for role, value in roles.items():
+            names = value if isinstance(value, list) else [value]
+            missing = [n for n in names if n not in bones]
+            if missing:
+                raise RigError(f"{source}: skeleton {role}: bone(s) {missing} not on {where}")
+            if role == "neck":
+                self.neck = list(names)
+            elif role in ("eye_L", "eye_R"):
+                self.eyes[role[-1]] = names[0]
+            else:
+                setattr(self, role, names[0])
+            self.found_by[role] = source
+
+    def as_report(self) -> dict:
+        return {
+            "head": self.head,
+            "neck": list(self.neck),
+            "chest": self.chest,
+            "eyes": dict(self.eyes),
+            "jaw": self.jaw,
+            "shoulders": dict(self.shoulders),
+            "root": self.root,
+            "spine": list(self.spine),
+            "forward": [round(v, 3) for v in self.forward],
+            "found_by": dict(self.found_by),
+        }
 
 
 @dataclass(frozen=True)
@@ -75,7 +129,7 @@ class RigMap:
     objects: list[str] = field(default_factory=list)  # every object that makes up the character
     shape_keys: list[ShapeKeyTarget] = field(default_factory=list)
     bones: list[BoneTarget] = field(default_factory=list)
-    skeleton: dict[str, Any] = field(default_factory=dict)  # role → bone name(s)
+    skeleton: Skeleton | None = None  # the armature's bone roles (None: no armature)
     unmapped: dict[str, str] = field(default_factory=dict)  # channel → why
     notes: list[str] = field(default_factory=list)
     runner_up: tuple[str, float] | None = None
@@ -126,7 +180,7 @@ class RigMap:
             "unmapped": dict(sorted(self.unmapped.items())),
             "skipped": dict(sorted(self.skipped.items())),
             "unused": sorted(self.unused),
-            "skeleton": dict(self.skeleton),
+            "skeleton": self.skeleton.as_report() if self.skeleton else {},
             "calibration": {k: round(v, 5) for k, v in sorted(self.calibration.items())},
             "notes": list(self.notes),
         }

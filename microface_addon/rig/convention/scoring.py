@@ -11,12 +11,15 @@ Why these measures:
 - Bones: the share of the profile's signature bones present.
 - A profile's overall score is the mean over the kinds of evidence both it and the character
   have, so a shape-key-only profile is not penalised for the character's armature.
+- ``choose`` decides shape keys and bones separately (real characters mix conventions) and
+  names the rivals within ``AMBIGUITY_MARGIN`` that claim the same names, so a near-tie is
+  reported, never guessed silently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .names import NameIndex
 from .profiles import Profile
@@ -90,3 +93,41 @@ def score_profiles(
         out.append(Score(p.name, f1, cov, prec, b, overall, p.fallback))
     out.sort(key=lambda s: (-round(s.overall, 9), s.fallback, s.profile))
     return out
+
+
+@dataclass
+class Choice:
+    """The profile chosen for one kind of evidence, its score and its ambiguous rivals."""
+
+    profile: Profile | None = None
+    score: Score | None = None
+    rivals: list[str] = field(default_factory=list)
+
+
+def matched_names(profile: Profile, index: NameIndex, kind: str) -> set[str]:
+    """The character's names ``profile`` recognises: shape keys (``kind="keys"``) or bones."""
+    wanted = profile.vocabulary if kind == "keys" else [b for alts in profile.bones for b in alts]
+    return {index.find(n) for n in wanted} - {None}
+
+
+def choose(
+    scores: list[Score], profiles: dict[str, Profile], kind: str, index: NameIndex
+) -> Choice:
+    """The best profile for ``kind`` ``"keys"`` or ``"bones"`` (``index``: the character's names
+    of that kind); fallback profiles only when no specific one scores ``MIN_SCORE``."""
+    usable = [s for s in scores if getattr(s, kind) >= MIN_SCORE]
+    pool = [s for s in usable if not s.fallback] or usable
+    if not pool:
+        return Choice()
+    pool.sort(key=lambda s: (-getattr(s, kind), s.profile))
+    best = pool[0]
+    matched = matched_names(profiles[best.profile], index, kind)
+    rivals = []
+    for s in pool[1:]:
+        if getattr(best, kind) - getattr(s, kind) > AMBIGUITY_MARGIN:
+            break
+        # A rival explaining strictly less than the winner (CC's names that happen to be
+        # ARKit's too) is no real alternative; one claiming the very same names is.
+        if not matched_names(profiles[s.profile], index, kind) < matched:
+            rivals.append(s.profile)
+    return Choice(profiles[best.profile], best, rivals)

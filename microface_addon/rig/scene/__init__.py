@@ -1,2 +1,21 @@
-"""Reading a Blender scene (``bpy``): which objects form a character, its skeleton, drivers,
-calibration, the look-at target and ``mf:`` markers, and ``detect`` → ``RigMap``."""
+"""Reading a Blender scene (``bpy``) into the rig stage's plain data; writes nothing.
+
+Entry point: ``detect.detect(members, profile=None, overrides=None, profile_dirs=None)`` →
+``RigMap``; raises ``NothingToMapError`` / ``ProfileError`` / ``RigError``.
+
+Which objects: ``character`` — ``characters_of(objects)`` (armature first, then its meshes),
+``character_id``, ``armature_of``.
+Which profile: ``profile_folders`` — ``available_profiles``/``find_profile`` including the
+user's Blender config folder, ``user_profile_dirs``.
+Which bones: ``skeleton`` — ``find_skeleton(armature, hints, source)`` → ``Skeleton`` (VRM
+metadata, profile hints, then hierarchy and geometry).
+Which controls: ``drivers`` — ``driven_keys(mesh)``, ``driving_control(fcurve, armature)``
+(the bone behind a driven key); ``calibration`` — ``calibrate`` (control targets measured on
+the rest pose), ``frame_axes``, ``local_axis``, ``direction``.
+What the gaze aims at: ``look_at`` — ``resolve_look_at(scene, rigmap, spec, start, end, fps)``
+→ ``LookAt`` track from the rig map's skeleton (call it inside ``bake.muted(members)`` to
+measure the user's own head animation); ``LookAtError``.
+Cues: ``markers`` — ``scene_marker_timeline(scene, start_frame, fps, vocab)``.
+
+May import ``core``, ``rig.convention`` and ``compat``; never ``bake`` or anything later.
+"""

@@ -18,10 +18,9 @@ import bpy
 from mathutils import Vector
 
 from ...core.channels import CHANNELS
-from ..convention.names import NameIndex
+from ..convention.names import NameIndex, is_helper
 from ..convention.profiles import Control
-from ..convention.rigmap import BoneLocationTarget, BoneTarget
-from .skeleton import Skeleton, is_helper
+from ..convention.rigmap import BoneLocationTarget, BoneTarget, Skeleton
 
 
 @dataclass
@@ -71,6 +70,33 @@ def direction(words, bone_name: str, arm_obj, sk: Skeleton) -> Vector:
     return v.normalized() if v.length > 1e-9 else v
 
 
+class _Unmeasurable(Exception):
+    """A control's travel cannot be measured on this armature (the message says why)."""
+
+
+def _travel(c: Control, bone: str, arm_obj, sk: Skeleton, index: NameIndex):
+    """(distance, unit direction in armature space, label of what was measured) that ``bone``
+    travels at 1.0: toward another bone, or along direction words by a measured or fixed
+    distance.  Raises ``_Unmeasurable``."""
+    bones = arm_obj.data.bones
+    if c.toward:
+        other = index.find(c.toward)
+        if other is None:
+            raise _Unmeasurable(f"bone {c.toward!r} (to move {bone!r} toward) not found")
+        vec = bones[other].head_local - bones[bone].head_local
+        return vec.length, vec.normalized(), f"{bone}→{other}"
+    if c.distance_m is not None:
+        dist, label = c.distance_m, f"{bone}: fixed"
+    else:
+        a, b = (index.find(n) for n in c.distance_between)
+        if a is None or b is None:
+            missing = [n for n, f in zip(c.distance_between, (a, b), strict=True) if not f]
+            raise _Unmeasurable(f"cannot measure {bone!r}: {', '.join(missing)} not found")
+        dist = (bones[a].head_local - bones[b].head_local).length
+        label = f"{a}↔{b}"
+    return dist, direction(c.direction, bone, arm_obj, sk), label
+
+
 def calibrate(
     channel: str,
     controls,
@@ -103,27 +129,11 @@ def calibrate(
         if bones[bone].use_connect:
             out.problems.append(f"{bone!r} is connected to its parent and cannot translate")
             continue
-        head = bones[bone].head_local
-        if c.toward:
-            other = index.find(c.toward)
-            if other is None:
-                out.problems.append(f"bone {c.toward!r} (to move {bone!r} toward) not found")
-                continue
-            vec = bones[other].head_local - head
-            dist, dir_arm = vec.length, vec.normalized()
-            label = f"{bone}→{other}"
-        else:
-            if c.distance_m is not None:
-                dist, label = c.distance_m, f"{bone}: fixed"
-            else:
-                a, b = (index.find(n) for n in c.distance_between)
-                if a is None or b is None:
-                    missing = [n for n, f in zip(c.distance_between, (a, b), strict=True) if not f]
-                    out.problems.append(f"cannot measure {bone!r}: {', '.join(missing)} not found")
-                    continue
-                dist = (bones[a].head_local - bones[b].head_local).length
-                label = f"{a}↔{b}"
-            dir_arm = direction(c.direction, bone, arm_obj, sk)
+        try:
+            dist, dir_arm, label = _travel(c, bone, arm_obj, sk, index)
+        except _Unmeasurable as exc:
+            out.problems.append(str(exc))
+            continue
         if dist <= 1e-7 or dir_arm.length < 0.5:
             out.problems.append(f"{bone!r}: measured distance {label} is zero")
             continue

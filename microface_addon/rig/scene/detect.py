@@ -21,9 +21,9 @@ import bpy
 from mathutils import Vector
 
 from ...core.channels import CHANNELS
-from ..convention.names import NameIndex
+from ..convention.names import NameIndex, is_helper
 from ..convention.overrides import BoneOverride, KeyOverride, OverrideMap, as_override_map
-from ..convention.profiles import Profile, ProfileError, available_profiles, find_profile
+from ..convention.profiles import Profile, ProfileError
 from ..convention.rigmap import (
     BoneLocationTarget,
     BoneTarget,
@@ -31,12 +31,14 @@ from ..convention.rigmap import (
     RigError,
     RigMap,
     ShapeKeyTarget,
+    Skeleton,
 )
-from ..convention.scoring import AMBIGUITY_MARGIN, MIN_SCORE, Score, score_profiles
+from ..convention.scoring import AMBIGUITY_MARGIN, Choice, Score, choose, score_profiles
 from .calibration import calibrate, frame_axes, local_axis
 from .character import character_id
 from .drivers import driven_keys, driving_control
-from .skeleton import Skeleton, find_skeleton, is_helper
+from .profile_folders import available_profiles, find_profile
+from .skeleton import find_skeleton
 
 # How the head-on-torso rotation is shared along the neck chain: the neck joints together take
 # this fraction, the head the rest (cervical spine vs atlanto-occipital joint; docs/channels.md).
@@ -58,49 +60,6 @@ def _keyed_meshes(members) -> list[bpy.types.Object]:
 def _key_names(mesh) -> list[str]:
     key = mesh.data.shape_keys
     return [kb.name for kb in key.key_blocks if kb != key.reference_key]
-
-
-# --- choosing profiles ----------------------------------------------------------------------
-
-
-def _matched_keys(profile: Profile, index: NameIndex) -> set[str]:
-    return {index.find(v) for v in profile.vocabulary} - {None}
-
-
-def _matched_bones(profile: Profile, index: NameIndex) -> set[str]:
-    return {index.find(b) for alts in profile.bones for b in alts} - {None}
-
-
-def _pick(scores: list[Score], profiles: dict[str, Profile], kind: str, evidence):
-    """(best profile, its score, ambiguous rivals) for ``kind`` 'keys' or 'bones'."""
-    attr = "keys" if kind == "keys" else "bones"
-    usable = [s for s in scores if getattr(s, attr) >= MIN_SCORE]
-    specific = [s for s in usable if not s.fallback]
-    pool = specific or usable
-    if not pool:
-        return None, None, []
-    pool.sort(key=lambda s: (-getattr(s, attr), s.profile))
-    best = pool[0]
-    matched = evidence(profiles[best.profile])
-    rivals = []
-    for s in pool[1:]:
-        if getattr(best, attr) - getattr(s, attr) > AMBIGUITY_MARGIN:
-            break
-        # A rival explaining strictly less than the winner (CC's names that happen to be
-        # ARKit's too) is no real alternative; one claiming the very same names is.
-        if not evidence(profiles[s.profile]) < matched:
-            rivals.append(s.profile)
-    return profiles[best.profile], best, rivals
-
-
-def best_bone_profile(arm_obj, profiles=None) -> Profile | None:
-    """The profile naming this armature's bones (used by ``find_skeleton`` without hints)."""
-    profiles = profiles if profiles is not None else available_profiles()
-    by_name = {p.name: p for p in profiles}
-    index = NameIndex([b.name for b in arm_obj.data.bones])
-    scores = score_profiles(profiles, [], index.names)
-    prof, _, _ = _pick(scores, by_name, "bones", lambda p: _matched_bones(p, index))
-    return prof
 
 
 # --- targets --------------------------------------------------------------------------------
@@ -159,7 +118,7 @@ def _driven_target(channel, gain, mesh, key, fc, arm, notes_key, b: _Builder):
     return None
 
 
-def _map_shape_keys(profile: Profile, meshes, arm, b: _Builder, used: dict[str, set]) -> None:
+def _map_shape_keys(profile: Profile, meshes, arm, b: _Builder) -> None:
     for mesh in meshes:
         index = NameIndex(_key_names(mesh))
         drivers = driven_keys(mesh)
@@ -171,7 +130,6 @@ def _map_shape_keys(profile: Profile, meshes, arm, b: _Builder, used: dict[str, 
                     actual = index.find(t.key)
                     if actual is None:
                         continue
-                    used.setdefault(mesh.name, set()).add(actual)
                     place = f"{mesh.name}:{actual}"
                     if actual in drivers:
                         why = _driven_target(
@@ -295,23 +253,126 @@ def _apply_overrides(ov: OverrideMap, meshes, b: _Builder) -> None:
         b.rm.unmapped.pop(ch, None)
 
 
-def _skeleton_overrides(sk: Skeleton, ov: OverrideMap, arm) -> None:
-    bones = arm.data.bones
-    for role, value in ov.skeleton.items():
-        names = value if isinstance(value, list) else [value]
-        missing = [n for n in names if n not in bones]
-        if missing:
-            raise RigError(f"{ov.source}: skeleton {role}: bone(s) {missing} not on {arm.name}")
-        if role == "neck":
-            sk.neck = list(names)
-        elif role in ("eye_L", "eye_R"):
-            sk.eyes[role[-1]] = names[0]
-        else:
-            setattr(sk, role, names[0])
-        sk.found_by[role] = ov.source
-
-
 # --- the detection --------------------------------------------------------------------------
+
+
+def _choose(profiles, scores, key_index, bone_index, profile, profile_dirs):
+    """(shape-key choice, bone choice, the explicitly chosen profile or None)."""
+    by_name = {p.name: p for p in profiles}
+    keys = choose(scores, by_name, "keys", key_index)
+    bones = choose(scores, by_name, "bones", bone_index)
+    forced = None
+    if profile is not None:
+        forced = by_name.get(profile) or find_profile(profile, profile_dirs)
+        score = next(s for s in scores if s.profile == forced.name)
+        if forced.has_keys:
+            keys = Choice(forced, score)
+        if forced.has_bones or forced.skeleton or forced.controls:
+            bones = Choice(forced, score)
+    if keys.profile is None and bones.profile is not None and bones.profile.has_keys:
+        # e.g. a CC skeleton whose few keys scored low: still try them
+        keys = Choice(bones.profile, keys.score, keys.rivals)
+    return keys, bones, forced
+
+
+def _new_rigmap(members, scores: list[Score], keys: Choice, bones: Choice, forced) -> RigMap:
+    """The rig map's header: convention, scores, runner-up, and notes on how it was chosen."""
+    score_of = {s.profile: s for s in scores}
+    primary = keys.profile or bones.profile
+    rigmap = RigMap(
+        character=character_id(members),
+        convention=primary.name if primary else "none",
+        score=score_of[primary.name].overall if primary else 0.0,
+        objects=[m.name for m in members],
+        bone_convention=bones.profile.name if bones.profile else None,
+        scores=[s.as_report() for s in scores[:REPORTED_SCORES]],
+    )
+    chosen = {p.name for p in (primary, bones.profile) if p is not None}
+    others = [s for s in scores if s.profile not in chosen]
+    if others and others[0].overall > 0:
+        rigmap.runner_up = (others[0].profile, round(others[0].overall, 3))
+    if forced is not None:
+        rigmap.notes.append(f"profile {forced.name!r} chosen explicitly")
+    for kind, attr, choice in (("shape keys", "keys", keys), ("bones", "bones", bones)):
+        if choice.rivals and choice.score is not None:
+            rigmap.ambiguous += choice.rivals
+            rival_txt = ", ".join(f"{r} {getattr(score_of[r], attr):.3f}" for r in choice.rivals)
+            best = choice.score
+            rigmap.notes.append(
+                f"ambiguous {kind}: {best.profile} {getattr(best, attr):.3f} vs {rival_txt} "
+                f"(within {AMBIGUITY_MARGIN}); using {best.profile} - pass an explicit profile "
+                "to choose"
+            )
+    return rigmap
+
+
+def _skeleton(arm, bone_prof: Profile | None, ov: OverrideMap | None) -> Skeleton:
+    """The armature's roles: the bone profile's hints, then the override map's ``skeleton``."""
+    hints = bone_prof.skeleton if bone_prof else {}
+    sk = find_skeleton(arm, hints, f"profile {bone_prof.name}" if bone_prof else "")
+    if ov is not None and ov.skeleton:
+        sk.assign(ov.skeleton, arm.data.bones, ov.source, arm.name)
+    return sk
+
+
+def _map_targets(b: _Builder, meshes, keys: Profile | None, bones: Profile | None) -> dict:
+    """Shape keys, then face controls, then default bones; returns the channels the profiles
+    say the rig handles itself (channel → why)."""
+    if keys is not None:
+        _map_shape_keys(keys, meshes, b.arm, b)
+    shape_channels = {t.channel for t in b.rm.shape_keys}
+    handled: dict[str, str] = {}
+    if b.arm is None:
+        return handled
+    for prof in {p.name: p for p in (bones, keys) if p is not None}.values():
+        handled.update(prof.handled_by_rig)
+        for ch, controls in prof.controls.items():
+            if b.has(ch) or ch in prof.handled_by_rig:
+                continue
+            _add_controls(ch, controls, b, prof.name)
+    _default_bones(b, shape_channels)
+    if not b.sk.head:
+        b.rm.notes.append(
+            f"{b.arm.name}: no head bone found (looked for VRM metadata, profile names, an "
+            "eye pair, a bone named head, the top of the central chain)"
+        )
+    return handled
+
+
+def _report_unmapped(rigmap: RigMap, handled: dict, has_armature: bool, keys: Profile | None):
+    """Why each bakeable channel that drives nothing does not."""
+    mapped = set(rigmap.mapped_channels)
+    for name, ch in CHANNELS.items():
+        if not ch.bakeable or name in mapped or name in rigmap.unmapped:
+            continue
+        if name in handled:
+            why = f"handled by the rig itself: {handled[name]}"
+        elif any(r.endswith(f"({name})") for r in rigmap.skipped.values()):
+            why = "its shape keys are driven by drivers MicroFace cannot follow"
+        elif ch.kind == "angle":
+            why = "no bone found for it" if has_armature else "character has no armature"
+        elif keys is None:
+            why = "no shape key of a known convention and no face control for it"
+        else:
+            why = f"no {keys.name} shape key or face control for it on the character"
+        rigmap.unmapped[name] = why
+
+
+def _report_unused(rigmap: RigMap, meshes, bones: Profile | None, bone_index: NameIndex | None):
+    """Shape keys nothing drives (and that no driver skipped), and unused profile controls."""
+    driven = {(t.mesh, t.key_block) for t in rigmap.shape_keys}
+    unused: dict[str, list[str]] = {}
+    for mesh in meshes:
+        for n in _key_names(mesh):
+            if (mesh.name, n) not in driven and f"{mesh.name}:{n}" not in rigmap.skipped:
+                unused.setdefault(n, []).append(mesh.name)
+    rigmap.unused = [f"shape key {k} ({', '.join(v)})" for k, v in sorted(unused.items())]
+    if bone_index is not None and bones is not None:
+        driven_bones = {t.bone for t in (*rigmap.bones, *rigmap.bone_locations)}
+        for name in bones.control_bones():
+            actual = bone_index.find(name)
+            if actual and actual not in driven_bones:
+                rigmap.unused.append(f"control {actual}")
 
 
 def _looked_for(profiles) -> str:
@@ -337,140 +398,29 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
     meshes = _keyed_meshes(members)
     arm = next((m for m in members if m.type == "ARMATURE"), None)
     profiles = available_profiles(profile_dirs)
-    by_name = {p.name: p for p in profiles}
     ov = as_override_map(overrides)
     key_index = NameIndex(sorted({n for m in meshes for n in _key_names(m)}))
     bone_index = NameIndex([b.name for b in arm.data.bones] if arm else [])
     scores = score_profiles(profiles, key_index.names, bone_index.names)
-    score_of = {s.profile: s for s in scores}
-
-    key_prof, key_score, key_rivals = _pick(
-        scores, by_name, "keys", lambda p: _matched_keys(p, key_index)
-    )
-    bone_prof, bone_score, bone_rivals = _pick(
-        scores, by_name, "bones", lambda p: _matched_bones(p, bone_index)
-    )
-    forced = None
-    if profile is not None:
-        forced = by_name.get(profile) or find_profile(profile, profile_dirs)
-        if forced.has_keys:
-            key_prof, key_score, key_rivals = forced, score_of[forced.name], []
-        if forced.has_bones or forced.skeleton or forced.controls:
-            bone_prof, bone_score, bone_rivals = forced, score_of[forced.name], []
-    if key_prof is None and bone_prof is not None and bone_prof.has_keys:
-        key_prof = bone_prof  # e.g. a CC skeleton whose few keys scored low: still try them
-    primary = key_prof or bone_prof
-    primary_score = score_of[primary.name] if primary else None
-    rigmap = RigMap(
-        character=character_id(members),
-        convention=primary.name if primary else "none",
-        score=primary_score.overall if primary_score else 0.0,
-        objects=[m.name for m in members],
-        bone_convention=bone_prof.name if bone_prof else None,
-        scores=[s.as_report() for s in scores[:REPORTED_SCORES]],
-    )
-    others = [
-        s
-        for s in scores
-        if primary is None or s.profile not in {primary.name, bone_prof and bone_prof.name}
-    ]
-    if others and others[0].overall > 0:
-        rigmap.runner_up = (others[0].profile, round(others[0].overall, 3))
-    if forced is not None:
-        rigmap.notes.append(f"profile {forced.name!r} chosen explicitly")
-    for kind, best, rivals in (
-        ("shape keys", key_score, key_rivals),
-        ("bones", bone_score, bone_rivals),
-    ):
-        if rivals and best is not None:
-            rigmap.ambiguous += rivals
-            rival_txt = ", ".join(
-                f"{r} {getattr(score_of[r], 'keys' if kind == 'shape keys' else 'bones'):.3f}"
-                for r in rivals
-            )
-            mine = getattr(best, "keys" if kind == "shape keys" else "bones")
-            rigmap.notes.append(
-                f"ambiguous {kind}: {best.profile} {mine:.3f} vs {rival_txt} (within "
-                f"{AMBIGUITY_MARGIN}); using {best.profile} - pass an explicit profile to choose"
-            )
-
-    never_write = tuple(bone_prof.never_write) if bone_prof else ()
-    sk = None
+    keys, bones, forced = _choose(profiles, scores, key_index, bone_index, profile, profile_dirs)
+    rigmap = _new_rigmap(members, scores, keys, bones, forced)
     if arm is not None:
-        hints = bone_prof.skeleton if bone_prof else {}
-        source = f"profile {bone_prof.name}" if bone_prof else ""
-        sk = find_skeleton(arm, hints, source)
-        if ov is not None and ov.skeleton:
-            _skeleton_overrides(sk, ov, arm)
-        rigmap.skeleton = sk.as_report()
-    b = _Builder(rigmap, arm, sk, never_write)
-
-    used: dict[str, set] = {}
-    if key_prof is not None:
-        _map_shape_keys(key_prof, meshes, arm, b, used)
-    shape_channels = {t.channel for t in rigmap.shape_keys}
-    handled: dict[str, str] = {}
-    if arm is not None:
-        for prof in {p.name: p for p in (bone_prof, key_prof) if p is not None}.values():
-            handled.update(prof.handled_by_rig)
-            for ch, controls in prof.controls.items():
-                if b.has(ch) or ch in prof.handled_by_rig:
-                    continue
-                _add_controls(ch, controls, b, prof.name)
-        _default_bones(b, shape_channels)
-        if not sk.head:
-            rigmap.notes.append(
-                f"{arm.name}: no head bone found (looked for VRM metadata, profile names, an "
-                "eye pair, a bone named head, the top of the central chain)"
-            )
+        rigmap.skeleton = _skeleton(arm, bones.profile, ov)
+    never_write = tuple(bones.profile.never_write) if bones.profile else ()
+    b = _Builder(rigmap, arm, rigmap.skeleton, never_write)
+    handled = _map_targets(b, meshes, keys.profile, bones.profile)
     if ov is not None:
         _apply_overrides(ov, meshes, b)
-
-    # Report: unmapped channels, unused rig targets.
-    mapped = set(rigmap.mapped_channels)
-    for name, ch in CHANNELS.items():
-        if not ch.bakeable or name in mapped or name in rigmap.unmapped:
-            continue
-        if name in handled:
-            rigmap.unmapped[name] = f"handled by the rig itself: {handled[name]}"
-        elif any(why.endswith(f"({name})") for why in rigmap.skipped.values()):
-            rigmap.unmapped[name] = "its shape keys are driven by drivers MicroFace cannot follow"
-        elif ch.kind == "angle":
-            rigmap.unmapped[name] = (
-                "no bone found for it" if arm is not None else "character has no armature"
-            )
-        elif key_prof is None:
-            rigmap.unmapped[name] = "no shape key of a known convention and no face control for it"
-        else:
-            rigmap.unmapped[name] = (
-                f"no {key_prof.name} shape key or face control for it on the character"
-            )
-    driven_keys_by_mesh = {(t.mesh, t.key_block) for t in rigmap.shape_keys}
-    unused: dict[str, list[str]] = {}
-    for mesh in meshes:
-        for n in _key_names(mesh):
-            if (
-                mesh.name,
-                n,
-            ) not in driven_keys_by_mesh and f"{mesh.name}:{n}" not in rigmap.skipped:
-                unused.setdefault(n, []).append(mesh.name)
-    rigmap.unused = [f"shape key {k} ({', '.join(v)})" for k, v in sorted(unused.items())]
-    if arm is not None and bone_prof is not None:
-        driven_bones = {t.bone for t in (*rigmap.bones, *rigmap.bone_locations)}
-        for name in bone_prof.control_bones():
-            actual = bone_index.find(name)
-            if actual and actual not in driven_bones:
-                rigmap.unused.append(f"control {actual}")
-
+    _report_unmapped(rigmap, handled, arm is not None, keys.profile)
+    _report_unused(rigmap, meshes, bones.profile, bone_index if arm is not None else None)
     if rigmap.is_empty():
-        looked = _looked_for(profiles)
         raise NothingToMapError(
             f"nothing to drive on character {rigmap.character!r}: no shape keys of a known "
-            f"convention ({looked}) and no head/eye/neck/jaw bones (looked for VRM humanoid "
-            f"metadata, profile bone names, an eye pair, a bone named head, the top of the "
-            f"central chain) (objects: {', '.join(rigmap.objects)})"
+            f"convention ({_looked_for(profiles)}) and no head/eye/neck/jaw bones (looked for VRM "
+            f"humanoid metadata, profile bone names, an eye pair, a bone named head, the top of "
+            f"the central chain) (objects: {', '.join(rigmap.objects)})"
         )
     return rigmap
 
 
-__all__ = ["NothingToMapError", "ProfileError", "RigError", "best_bone_profile", "detect"]
+__all__ = ["NothingToMapError", "ProfileError", "RigError", "detect"]

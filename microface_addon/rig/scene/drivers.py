@@ -13,12 +13,12 @@ key to 1.0 is solved for.  Anything else is reported as skipped with the reason.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import bpy
 
-_DRIVEN = re.compile(r'^key_blocks\["(.+)"\]\.value$')
+from ..convention import datapath
+
 _AXES = {"X": (1.0, 0.0, 0.0), "Y": (0.0, 1.0, 0.0), "Z": (0.0, 0.0, 1.0)}
 _LOCAL_SPACES = {"LOCAL_SPACE", "TRANSFORM_SPACE"}
 # Names a simple driver expression may use besides its variable (Blender's simple-expression set).
@@ -65,9 +65,9 @@ def driven_keys(mesh: bpy.types.Object) -> dict[str, bpy.types.FCurve]:
     out = {}
     if ad:
         for fc in ad.drivers:
-            m = _DRIVEN.match(fc.data_path)
-            if m:
-                out[m.group(1).replace('\\"', '"').replace("\\\\", "\\")] = fc
+            name = datapath.shape_key_name(fc.data_path)
+            if name is not None:
+                out[name] = fc
     return out
 
 

@@ -1,29 +1,29 @@
 """Resolve a scene look-at target (camera, object, bone or fixed direction) into a ``LookAt`` track.
 
 Why here: the pure core only knows "the target is at this yaw/pitch/distance from between the
-eyes, in the head's frame, over time" (``core.target.LookAt``).  Turning a camera that flies
-around a head that the animator also moves into that track needs the evaluated scene, so it
-lives on the bpy side and runs once per character before anything is written.
+eyes, in the head's frame, over time" (``core.timeline.look_at.LookAt``).  Turning a camera that
+flies around a head that the animator also moves into that track needs the evaluated scene, so
+it lives on the bpy side and runs once per character before anything is written.
 
-The frame is the character's head as the *user* animated it (MicroFace's own layer is muted
-while sampling, so a re-bake does not chase its previous result), with the eyes' rest positions
-carried by the head: the same frame the gaze layer's eye-in-head angles are measured in.
+The head and eyes are the ones detection found (``RigMap.skeleton``), so a profile's hints and a
+TD's override map count here exactly as they do for the baked bones.  The frame is the
+character's head as the scene evaluates it, with the eyes' rest positions carried by the head:
+the same frame the gaze layer's eye-in-head angles are measured in.  That head must be the one
+the *user* animated, so a re-bake does not chase its previous result: callers sample with
+MicroFace's layer muted (``with bake.muted(members): resolve_look_at(…)``, as ``apply`` does);
+the rig stage never reaches into the bake to do it itself.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from ...bake import layer as bake_layer
 from ...core.timeline.look_at import LookAt
 from ..convention.rigmap import RigError, RigMap
-from .skeleton import find_skeleton
 
 DIRECTION_SPEC = re.compile(
     r"^\s*dir:\s*(?P<yaw>[-+]?\d+(?:\.\d*)?)\s*,\s*(?P<pitch>[-+]?\d+(?:\.\d*)?)"
@@ -77,61 +77,45 @@ def _depends_on_time(obj) -> bool:
     return False
 
 
-@contextmanager
-def _without_microface(objs) -> Iterator[None]:
-    """Mute MicroFace's own NLA tracks on ``objs`` while sampling, and restore them."""
-    muted = []
-    for obj in objs:
-        for track in bake_layer.find_tracks(obj):
-            if not track.mute:
-                track.mute = True
-                muted.append(track)
-    try:
-        yield
-    finally:
-        for track in muted:
-            track.mute = False
+def _armature(rigmap: RigMap):
+    """The character's armature object (the one its skeleton was found on), or None."""
+    if rigmap.skeleton is None:
+        return None
+    objs = (bpy.data.objects.get(n) for n in rigmap.objects)
+    return next((o for o in objs if o is not None and o.type == "ARMATURE"), None)
 
 
 class _HeadFrame:
     """The character's head frame: cyclopean eye position and left/up/forward axes in world."""
 
     def __init__(self, rigmap: RigMap):
-        arm = next(
-            (
-                bpy.data.objects[n]
-                for n in rigmap.objects
-                if n in bpy.data.objects and bpy.data.objects[n].type == "ARMATURE"
-            ),
-            None,
-        )
-        self.arm = arm
+        self.arm = _armature(rigmap)
         self.notes: list[str] = []
         self.head_bone = None
-        if arm is not None:
-            sk = find_skeleton(arm)
-            self.axes = [Vector(sk.left), Vector(sk.up), Vector(sk.forward)]
-            self.head_bone = sk.head
-            if len(sk.eyes) == 2:
-                el = arm.data.bones[sk.eyes["L"]].head_local
-                er = arm.data.bones[sk.eyes["R"]].head_local
-                self.centre, self.eye_offset = (el + er) / 2.0, el - er
-            elif sk.head:
-                b = arm.data.bones[sk.head]
-                self.centre, self.eye_offset = (b.head_local + b.tail_local) / 2.0, None
-                self.notes.append("look-at: no eye bones; measuring from the head bone's middle")
-            else:
-                self.centre, self.eye_offset = Vector((0.0, 0.0, 0.0)), None
-                self.notes.append("look-at: no head bone; measuring from the armature origin")
-            self.owner = arm
-            self.pivot = self._pivot(rigmap, arm)
-        else:
-            mesh = bpy.data.objects[rigmap.objects[0]]
-            self.owner = mesh
+        self.eye_offset = None
+        self.pivot = None
+        if self.arm is None:
+            self.owner = bpy.data.objects[rigmap.objects[0]]
             self.axes = [Vector((1, 0, 0)), Vector((0, 0, 1)), Vector((0, -1, 0))]
-            self.centre, self.eye_offset = Vector((0.0, 0.0, 0.0)), None
-            self.pivot = None
-            self.notes.append(f"look-at: no armature; measuring from {mesh.name}'s origin")
+            self.centre = Vector((0.0, 0.0, 0.0))
+            self.notes.append(f"look-at: no armature; measuring from {self.owner.name}'s origin")
+            return
+        arm, sk = self.arm, rigmap.skeleton  # detection's roles: hints and overrides included
+        self.owner = arm
+        self.axes = [Vector(sk.left), Vector(sk.up), Vector(sk.forward)]
+        self.head_bone = sk.head
+        if len(sk.eyes) == 2:
+            el = arm.data.bones[sk.eyes["L"]].head_local
+            er = arm.data.bones[sk.eyes["R"]].head_local
+            self.centre, self.eye_offset = (el + er) / 2.0, el - er
+        elif sk.head:
+            b = arm.data.bones[sk.head]
+            self.centre = (b.head_local + b.tail_local) / 2.0
+            self.notes.append("look-at: no eye bones; measuring from the head bone's middle")
+        else:
+            self.centre = Vector((0.0, 0.0, 0.0))
+            self.notes.append("look-at: no head bone; measuring from the armature origin")
+        self.pivot = self._pivot(rigmap, arm)
 
     def _pivot(self, rigmap: RigMap, arm) -> tuple[float, float, float] | None:
         """Where the baked head turn happens, relative to the cyclopean eye in (left, up,
@@ -180,7 +164,8 @@ def resolve_look_at(
 
     ``spec`` is an object or camera name, ``"Armature:bone"``, or ``"dir:YAW,PITCH[,DIST]"``
     (degrees, metres; a fixed direction in the head's frame).  Returns the track and notes for
-    the report.  Raises ``LookAtError`` when the target does not exist.
+    the report.  The scene is sampled as it evaluates: mute MicroFace's layer around the call
+    (``bake.muted``) to measure against the user's own animation.  Raises ``LookAtError`` when the target does not exist.
     """
     m = DIRECTION_SPEC.match(spec)
     if m:
@@ -196,13 +181,12 @@ def resolve_look_at(
     current = scene.frame_current
     points, ipds = [], []
     try:
-        with _without_microface([frame.owner]):
-            for f in frames:
-                scene.frame_set(f)
-                points.append(frame.relative(point()))
-                ipd = frame.ipd()
-                if ipd is not None:
-                    ipds.append(ipd)
+        for f in frames:
+            scene.frame_set(f)
+            points.append(frame.relative(point()))
+            ipd = frame.ipd()
+            if ipd is not None:
+                ipds.append(ipd)
     finally:
         scene.frame_set(current)
     pts = np.asarray(points, dtype=np.float64)

@@ -15,53 +15,16 @@ every target is expressed in the bone's own rest axes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import bpy
 from mathutils import Vector
 
 from ..convention import vrm
-from ..convention.names import NameIndex, normalise, side_of
+from ..convention.names import NameIndex, is_helper, normalise, side_of
+from ..convention.rigmap import Skeleton
 
-# Rigify/ARP helper layers that must never be keyed: deform, mechanism and original bones.
-HELPER_PREFIXES = ("DEF-", "MCH-", "ORG-", "VIS_", "WGT-")
 MAX_NECK_JOINTS = 4
 # Mirror-pair tolerance: |left − mirror(right)| relative to the pair's separation.
 MIRROR_TOLERANCE = 0.25
-
-
-@dataclass
-class Skeleton:
-    head: str | None = None
-    neck: list[str] = field(default_factory=list)  # bottom → top
-    chest: str | None = None
-    eyes: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone
-    jaw: str | None = None
-    shoulders: dict[str, str] = field(default_factory=dict)  # "L"/"R" → bone off the chest
-    root: str | None = None
-    spine: list[str] = field(default_factory=list)  # root → chest, exclusive
-    forward: tuple[float, float, float] = (0.0, -1.0, 0.0)  # armature space
-    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
-    left: tuple[float, float, float] = (1.0, 0.0, 0.0)
-    found_by: dict[str, str] = field(default_factory=dict)  # role → how it was found
-
-    def as_report(self) -> dict:
-        return {
-            "head": self.head,
-            "neck": list(self.neck),
-            "chest": self.chest,
-            "eyes": dict(self.eyes),
-            "jaw": self.jaw,
-            "shoulders": dict(self.shoulders),
-            "root": self.root,
-            "spine": list(self.spine),
-            "forward": [round(v, 3) for v in self.forward],
-            "found_by": dict(self.found_by),
-        }
-
-
-def is_helper(name: str, extra_prefixes: tuple[str, ...] = ()) -> bool:
-    return name.startswith(HELPER_PREFIXES + tuple(extra_prefixes))
 
 
 def _usable(bone: bpy.types.Bone) -> bool:
@@ -113,6 +76,22 @@ def _find_eyes(bones) -> dict[str, bpy.types.Bone]:
     return {"L": best[1], "R": best[2]}
 
 
+def _mirrored_pair(kids, mid_x: float, accept=None) -> tuple | None:
+    """The best-mirrored (left on +X, right) pair among ``kids`` across x = ``mid_x``, within
+    ``MIRROR_TOLERANCE`` and passing ``accept(a, b)`` when given; None when there is none."""
+    best = None
+    for a in kids:
+        for b in kids:
+            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
+                continue
+            if accept is not None and not accept(a, b):
+                continue
+            err = _mirror_error(a, b, mid_x)
+            if err < MIRROR_TOLERANCE and (best is None or err < best[0]):
+                best = (err, a, b)
+    return best[1:] if best else None
+
+
 def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
     """Unnamed eyes: the best-mirrored pair among the head's children, in front of and above
     the head's root (a jaw or neck corrective would sit lower or behind)."""
@@ -121,19 +100,10 @@ def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
         for c in head.children
         if _usable(c) and not any(w in normalise(c.name) for w in ("lid", "brow", "lash"))
     ]
-    best = None
-    for a in kids:
-        for b in kids:
-            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
-                continue
-            if a.head_local.z < head.head_local.z:
-                continue
-            err = _mirror_error(a, b, head.head_local.x)
-            if err < MIRROR_TOLERANCE and (best is None or err < best[0]):
-                best = (err, a, b)
-    if best is None:
+    pair = _mirrored_pair(kids, head.head_local.x, lambda a, b: a.head_local.z >= head.head_local.z)
+    if pair is None:
         return {}
-    a, b = best[1], best[2]
+    a, b = pair
     # Which one is the character's left: the side named so, else +X (a character facing −Y).
     if _side(a.name) == "R" or _side(b.name) == "L":
         a, b = b, a
@@ -142,29 +112,19 @@ def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
 
 def _is_branch(bone: bpy.types.Bone) -> bool:
     """A bone whose children include a left/right mirrored pair (shoulders, clavicles, legs)."""
-    kids = [c for c in bone.children if _usable(c)]
-    for a in kids:
-        for b in kids:
-            if a is not b and a.head_local.x > b.head_local.x + 1e-4:
-                if _mirror_error(a, b, bone.head_local.x) < MIRROR_TOLERANCE:
-                    return True
-    return False
+    return _mirrored_pair([c for c in bone.children if _usable(c)], bone.head_local.x) is not None
 
 
 def _shoulder_pair(chest: bpy.types.Bone, neck: set[str]) -> dict[str, bpy.types.Bone]:
     """The mirrored pair of usable children of the chest that point sideways (clavicles or
     shoulders), left = +X side; empty when there is none."""
     kids = [c for c in chest.children if _usable(c) and c.name not in neck]
-    best = None
-    for a in kids:
-        for b in kids:
-            if a is b or a.head_local.x <= b.head_local.x + 1e-4:
-                continue
-            err = _mirror_error(a, b, chest.head_local.x)
-            lateral = abs((a.tail_local - a.head_local).normalized().x)
-            if err < MIRROR_TOLERANCE and lateral > 0.5 and (best is None or err < best[0]):
-                best = (err, a, b)
-    return {"L": best[1], "R": best[2]} if best else {}
+
+    def sideways(a, b) -> bool:
+        return abs((a.tail_local - a.head_local).normalized().x) > 0.5
+
+    pair = _mirrored_pair(kids, chest.head_local.x, sideways)
+    return {"L": pair[0], "R": pair[1]} if pair else {}
 
 
 def _central_top(bones) -> bpy.types.Bone | None:
@@ -184,6 +144,20 @@ def _central_top(bones) -> bpy.types.Bone | None:
     if len(below) < 2 or not any(_is_branch(b) for b in below):
         return None
     return top
+
+
+def _common_parent(a: bpy.types.Bone, b: bpy.types.Bone) -> bpy.types.Bone | None:
+    """The nearest usable bone both hang below (where a pair of eyes hangs: the head)."""
+    others = _ancestors(b)
+    return next((p for p in _ancestors(a) if p in others and _usable(p)), None)
+
+
+def _named_head(bones) -> bpy.types.Bone | None:
+    """A usable bone named like a head (not its end or top), ``head`` itself and shallow first."""
+    named = [b for b in bones if _usable(b) and "head" in normalise(b.name)]
+    named = [b for b in named if not normalise(b.name).startswith(("headend", "headtop"))]
+    named.sort(key=lambda b: (normalise(b.name) != "head", len(_ancestors(b)), len(b.name)))
+    return named[0] if named else None
 
 
 def _neck_chain(head: bpy.types.Bone) -> tuple[list[bpy.types.Bone], bpy.types.Bone | None, str]:
@@ -256,117 +230,136 @@ def _neck_from_hints(index: NameIndex, chains) -> list[str] | None:
     return None
 
 
-def find_skeleton(
-    arm_obj: bpy.types.Object, hints: dict | None = None, hint_source: str = ""
-) -> Skeleton:
-    """Roles of ``arm_obj``'s bones.  ``hints`` is a profile's ``skeleton`` section (role →
-    alternatives); when None, the best-matching bone profile's hints are used."""
-    if hints is None:
-        from .detect import best_bone_profile
+class _Finder:
+    """Fills one ``Skeleton`` role by role; each role tries metadata, hints, then geometry."""
 
-        prof = best_bone_profile(arm_obj)
-        hints, hint_source = (prof.skeleton, f"profile {prof.name}") if prof else ({}, "")
-    bones = arm_obj.data.bones
-    index = NameIndex([b.name for b in bones])
-    sk = Skeleton()
-    meta = vrm.humanoid_bones(arm_obj)
+    def __init__(self, arm_obj: bpy.types.Object, hints: dict, hint_source: str):
+        self.bones = arm_obj.data.bones
+        self.index = NameIndex([b.name for b in self.bones])
+        self.hints = hints
+        self.hint_source = hint_source or "profile"
+        self.meta = vrm.humanoid_bones(arm_obj)
+        self.sk = Skeleton()
 
-    def role(name: str) -> str | None:
-        if name in meta:
-            sk.found_by[name] = "VRM humanoid metadata"
-            return meta[name]
-        got = _pick(index, hints.get(name))
+    def role(self, name: str) -> str | None:
+        """The bone VRM metadata or the profile's hints give ``name``, noting which did."""
+        if name in self.meta:
+            self.sk.found_by[name] = "VRM humanoid metadata"
+            return self.meta[name]
+        got = _pick(self.index, self.hints.get(name))
         if got:
-            sk.found_by[name] = hint_source or "profile"
+            self.sk.found_by[name] = self.hint_source
         return got
 
-    # Eyes
-    eye_l, eye_r = role("eye_L"), role("eye_R")
-    if eye_l and eye_r:
-        sk.eyes = {"L": eye_l, "R": eye_r}
-    else:
-        pair = _find_eyes(bones)
-        if pair:
-            sk.eyes = {s: b.name for s, b in pair.items()}
-            sk.found_by["eye_L"] = sk.found_by["eye_R"] = "mirrored pair named like eyes"
-    eyes = {s: bones[n] for s, n in sk.eyes.items()}
-    # Head
-    head_name = role("head")
-    head = bones[head_name] if head_name else None
-    if head is None and eyes:
-        common = [a for a in _ancestors(eyes["L"]) if a in _ancestors(eyes["R"])]
-        usable = [a for a in common if _usable(a)]
-        head = usable[0] if usable else None
-        if head is not None:
-            sk.found_by["head"] = "common parent of the eyes"
-    if head is None:
-        named = [b for b in bones if _usable(b) and "head" in normalise(b.name)]
-        named = [b for b in named if not normalise(b.name).startswith(("headend", "headtop"))]
-        named.sort(key=lambda b: (normalise(b.name) != "head", len(_ancestors(b)), len(b.name)))
-        head = named[0] if named else None
-        if head is not None:
-            sk.found_by["head"] = "name"
-    if head is None:
-        head = _central_top(bones)
-        if head is not None:
-            sk.found_by["head"] = "top of the central chain"
-    if head is not None and not eyes:
+    def _set_eyes(self, pair: dict[str, bpy.types.Bone], how: str) -> None:
+        self.sk.eyes = {s: b.name for s, b in pair.items()}
+        self.sk.found_by["eye_L"] = self.sk.found_by["eye_R"] = how
+
+    def eyes(self) -> dict[str, bpy.types.Bone]:
+        eye_l, eye_r = self.role("eye_L"), self.role("eye_R")
+        if eye_l and eye_r:
+            self.sk.eyes = {"L": eye_l, "R": eye_r}
+        else:
+            pair = _find_eyes(self.bones)
+            if pair:
+                self._set_eyes(pair, "mirrored pair named like eyes")
+        return {s: self.bones[n] for s, n in self.sk.eyes.items()}
+
+    def head(self, eyes: dict[str, bpy.types.Bone]) -> bpy.types.Bone | None:
+        """Hints, the eyes' common parent, a bone named head, the top of the central chain."""
+        name = self.role("head")
+        if name:
+            return self.bones[name]
+        ways = []
+        if eyes:
+            ways.append((lambda: _common_parent(eyes["L"], eyes["R"]), "common parent of the eyes"))
+        ways.append((lambda: _named_head(self.bones), "name"))
+        ways.append((lambda: _central_top(self.bones), "top of the central chain"))
+        for find, how in ways:
+            head = find()
+            if head is not None:
+                self.sk.found_by["head"] = how
+                return head
+        return None
+
+    def eyes_below(self, head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
         pair = _eye_pair_below(head)
         if pair:
-            eyes = pair
-            sk.eyes = {s: b.name for s, b in pair.items()}
-            sk.found_by["eye_L"] = sk.found_by["eye_R"] = "mirrored pair of head children"
-    _frame(sk, eyes)
+            self._set_eyes(pair, "mirrored pair of head children")
+        return pair
+
+    def neck_and_chest(self, head: bpy.types.Bone) -> None:
+        sk = self.sk
+        neck = _neck_from_hints(self.index, self.hints.get("neck"))
+        if "neck" in self.meta:
+            neck, sk.found_by["neck"] = [self.meta["neck"]], "VRM humanoid metadata"
+        elif neck:
+            sk.found_by["neck"] = self.hint_source
+        chest = self.role("upper_chest") or self.role("chest")
+        if "upper_chest" in sk.found_by:
+            sk.found_by["chest"] = sk.found_by.pop("upper_chest")
+        if neck is None:
+            chain, chest_bone, how = _neck_chain(head)
+            neck = [b.name for b in chain]
+            sk.found_by["neck"] = how
+            if chest is None and chest_bone is not None:
+                chest = chest_bone.name
+                sk.found_by["chest"] = how
+        if chest is None and neck:
+            parent = self.bones[neck[0]].parent
+            if parent is not None:
+                chest = parent.name
+                sk.found_by["chest"] = "parent of the neck"
+        sk.neck, sk.chest = neck, chest
+
+    def shoulders(self) -> None:
+        sk = self.sk
+        if sk.chest is not None and sk.chest in self.bones:
+            pair = _shoulder_pair(self.bones[sk.chest], set(sk.neck))
+            if pair:
+                sk.shoulders = {side: b.name for side, b in pair.items()}
+                sk.found_by["shoulders"] = "mirrored pair branching from the chest"
+
+    def jaw(self, head: bpy.types.Bone, eyes: dict[str, bpy.types.Bone]) -> None:
+        jaw = self.role("jaw")
+        if jaw is None:
+            bone, how = _find_jaw(head, eyes, Vector(self.sk.forward))
+            if bone is not None:
+                jaw = bone.name
+                self.sk.found_by["jaw"] = how
+        self.sk.jaw = jaw
+
+    def root_and_spine(self) -> None:
+        """Down the hierarchy from the chest: the last usable ancestor is the root."""
+        sk = self.sk
+        root = self.role("root")
+        if sk.chest is not None:
+            below = [b for b in _ancestors(self.bones[sk.chest]) if _usable(b)]
+            if root is None and below:
+                root = below[-1].name
+                sk.found_by["root"] = "hierarchy"
+            if root is not None and self.bones[root] in below:
+                sk.spine = [b.name for b in reversed(below[: below.index(self.bones[root])])]
+        sk.root = root
+
+
+def find_skeleton(arm_obj: bpy.types.Object, hints: dict, hint_source: str = "") -> Skeleton:
+    """Roles of ``arm_obj``'s bones.  ``hints`` is the bone profile's ``skeleton`` section (role →
+    alternatives; empty without a profile), ``hint_source`` how the report names it."""
+    find = _Finder(arm_obj, hints, hint_source)
+    eyes = find.eyes()
+    head = find.head(eyes)
+    if head is not None and not eyes:
+        eyes = find.eyes_below(head)
+    _frame(find.sk, eyes)
     if head is None:
-        return sk
-    sk.head = head.name
-    # Neck and chest
-    neck = _neck_from_hints(index, hints.get("neck"))
-    if "neck" in meta:
-        neck, sk.found_by["neck"] = [meta["neck"]], "VRM humanoid metadata"
-    elif neck:
-        sk.found_by["neck"] = hint_source or "profile"
-    chest = role("upper_chest") or role("chest")
-    if "upper_chest" in sk.found_by:
-        sk.found_by["chest"] = sk.found_by.pop("upper_chest")
-    if neck is None:
-        chain, chest_bone, how = _neck_chain(head)
-        neck = [b.name for b in chain]
-        sk.found_by["neck"] = how
-        if chest is None and chest_bone is not None:
-            chest = chest_bone.name
-            sk.found_by["chest"] = how
-    sk.neck = neck
-    if chest is None and neck:
-        parent = bones[neck[0]].parent
-        if parent is not None:
-            chest = parent.name
-            sk.found_by["chest"] = "parent of the neck"
-    sk.chest = chest
-    if chest is not None and chest in bones:
-        pair = _shoulder_pair(bones[chest], set(neck))
-        if pair:
-            sk.shoulders = {side: b.name for side, b in pair.items()}
-            sk.found_by["shoulders"] = "mirrored pair branching from the chest"
-    # Jaw
-    jaw = role("jaw")
-    if jaw is None:
-        bone, how = _find_jaw(head, eyes, Vector(sk.forward))
-        if bone is not None:
-            jaw = bone.name
-            sk.found_by["jaw"] = how
-    sk.jaw = jaw
-    # Root and spine: down the hierarchy from the chest.
-    root = role("root")
-    if chest is not None:
-        below = [b for b in _ancestors(bones[chest]) if _usable(b)]
-        if root is None and below:
-            root = below[-1].name
-            sk.found_by["root"] = "hierarchy"
-        if root is not None and bones[root] in below:
-            sk.spine = [b.name for b in reversed(below[: below.index(bones[root])])]
-    sk.root = root
-    return sk
+        return find.sk
+    find.sk.head = head.name
+    find.neck_and_chest(head)
+    find.shoulders()
+    find.jaw(head, eyes)
+    find.root_and_spine()
+    return find.sk
 
 
 def _frame(sk: Skeleton, eyes: dict) -> None:

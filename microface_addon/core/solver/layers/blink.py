@@ -16,14 +16,26 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammainc
 
+from ...sections import Range, from_section
+
 NAME = "blink"
+LABEL = "Blinks"
+WRITES = ("orbicularis_oculi_palpebral_L", "orbicularis_oculi_palpebral_R")
 
 # Blink kinds recorded in ``ctx.events["blinks"]["kind"]``.
 SPONTANEOUS, DOUBLE, FORCED = 0, 1, 2
 
 
 @dataclass(frozen=True)
+class BlinkAsymmetry:
+    onset_s: float  # SD of the right eye's onset offset (per-seed bias and per blink), s
+    amplitude: float  # SD of the right eye's relative amplitude difference
+
+
+@dataclass(frozen=True)
 class BlinkParams:
+    """The preset's ``blink`` section (``core/sections.py`` builds it)."""
+
     rate_per_min: Mapping[str, float]
     ibi_cv: float
     refractory_s: float
@@ -32,30 +44,10 @@ class BlinkParams:
     opening_s: float
     duration_jitter: float
     partial_share: float
-    partial_amplitude: tuple[float, float]
+    partial_amplitude: Range
     double_share: float
-    double_gap_s: tuple[float, float]
-    onset_asym_s: float
-    amplitude_asym: float
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> BlinkParams:
-        asym = sec["asymmetry"]
-        return cls(
-            rate_per_min=dict(sec["rate_per_min"]),
-            ibi_cv=float(sec["ibi_cv"]),
-            refractory_s=float(sec["refractory_s"]),
-            closing_s=float(sec["closing_s"]),
-            closed_s=float(sec["closed_s"]),
-            opening_s=float(sec["opening_s"]),
-            duration_jitter=float(sec["duration_jitter"]),
-            partial_share=float(sec["partial_share"]),
-            partial_amplitude=tuple(sorted(map(float, sec["partial_amplitude"]))),
-            double_share=float(sec["double_share"]),
-            double_gap_s=tuple(sorted(map(float, sec["double_gap_s"]))),
-            onset_asym_s=float(asym["onset_s"]),
-            amplitude_asym=float(asym["amplitude"]),
-        )
+    double_gap_s: Range
+    asymmetry: BlinkAsymmetry
 
 
 def spontaneous_onsets(
@@ -124,10 +116,10 @@ def schedule(
     ev = {k: v[order] for k, v in ev.items()}
     m = ev["onset_s"].size
     # Per-eye differences: a per-seed bias plus per-blink scatter.
-    bias_onset = rng.normal(0.0, p.onset_asym_s)
-    ev["onset_offset_R_s"] = bias_onset + rng.normal(0.0, p.onset_asym_s, size=m)
-    bias_amp = rng.normal(0.0, p.amplitude_asym)
-    amp_r = ev["amplitude"] * (1.0 + bias_amp + rng.normal(0.0, p.amplitude_asym, size=m))
+    bias_onset = rng.normal(0.0, p.asymmetry.onset_s)
+    ev["onset_offset_R_s"] = bias_onset + rng.normal(0.0, p.asymmetry.onset_s, size=m)
+    bias_amp = rng.normal(0.0, p.asymmetry.amplitude)
+    amp_r = ev["amplitude"] * (1.0 + bias_amp + rng.normal(0.0, p.asymmetry.amplitude, size=m))
     ev["amplitude_R"] = np.where(ev["amplitude"] >= 1.0, 1.0, np.clip(amp_r, 0.05, 1.0))
     return ev
 
@@ -165,7 +157,7 @@ def waveform(t: np.ndarray, ev: Mapping[str, np.ndarray], eye: str) -> np.ndarra
 
 def apply(ctx) -> None:
     """Blink layer: rate from the state track × modulators, plus blinks other layers forced."""
-    p = BlinkParams.from_section(ctx.settings.section(NAME))
+    p = from_section(BlinkParams, ctx.settings.section(NAME))
     rng = ctx.rng(NAME)
     states = ctx.state_values()
     base = np.array([p.rate_per_min.get(s, p.rate_per_min["rest"]) for s in states.tolist()])

@@ -27,13 +27,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...channels import CHANNELS, SOFT_KNEE_FRACTION, soft_limit
+from ...channels import CHANNELS, SOFT_KNEE_FRACTION, sided, soft_limit
+from ...sections import Range, from_section
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "breath"
+LABEL = "Breath"
+WRITES = (
+    "breath",
+    "chest_pitch",
+    "shoulder_rise",
+    "tension",
+    "jaw_drop",
+    "jaw_clench",
+    "jaw_forward",
+    *sided("nasalis", "orbicularis_oris", "corrugator"),
+)
 TRACK = "breath"
 MODES = ("calm", "shallow_quick", "deep", "held", "speech")
-RHYTHMIC_MODES = ("calm", "shallow_quick", "deep", "speech")
 HELD = "held"
 # Deepest single breath, breath units: just below where the breath channel's soft limit starts.
 DEPTH_CEILING = CHANNELS["breath"].hi - SOFT_KNEE_FRACTION * (
@@ -56,10 +67,6 @@ class ModeParams:
     blink_rate_factor: float
     sigh_rate_factor: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> ModeParams:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class HoldParams:
@@ -68,8 +75,8 @@ class HoldParams:
     release_s: float
     release_skew: float
     max_hold_s: float
-    hold_s: tuple[float, float]
-    recovery_s: tuple[float, float]
+    hold_s: Range
+    recovery_s: Range
     release_sigh_share: float
     tension_peak: float
     tension_rise_s: float
@@ -78,26 +85,6 @@ class HoldParams:
     blink_burst: float
     blink_burst_s: float
     release_blinks_s: tuple[float, ...]
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> HoldParams:
-        return cls(
-            level=float(sec["level"]),
-            onset_s=float(sec["onset_s"]),
-            release_s=float(sec["release_s"]),
-            release_skew=float(sec["release_skew"]),
-            max_hold_s=float(sec["max_hold_s"]),
-            hold_s=tuple(sorted(map(float, sec["hold_s"]))),
-            recovery_s=tuple(sorted(map(float, sec["recovery_s"]))),
-            release_sigh_share=float(sec["release_sigh_share"]),
-            tension_peak=float(sec["tension_peak"]),
-            tension_rise_s=float(sec["tension_rise_s"]),
-            tension_decay_s=float(sec["tension_decay_s"]),
-            blink_suppression=float(sec["blink_suppression"]),
-            blink_burst=float(sec["blink_burst"]),
-            blink_burst_s=float(sec["blink_burst_s"]),
-            release_blinks_s=tuple(map(float, sec["release_blinks_s"])),
-        )
 
 
 @dataclass(frozen=True)
@@ -108,10 +95,6 @@ class SighParams:
     duration_factor: float
     inhale_s: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> SighParams:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class TensionFace:
@@ -120,15 +103,13 @@ class TensionFace:
     jaw_forward: float
     brow: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> TensionFace:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class BreathParams:
+    """The preset's ``breath`` section (``core/sections.py`` builds it)."""
+
     mode: str
-    modes: Mapping[str, ModeParams]
+    modes: Mapping[str, ModeParams]  # the rhythmic modes ("held" is configured under ``hold``)
     amplitude_cv: float
     inhale_share_cv: float
     transition_s: float
@@ -137,25 +118,8 @@ class BreathParams:
     chest_pitch_deg: float
     shoulder_rise_deg: float
     nostril_flare: float
-    flare_flow_ref: float
+    flare_flow_ref_per_s: float
     tension_face: TensionFace
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> BreathParams:
-        return cls(
-            mode=str(sec["mode"]),
-            modes={m: ModeParams.from_section(sec["modes"][m]) for m in RHYTHMIC_MODES},
-            amplitude_cv=float(sec["amplitude_cv"]),
-            inhale_share_cv=float(sec["inhale_share_cv"]),
-            transition_s=float(sec["transition_s"]),
-            hold=HoldParams.from_section(sec["hold"]),
-            sigh=SighParams.from_section(sec["sigh"]),
-            chest_pitch_deg=float(sec["chest_pitch_deg"]),
-            shoulder_rise_deg=float(sec["shoulder_rise_deg"]),
-            nostril_flare=float(sec["nostril_flare"]),
-            flare_flow_ref=float(sec["flare_flow_ref_per_s"]),
-            tension_face=TensionFace.from_section(sec["tension_face"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -186,17 +150,8 @@ class Breath:
 
 def mode_segments(timeline, initial: str, duration_s: float) -> list[tuple[float, float, str]]:
     """Piecewise-constant breath modes ``(start_s, end_s, mode)`` from the timeline's ``breath``
-    track, checking every mode name (a change given in code bypasses the marker parser)."""
-    if initial not in MODES:
-        raise ValueError(f"breath mode {initial!r} is not one of {', '.join(MODES)}")
-    for c in timeline.changes:
-        if c.track == TRACK and c.value not in MODES:
-            where = f" ({c.source})" if c.source else ""
-            raise ValueError(
-                f"breath mode {c.value!r} at {c.start_s:g} s{where} is not one of "
-                f"{', '.join(MODES)}"
-            )
-    return timeline.segments(TRACK, initial, duration_s)
+    track, checking every mode name."""
+    return timeline.checked_segments(TRACK, initial, duration_s, MODES, "breath mode")
 
 
 def release_duration_s(hp: HoldParams, sp: SighParams, sigh: bool) -> float:
@@ -394,6 +349,92 @@ def breath_cycles(
     return Cycles(**{key: np.asarray(v) for key, v in out.items()})
 
 
+def _quiet(t: np.ndarray, segments: Sequence, holds: Sequence[Hold]) -> np.ndarray:
+    """Where no spontaneous sigh may start: during holds and ``held`` segments."""
+    quiet = np.zeros(t.size, dtype=bool)
+    for h in holds:
+        quiet[np.searchsorted(t, h.start_s) : np.searchsorted(t, h.end_s)] = True
+    for s0, s1, m in segments:
+        if m == HELD:
+            quiet[np.searchsorted(t, s0) : np.searchsorted(t, s1)] = True
+    return quiet
+
+
+def cycle_volume(t: np.ndarray, c: Cycles) -> np.ndarray:
+    """Lung volume of the breaths laid end to end (a cycle cut short by a hold is hidden by it)."""
+    k = np.searchsorted(c.start_s, t, side="right") - 1  # which cycle, how far into it
+    u = np.clip((t - c.start_s[k]) / c.duration_s[k], 0.0, 1.0 - 1e-12)
+    return c.depth[k] * cycle_shape(u, c.inhale_share[k], c.skew[k])
+
+
+@dataclass
+class HoldTracks:
+    """What the breath holds do over time, before they are blended with the breathing."""
+
+    weight: np.ndarray  # 0 = breathing … 1 = the hold's own volume
+    volume: np.ndarray  # the holds' volume (catch-breath level, then the release exhale)
+    tension: np.ndarray  # built over each hold, fading after its release
+    blink_factor: np.ndarray  # the modes' blink factor, suppressed while holding, burst after
+    forced_blinks_s: list[float]  # right after each release
+
+
+def _hold_volume(t: np.ndarray, h: Hold, idx: Sequence[int], p: BreathParams, out: HoldTracks):
+    """Blend into the hold level over the catch-breath, stay flat, release (or sigh it out)."""
+    i0, i1, i2, i3 = idx
+    hp, sp = p.hold, p.sigh
+    out.weight[i0:i1] = cosine_ramp((t[i0:i1] - h.start_s) / max(h.plateau_s - h.start_s, 1e-9))
+    out.weight[i1:i3] = 1.0
+    out.volume[i0:i2] = h.level
+    x = t[i2:i3] - h.release_s
+    if h.sigh:
+        top = h.level * sp.volume_factor**0.5
+        up = x < sp.inhale_s
+        down = (x - sp.inhale_s) / (hp.release_s * sp.duration_factor)
+        out.volume[i2:i3] = np.where(
+            up,
+            h.level + (top - h.level) * cosine_ramp(x / sp.inhale_s),
+            top * exhale_shape(down, hp.release_skew),
+        )
+    else:
+        out.volume[i2:i3] = h.level * exhale_shape(x / hp.release_s, hp.release_skew)
+
+
+def _hold_tension(t: np.ndarray, h: Hold, i0: int, i2: int, hp: HoldParams, tension: np.ndarray):
+    """Tension builds over the hold and fades after the release."""
+    rise = hp.tension_peak * (1.0 - np.exp(-(t[i0:i2] - h.start_s) / hp.tension_rise_s))
+    np.maximum(tension[i0:i2], rise, out=tension[i0:i2])
+    at_release = hp.tension_peak * (1.0 - np.exp(-(h.release_s - h.start_s) / hp.tension_rise_s))
+    i4 = int(np.searchsorted(t, h.release_s + 8.0 * hp.tension_decay_s))
+    fade = at_release * np.exp(-(t[i2:i4] - h.release_s) / hp.tension_decay_s)
+    np.maximum(tension[i2:i4], fade, out=tension[i2:i4])
+
+
+def _hold_blinks(t: np.ndarray, h: Hold, i0: int, i2: int, hp: HoldParams, out: HoldTracks):
+    """Blinks: suppressed while holding (eased in over the catch-breath), a burst after."""
+    supp = 1.0 - (1.0 - hp.blink_suppression) * out.weight[i0:i2]
+    out.blink_factor[i0:i2] *= supp
+    i5 = int(np.searchsorted(t, h.release_s + 8.0 * hp.blink_burst_s))
+    out.blink_factor[i2:i5] *= 1.0 + (hp.blink_burst - 1.0) * np.exp(
+        -(t[i2:i5] - h.release_s) / hp.blink_burst_s
+    )
+    end = float(t[-1])
+    out.forced_blinks_s += [h.release_s + d for d in hp.release_blinks_s if h.release_s + d < end]
+
+
+def hold_tracks(
+    t: np.ndarray, holds: Sequence[Hold], blink_factor: np.ndarray, p: BreathParams
+) -> HoldTracks:
+    """Volume, tension and blink modulation of every hold (``blink_factor``: the modes')."""
+    z = np.zeros_like(t)
+    out = HoldTracks(z, z.copy(), z.copy(), blink_factor.copy(), [])
+    for h in holds:
+        idx = np.searchsorted(t, [h.start_s, h.plateau_s, h.release_s, h.end_s])
+        _hold_volume(t, h, idx, p, out)
+        _hold_tension(t, h, idx[0], idx[2], p.hold, out.tension)
+        _hold_blinks(t, h, idx[0], idx[2], p.hold, out)
+    return out
+
+
 def breathe(
     t: np.ndarray,
     segments: Sequence[tuple[float, float, str]],
@@ -401,7 +442,6 @@ def breathe(
     rng: np.random.Generator,
 ) -> Breath:
     """The breathing performance over ``t`` (uniform grid, s) for the mode ``segments``."""
-    duration_s = float(t[-1]) if t.size > 1 else 0.0
     if t.size < 2:
         z = np.zeros_like(t)
         return Breath(z, z.copy(), np.ones_like(t), z.copy(), [], np.empty(0), np.empty(0))
@@ -409,85 +449,35 @@ def breathe(
     seeds = rng.integers(0, 2**63 - 1, size=3)
     r_hold, r_cycle, r_sigh = (np.random.Generator(np.random.PCG64(s)) for s in seeds)
 
-    holds = schedule_holds(segments, duration_s, p.hold, p.sigh, r_hold)
+    holds = schedule_holds(segments, float(t[-1]), p.hold, p.sigh, r_hold)
     ma = _mode_arrays(t, segments, p)
-    quiet = np.zeros(t.size, dtype=bool)  # no spontaneous sighs: holds and held segments
-    for h in holds:
-        quiet[np.searchsorted(t, h.start_s) : np.searchsorted(t, h.end_s)] = True
-    for s0, s1, m in segments:
-        if m == HELD:
-            quiet[np.searchsorted(t, s0) : np.searchsorted(t, s1)] = True
+    quiet = _quiet(t, segments, holds)
     sigh_rate = p.sigh.rate_per_hour / 3600.0 * ma["sigh_rate_factor"] * ~quiet
     sigh_times = _renewal_times(sigh_rate, t, p.sigh.interval_cv, r_sigh)
     c = breath_cycles(t, ma, holds, quiet, sigh_times, p, r_cycle)
-
-    # Per sample: which cycle, how far into it.  A cycle cut short by a hold is hidden by it.
-    k = np.searchsorted(c.start_s, t, side="right") - 1
-    u = np.clip((t - c.start_s[k]) / c.duration_s[k], 0.0, 1.0 - 1e-12)
-    volume = c.depth[k] * cycle_shape(u, c.inhale_share[k], c.skew[k])
-
-    # Holds: blend into the hold level, stay flat, release.
-    hp = p.hold
-    w = np.zeros_like(t)
-    held_v = np.zeros_like(t)
-    tension_hold = np.zeros_like(t)
-    blink = ma["blink_rate_factor"].copy()
-    forced: list[float] = []
-    for h in holds:
-        i0, i1, i2, i3 = np.searchsorted(t, [h.start_s, h.plateau_s, h.release_s, h.end_s])
-        w[i0:i1] = cosine_ramp((t[i0:i1] - h.start_s) / max(h.plateau_s - h.start_s, 1e-9))
-        w[i1:i3] = 1.0
-        held_v[i0:i2] = h.level
-        x = t[i2:i3] - h.release_s
-        if h.sigh:
-            top = h.level * p.sigh.volume_factor**0.5
-            up = x < p.sigh.inhale_s
-            down = (x - p.sigh.inhale_s) / (hp.release_s * p.sigh.duration_factor)
-            held_v[i2:i3] = np.where(
-                up,
-                h.level + (top - h.level) * cosine_ramp(x / p.sigh.inhale_s),
-                top * exhale_shape(down, hp.release_skew),
-            )
-        else:
-            held_v[i2:i3] = h.level * exhale_shape(x / hp.release_s, hp.release_skew)
-        # Tension builds over the hold and fades after the release.
-        rise = hp.tension_peak * (1.0 - np.exp(-(t[i0:i2] - h.start_s) / hp.tension_rise_s))
-        np.maximum(tension_hold[i0:i2], rise, out=tension_hold[i0:i2])
-        at_release = hp.tension_peak * (
-            1.0 - np.exp(-(h.release_s - h.start_s) / hp.tension_rise_s)
-        )
-        i4 = int(np.searchsorted(t, h.release_s + 8.0 * hp.tension_decay_s))
-        fade = at_release * np.exp(-(t[i2:i4] - h.release_s) / hp.tension_decay_s)
-        np.maximum(tension_hold[i2:i4], fade, out=tension_hold[i2:i4])
-        # Blinks: suppressed while holding (eased in over the catch-breath), a burst after.
-        supp = 1.0 - (1.0 - hp.blink_suppression) * w[i0:i2]
-        blink[i0:i2] *= supp
-        i5 = int(np.searchsorted(t, h.release_s + 8.0 * hp.blink_burst_s))
-        blink[i2:i5] *= 1.0 + (hp.blink_burst - 1.0) * np.exp(
-            -(t[i2:i5] - h.release_s) / hp.blink_burst_s
-        )
-        forced += [h.release_s + d for d in hp.release_blinks_s if h.release_s + d < duration_s]
+    ht = hold_tracks(t, holds, ma["blink_rate_factor"], p)
     # Keep inside the breath channel's range smoothly (a sigh on top of a deep breath), so the
     # chest and face follow exactly what the state says.
     ch = CHANNELS["breath"]
-    volume = soft_limit((1.0 - w) * volume + w * held_v, ch.lo, ch.hi)
-    tension = np.clip(ma["tension"] + tension_hold, 0.0, 1.0)
+    volume = soft_limit(
+        (1.0 - ht.weight) * cycle_volume(t, c) + ht.weight * ht.volume, ch.lo, ch.hi
+    )
     # Lips part a little with the breath in deep and speech breathing.
     jaw = ma["jaw_drop"] * np.clip(volume / np.maximum(ma["amplitude"], 1e-6), 0.0, 1.5)
     return Breath(
         volume=volume,
-        tension=tension,
-        blink_factor=blink,
+        tension=np.clip(ma["tension"] + ht.tension, 0.0, 1.0),
+        blink_factor=ht.blink_factor,
         jaw_drop=jaw,
         holds=holds,
         sigh_cycle_starts_s=c.start_s[c.sigh],
-        forced_blinks_s=np.asarray(forced, dtype=np.float64),
+        forced_blinks_s=np.asarray(ht.forced_blinks_s, dtype=np.float64),
     )
 
 
 def apply(ctx) -> None:
     """Breath layer: volume, chest pitch, nostril flare, jaw, tension and its face, blinks."""
-    p = BreathParams.from_section(ctx.settings.section(NAME))
+    p = from_section(BreathParams, ctx.settings.section(NAME))
     segments = mode_segments(ctx.timeline, p.mode, ctx.duration_s)
     b = breathe(ctx.t, segments, p, ctx.rng(NAME))
     gain = ctx.settings.layer_gain(NAME)
@@ -496,7 +486,7 @@ def apply(ctx) -> None:
     ctx.add("chest_pitch", p.chest_pitch_deg * volume)
     ctx.add("shoulder_rise", p.shoulder_rise_deg * volume)
     flow = np.gradient(volume, ctx.t) if ctx.t.size > 1 else np.zeros_like(volume)
-    flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref)
+    flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref_per_s)
     jaw = gain * b.jaw_drop
     tension = gain * b.tension
     tf = p.tension_face

@@ -15,18 +15,16 @@ edge it does not open.  Sources for every default are in ``docs/science.md``.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from ...channels import CHANNELS, SIDES, SOFT_KNEE_FRACTION, soft_limit
-from ...jsondoc import locate, pointer
-from ...preset.settings import PresetError, Problem
+from ...jsondoc import PresetError, Problem, positions_of_file, problem_at
+from ...sections import Range, from_section
 from ...timeline.intents import IntentSpan, envelope, resolve
 from ..primitives.activation import (
     adapt,
@@ -37,6 +35,7 @@ from ..primitives.activation import (
 )
 
 NAME = "cascade"
+LABEL = "Expressions"
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,16 +60,40 @@ def muscles() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def muscle_channels() -> tuple[str, ...]:
+    """Every muscle's canonical channels (what intents, edges and micro-events may drive)."""
+    return tuple(ch for chans in muscles().values() for ch in chans)
+
+
+WRITES = (*muscle_channels(), "tension")
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """A drive held steady fades by ``depth`` with time constant ``tau_s`` (``adapt``)."""
+
+    depth: float = 0.0
+    tau_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class ReleasePause:
+    """Release hesitation: the fall pauses at ``at_fraction`` of the drive for ``pause_s``."""
+
+    at_fraction: float = 0.0
+    pause_s: Range = (0.0, 0.0)
+
+
 @dataclass(frozen=True)
 class NodeDynamics:
+    """One muscle's dynamics: ``cascade.dynamics`` with ``cascade.graph.nodes.<muscle>`` on top."""
+
     tau_rise_s: float
     tau_fall_s: float
     tissue_hz: float
     tissue_damping: float
-    adapt_depth: float = 0.0
-    adapt_tau_s: float = 1.0
-    pause_at: float = 0.0  # release hesitation: fraction of the drive where the fall pauses
-    pause_s: tuple[float, float] = (0.0, 0.0)  # its duration range, seconds
+    adaptation: Adaptation = Adaptation()
+    release_pause: ReleasePause = ReleasePause()
 
 
 @dataclass(frozen=True)
@@ -94,23 +117,9 @@ class CascadeGraph:
         return [e for e in self.edges if e.src == muscle]
 
 
-def _positions(file: str) -> dict[str, tuple[int, int]]:
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-        json.loads(text)
-        return locate(text)
-    except (OSError, ValueError):
-        return {}
-
-
 def _problems(file: str, found: list[tuple[list, str]]) -> list[Problem]:
-    pos = _positions(file) if found else {}
-    out = []
-    for path, msg in found:
-        ptr = pointer([NAME, *path])
-        where = pos.get(ptr + "#key") or pos.get(ptr)
-        out.append(Problem(file, ptr, *(where or (None, None)), msg))
-    return out
+    pos = positions_of_file(file) if found and file else {}
+    return [problem_at(file, [NAME, *path], msg, pos, at_key=True) for path, msg in found]
 
 
 def _find_cycle(edges: Sequence[Edge]) -> list[Edge] | None:
@@ -145,59 +154,80 @@ def _find_cycle(edges: Sequence[Edge]) -> list[Edge] | None:
     return None
 
 
-def graph_problems(section: Mapping, file: str = "") -> list[Problem]:
-    """Everything wrong with the cascade section beyond the schema: unknown muscles, negative
-    delays or time constants, cycles — each naming the edge (or entry) by JSON pointer."""
+def muscle_problem(name: object) -> str | None:
+    """What is wrong with ``name`` as a muscle (without side), or None when it is one."""
     known = muscles()
-    found: list[tuple[list, str]] = []
+    if name in known:
+        return None
+    return f"unknown muscle {name!r} (muscles: {', '.join(sorted(known))})"
 
-    def check_muscle(name: object, path: list) -> bool:
-        if name in known:
-            return True
-        found.append((path, f"unknown muscle {name!r} (muscles: {', '.join(sorted(known))})"))
-        return False
 
-    graph = section.get("graph", {})
+def _edge_problems(graph: Mapping) -> tuple[list[tuple[list, str]], list[Edge]]:
+    """Problems of the graph's nodes and edges one by one, and the edges fit to search for
+    cycles (index, source and target only)."""
+    found = []
     for m in graph.get("nodes", {}):
-        check_muscle(m, ["graph", "nodes", m])
+        if msg := muscle_problem(m):
+            found.append((["graph", "nodes", m], msg))
     edges = []
     for i, e in enumerate(graph.get("edges", [])):
-        ok = check_muscle(e.get("from"), ["graph", "edges", i, "from"])
-        ok &= check_muscle(e.get("to"), ["graph", "edges", i, "to"])
-        for key in ("delay_s", "tau_s"):
-            if float(e.get(key, 0.0)) < 0:
-                found.append((["graph", "edges", i, key], f"{key} must not be negative"))
-                ok = False
-        if ok and e["from"] == e["to"]:
-            found.append((["graph", "edges", i], f"edge {e['from']} → itself is a cycle"))
-            ok = False
-        if ok:
+        here = [(["graph", "edges", i, end], muscle_problem(e.get(end))) for end in ("from", "to")]
+        here += [
+            (["graph", "edges", i, key], f"{key} must not be negative")
+            for key in ("delay_s", "tau_s")
+            if float(e.get(key, 0.0)) < 0
+        ]
+        here = [(path, msg) for path, msg in here if msg]
+        if not here and e["from"] == e["to"]:
+            here.append((["graph", "edges", i], f"edge {e['from']} → itself is a cycle"))
+        found += here
+        if not here:
             edges.append(Edge(i, e["from"], e["to"], 0.0, 0.0, 0.0))
+    return found, edges
+
+
+def _cycle_problem(edges: Sequence[Edge]) -> list[tuple[list, str]]:
     cycle = _find_cycle(edges)
-    if cycle:
-        # Name the edge listed last (usually the one just added), the loop read from its target.
-        k = max(range(len(cycle)), key=lambda i: cycle[i].index)
-        loop = cycle[k + 1 :] + cycle[: k + 1]
-        names = " → ".join([loop[0].src, *(e.dst for e in loop)])
-        last = cycle[k]
-        found.append(
-            (
-                ["graph", "edges", last.index],
-                f"edge {last.src} → {last.dst} closes a cycle: {names}",
-            )
-        )
+    if not cycle:
+        return []
+    # Name the edge listed last (usually the one just added), the loop read from its target.
+    k = max(range(len(cycle)), key=lambda i: cycle[i].index)
+    loop = cycle[k + 1 :] + cycle[: k + 1]
+    names = " → ".join([loop[0].src, *(e.dst for e in loop)])
+    last = cycle[k]
+    return [
+        (["graph", "edges", last.index], f"edge {last.src} → {last.dst} closes a cycle: {names}")
+    ]
+
+
+def _drive_problems(section: Mapping) -> list[tuple[list, str]]:
+    """Unknown muscles in the intents' and the tension's drive, unknown default variants."""
+    found: list[tuple[list, str | None]] = []
     for kind, spec in section.get("intents", {}).items():
-        for m in spec.get("drive", {}):
-            check_muscle(m, ["intents", kind, "drive", m])
+        found += [(["intents", kind, "drive", m], muscle_problem(m)) for m in spec.get("drive", {})]
         for v, vspec in spec.get("variants", {}).items():
-            for m in vspec.get("drive", {}):
-                check_muscle(m, ["intents", kind, "variants", v, "drive", m])
+            path = ["intents", kind, "variants", v, "drive"]
+            found += [([*path, m], muscle_problem(m)) for m in vspec.get("drive", {})]
         dv = spec.get("default_variant", "")
         if dv and dv not in spec.get("variants", {}) and kind != "suppress":
             found.append((["intents", kind, "default_variant"], f"{kind} has no variant {dv!r}"))
-    for m in section.get("tension", {}).get("drive", {}):
-        check_muscle(m, ["tension", "drive", m])
-    return _problems(file, found)
+    tension = section.get("tension", {}).get("drive", {})
+    found += [(["tension", "drive", m], muscle_problem(m)) for m in tension]
+    return [(path, msg) for path, msg in found if msg]
+
+
+def check(section: Mapping) -> list[tuple[list, str]]:
+    """Everything wrong with the cascade section beyond the schema: unknown muscles, negative
+    delays or time constants, cycles — as (path inside the section, message).  The registry
+    runs it when a preset loads."""
+    found, edges = _edge_problems(section.get("graph", {}))
+    return found + _cycle_problem(edges) + _drive_problems(section)
+
+
+def graph_problems(section: Mapping, file: str = "") -> list[Problem]:
+    """``check`` as problems naming ``file``, the JSON pointer and (when the file can be read)
+    the line/column."""
+    return _problems(file, check(section))
 
 
 def build_graph(section: Mapping, file: str = "") -> CascadeGraph:
@@ -209,19 +239,7 @@ def build_graph(section: Mapping, file: str = "") -> CascadeGraph:
     graph = section["graph"]
     nodes = {}
     for m in muscles():
-        o = {**dyn, **graph.get("nodes", {}).get(m, {})}
-        ad = o.get("adaptation", {})
-        hes = o.get("release_pause", {})
-        nodes[m] = NodeDynamics(
-            tau_rise_s=float(o["tau_rise_s"]),
-            tau_fall_s=float(o["tau_fall_s"]),
-            tissue_hz=float(o["tissue_hz"]),
-            tissue_damping=float(o["tissue_damping"]),
-            adapt_depth=float(ad.get("depth", 0.0)),
-            adapt_tau_s=float(ad.get("tau_s", 1.0)),
-            pause_at=float(hes.get("at_fraction", 0.0)),
-            pause_s=tuple(sorted(map(float, hes.get("pause_s", (0.0, 0.0))))),
-        )
+        nodes[m] = from_section(NodeDynamics, {**dyn, **graph.get("nodes", {}).get(m, {})})
     edges = tuple(
         Edge(
             i,
@@ -343,8 +361,8 @@ def _add_span_drive(
     g_left, g_right = asym.side_gains(span.side)
     for m, gain in span.drive.items():
         node = graph.nodes[m]
-        lo, hi = node.pause_s
-        pause = lo + pause_u * (hi - lo) if node.pause_at > 0 else 0.0
+        lo, hi = node.release_pause.pause_s
+        pause = lo + pause_u * (hi - lo) if node.release_pause.at_fraction > 0 else 0.0
         a0, a1 = _span_extent(span, pause, asym.onset_R_s)
         i0 = max(int(np.floor((a0 - t[0]) * rate_hz)), 0)
         i1 = min(int(np.ceil((a1 - t[0]) * rate_hz)) + 2, t.size)
@@ -352,7 +370,7 @@ def _add_span_drive(
             continue
         tt = t[i0:i1]
         rows = drives.setdefault(m, np.zeros((len(chans[m]), t.size)))
-        args = (span.attack_s, span.hold_s, span.release_s, node.pause_at, pause)
+        args = (span.attack_s, span.hold_s, span.release_s, node.release_pause.at_fraction, pause)
         amp = span.intensity * gain
         if rows.shape[0] == 2:
             rows[0, i0:i1] += amp * g_left * envelope(tt, span.onset_s, *args)
@@ -372,7 +390,7 @@ def _propagate(
         if u is None:
             continue
         node = graph.nodes[m]
-        u = adapt(u, node.adapt_depth, node.adapt_tau_s, rate_hz)
+        u = adapt(u, node.adaptation.depth, node.adaptation.tau_s, rate_hz)
         if u.max() > 1.0 - SOFT_KNEE_FRACTION:  # summed drives saturate smoothly at 1
             u = soft_limit(u, 0.0, 1.0)
         a = asymmetric_activation(u, node.tau_rise_s, node.tau_fall_s, rate_hz)
@@ -409,6 +427,111 @@ def tension_of(spans: Sequence[IntentSpan], tau_s: float, t: np.ndarray, rate_hz
     return lowpass(out, tau_s, rate_hz)
 
 
+@dataclass(frozen=True)
+class _Drive:
+    """Everything that drives the muscles in one solve (the layer's working set)."""
+
+    graph: CascadeGraph
+    asym: Asymmetry
+    spans: Sequence[IntentSpan]
+    pause_u: np.ndarray  # per span: where in its node's release-pause range it pauses
+    tension: np.ndarray | None  # the tension that drives muscles (None: the preset drives none)
+    tension_drive: Mapping[str, float]
+    t: np.ndarray
+    rate_hz: float
+    max_pause_s: float
+
+    def extent(self, i: int) -> tuple[float, float]:
+        return _span_extent(self.spans[i], self.max_pause_s, self.asym.onset_R_s)
+
+
+def _driving_tension(ctx, sec: Mapping, spans: Sequence[IntentSpan]) -> np.ndarray | None:
+    """Add the intents' own tension to the shared state; return the tension that drives muscles.
+
+    Layers before this one (breath holding) show their own tension in the face; reading the
+    shared total would show it twice, so by default only the intents' tension drives here.
+    """
+    own = tension_of(spans, float(sec["tension"]["tau_s"]), ctx.t, ctx.rate_hz)
+    if np.any(own):
+        ctx.add("tension", own)
+    if not sec["tension"].get("drive", {}):
+        return None
+    shared = bool(sec["tension"].get("include_other_layers", False))
+    tension = ctx.channels.get("tension") if shared else own
+    if tension is None:  # shared, and nothing has written any
+        return None
+    # Tension this small moves nothing; treating it as 0 bounds the windows.
+    return np.where(tension > _TENSION_FLOOR, tension, 0.0)
+
+
+def _window_drives(d: _Drive, members: Sequence[int], w: slice, with_tension: bool) -> dict:
+    """Drive per muscle (rows per side) over window ``w`` from the spans in ``members``, plus
+    the tension drive when ``with_tension``."""
+    tw = d.t[w]
+    drives: dict[str, np.ndarray] = {}
+    for i in members:
+        a0, a1 = d.extent(i)
+        if a1 >= tw[0] and a0 <= tw[-1]:
+            _add_span_drive(drives, d.spans[i], float(d.pause_u[i]), d.graph, d.asym, tw, d.rate_hz)
+    if with_tension and np.any(d.tension[w]):
+        chans = muscles()
+        for m, g in d.tension_drive.items():
+            rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
+            rows += g * d.tension[w]
+    return drives
+
+
+def _activations(d: _Drive) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[int, int]]]]:
+    """Summed activation per muscle over the whole grid, and the sample runs where each moved.
+
+    Intents are grouped by the variant edges they open (a polite smile never leaks into the eyes
+    through an edge only a felt one opens); each group is solved in windows of activity.
+    """
+    groups: dict[frozenset[int], list[int]] = defaultdict(list)
+    for i, span in enumerate(d.spans):
+        if span.drive:
+            groups[_open_edges(d.graph, span)].append(i)
+    if d.tension is not None and np.any(d.tension):
+        groups.setdefault(frozenset(), [])
+    tail = tail_s(d.graph)
+    acts: dict[str, np.ndarray] = {}  # summed activation per muscle, full length
+    active: dict[str, list[tuple[int, int]]] = defaultdict(list)  # where each one moved
+    for key in sorted(groups, key=sorted):
+        members = groups[key]
+        intervals = [d.extent(i) for i in members]
+        base = not key and d.tension is not None  # the group the tension drives with
+        if base:
+            intervals += _active_runs(d.tension, d.rate_hz)
+        for w in _windows(intervals, tail, d.rate_hz, d.t.size):
+            drives = _window_drives(d, members, w, base)
+            for m, a in _propagate(d.graph, drives, key, d.rate_hz).items():
+                nz = np.flatnonzero(np.any(a != 0.0, axis=0))
+                if nz.size == 0:
+                    continue
+                acts.setdefault(m, np.zeros((a.shape[0], d.t.size)))[:, w] += a
+                active[m].append((w.start + int(nz[0]), w.start + int(nz[-1]) + 1))
+    return acts, active
+
+
+def _tissue(
+    act: np.ndarray, runs: Sequence[tuple[int, int]], node: NodeDynamics, rate_hz: float
+) -> np.ndarray:
+    """Tissue follows a muscle only where it moved (+ its own settling time), from rest."""
+    n = act.shape[1]
+    settle = _TAIL_TIME_CONSTANTS / (2.0 * np.pi * node.tissue_hz * min(node.tissue_damping, 1.0))
+    merged: list[list[int]] = []
+    for i0, i1 in sorted(runs):
+        i1 = min(i1 + int(np.ceil(settle * rate_hz)), n)
+        if merged and i0 <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], i1)
+        else:
+            merged.append([i0, i1])
+    out = np.zeros_like(act)
+    for i0, i1 in merged:
+        out[:, i0:i1] = tissue_response(act[:, i0:i1], node.tissue_hz, node.tissue_damping, rate_hz)
+    return out
+
+
 def apply(ctx) -> None:
     """Cascade layer: intents (+ tension) → muscle channels; publishes ``intent_spans``.
 
@@ -424,72 +547,23 @@ def apply(ctx) -> None:
     pause_u = rng.random(len(spans))  # one draw per span whether used or not: stable streams
     ctx.events["intent_spans"] = spans
     ctx.events["cascade_asymmetry"] = asym
-    rate, t = ctx.rate_hz, ctx.t
-
-    own_tension = tension_of(spans, float(sec["tension"]["tau_s"]), t, rate)
-    if np.any(own_tension):
-        ctx.add("tension", own_tension)
-    # Layers before this one (breath holding) show their own tension in the face; reading the
-    # shared total would show it twice, so by default only the intents' tension drives here.
-    tension_drive = sec["tension"].get("drive", {})
-    shared = bool(sec["tension"].get("include_other_layers", False))
-    tension = (ctx.channels.get("tension") if shared else own_tension) if tension_drive else None
-    if tension is not None:  # tension this small moves nothing; treating it as 0 bounds windows
-        tension = np.where(tension > _TENSION_FLOOR, tension, 0.0)
-
-    max_pause = max((n.pause_s[1] for n in graph.nodes.values()), default=0.0)
-    groups: dict[frozenset[int], list[int]] = defaultdict(list)
-    for i, span in enumerate(spans):
-        if span.drive:
-            groups[_open_edges(graph, span)].append(i)
-    if tension is not None and np.any(tension):
-        groups.setdefault(frozenset(), [])
-    chans = muscles()
-    tail = tail_s(graph)
-    acts: dict[str, np.ndarray] = {}  # summed activation per muscle, full length
-    active: dict[str, list[tuple[int, int]]] = defaultdict(list)  # where each one moved
-    for key in sorted(groups, key=sorted):
-        members = groups[key]
-        intervals = [_span_extent(spans[i], max_pause, asym.onset_R_s) for i in members]
-        base = not key and tension is not None
-        if base:
-            intervals += _active_runs(tension, rate)
-        for w in _windows(intervals, tail, rate, t.size):
-            tw = t[w]
-            drives: dict[str, np.ndarray] = {}
-            for i in members:
-                a0, a1 = _span_extent(spans[i], max_pause, asym.onset_R_s)
-                if a1 >= tw[0] and a0 <= tw[-1]:
-                    _add_span_drive(drives, spans[i], float(pause_u[i]), graph, asym, tw, rate)
-            if base and np.any(tension[w]):
-                for m, g in tension_drive.items():
-                    rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
-                    rows += g * tension[w]
-            for m, a in _propagate(graph, drives, key, rate).items():
-                nz = np.flatnonzero(np.any(a != 0.0, axis=0))
-                if nz.size == 0:
-                    continue
-                acts.setdefault(m, np.zeros((a.shape[0], t.size)))[:, w] += a
-                active[m].append((w.start + int(nz[0]), w.start + int(nz[-1]) + 1))
-
-    # Tissue follows each muscle only where it moved (+ its own settling time), from rest.
+    tension = _driving_tension(ctx, sec, spans)
+    max_pause = max((n.release_pause.pause_s[1] for n in graph.nodes.values()), default=0.0)
+    drive = _Drive(
+        graph,
+        asym,
+        spans,
+        pause_u,
+        tension,
+        sec["tension"].get("drive", {}),
+        ctx.t,
+        ctx.rate_hz,
+        max_pause,
+    )
+    acts, active = _activations(drive)
     gain = ctx.settings.layer_gain(NAME)
+    chans = muscles()
     for m in sorted(acts):
-        node = graph.nodes[m]
-        settle = _TAIL_TIME_CONSTANTS / (
-            2.0 * np.pi * node.tissue_hz * min(node.tissue_damping, 1.0)
-        )
-        merged: list[list[int]] = []
-        for i0, i1 in sorted(active[m]):
-            i1 = min(i1 + int(np.ceil(settle * rate)), t.size)
-            if merged and i0 <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], i1)
-            else:
-                merged.append([i0, i1])
-        out = np.zeros_like(acts[m])
-        for i0, i1 in merged:
-            out[:, i0:i1] = tissue_response(
-                acts[m][:, i0:i1], node.tissue_hz, node.tissue_damping, rate
-            )
+        out = _tissue(acts[m], active[m], graph.nodes[m], ctx.rate_hz)
         for name, row in zip(chans[m], out, strict=True):
             ctx.add(name, gain * row)

@@ -20,21 +20,33 @@ does not modulate it again.  All numbers come from the preset's ``gaze`` section
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import lfilter
 
+from ...channels import sided
 from ...geometry import eye_in_head_angles
+from ...sections import Range, from_section
 from ..primitives.saccades import MainSequence, minimum_jerk, step_trajectory
 
 NAME = "gaze"
+LABEL = "Gaze"
+WRITES = (
+    *sided("eye_yaw", "eye_pitch", "upper_lid_gaze"),
+    "gaze_head_share_yaw",
+    "gaze_head_share_pitch",
+)
 READING = "reading"
 
 # Saccade kinds recorded in ``ctx.events["saccades"]["kind"]``.
 AWAY, RETURN, READ_STEP, READ_REGRESSION, READ_SWEEP = 0, 1, 2, 3, 4
-KIND_NAMES = ("away", "return", "read_step", "read_regression", "read_sweep")
+# The solve starts somewhere inside the first fixation (this fraction of a drawn one), so seeds
+# differ in phase.  A simulation choice, not physiology.
+FIRST_FIXATION_PHASE = (0.2, 1.0)
+# Attempts at a fixation point inside the field before a saccade away gives up and returns.
+AWAY_TARGET_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -49,10 +61,6 @@ class StateBehaviour:
     horizontal_share: float
     up_share: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> StateBehaviour:
-        return cls(**{k: float(sec[k]) for k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class ReadingBehaviour:
@@ -66,89 +74,84 @@ class ReadingBehaviour:
     line_width_deg: float
     line_spacing_deg: float
     lines_per_block: int
+    landing_scatter_deg: float  # SD above/below the line
+    first_landing_deg: Range  # how far into the first line the first fixation lands
+    regression_fraction: Range  # a regression's size, as a fraction of a forward step
+    return_sweep_undershoot_deg: Range  # how short of the line's start a return sweep lands
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> ReadingBehaviour:
-        vals = {k: float(sec[k]) for k in cls.__dataclass_fields__}
-        vals["lines_per_block"] = int(sec["lines_per_block"])
-        return cls(**vals)
+
+@dataclass(frozen=True)
+class SaccadeDirection:
+    horizontal_scatter_deg: float  # SD of a horizontal saccade's direction
+    oblique_range_deg: Range  # directions of the others, from +yaw (mirrored for downward ones)
+
+
+@dataclass(frozen=True)
+class Microsaccades:
+    rate_per_s: float
+    interval_cv: float
+    min_interval_s: float
+    amplitude_median_deg: float
+    amplitude_spread: float
+    amplitude_range_deg: Range
+    landing_spread_deg: float
+    fixation_margin_s: float
+
+
+@dataclass(frozen=True)
+class Drift:
+    rms_deg: float
+    bandwidth_hz: float
+
+
+@dataclass(frozen=True)
+class Vergence:
+    ipd_m: float
+    default_distance_m: float
+    time_constant_s: float
+
+
+@dataclass(frozen=True)
+class GazeEvokedBlink:
+    amplitude_50_deg: float
+    width_deg: float
+    max_probability: float
+    lead_s: float
+
+
+@dataclass(frozen=True)
+class HeadShare:
+    """How large gaze shifts recruit the head (``gaze_head_share_*``)."""
+
+    threshold_deg: float
+    share: float
+    lag_s: float
+    duration_base_s: float
+    duration_per_deg_s: float
+    max_deg: float
+    follow_time_constant_s: float
 
 
 @dataclass(frozen=True)
 class GazeParams:
+    """The preset's ``gaze`` section (``core/sections.py`` builds it)."""
+
     hold_eye_contact: bool
-    saccade_min_deg: float
-    saccade_max_deg: float
+    main_sequence: MainSequence
+    saccade_amplitude_range_deg: tuple[float, float]
     field_deg: tuple[float, float]
+    direction: SaccadeDirection
+    state_change_reaction_s: Range
     min_fixation_s: float
     states: Mapping[str, StateBehaviour]
     reading: ReadingBehaviour
-    micro_rate_per_s: float
-    micro_interval_cv: float
-    micro_min_interval_s: float
-    micro_amplitude_median_deg: float
-    micro_amplitude_spread: float
-    micro_amplitude_range_deg: tuple[float, float]
-    micro_landing_spread_deg: float
-    micro_fixation_margin_s: float
-    drift_rms_deg: float
-    drift_bandwidth_hz: float
-    ipd_m: float
-    default_distance_m: float
-    vergence_time_constant_s: float
+    microsaccades: Microsaccades
+    drift: Drift
+    vergence: Vergence
     eye_misalignment_deg: float
-    blink_amplitude_50_deg: float
-    blink_width_deg: float
-    blink_max_probability: float
-    blink_lead_s: float
+    gaze_evoked_blink: GazeEvokedBlink
     lid_follow_per_deg: float
-    head_threshold_deg: float
-    head_share: float
-    head_lag_s: float
-    head_duration_base_s: float
-    head_duration_per_deg_s: float
-    head_max_deg: float
-    head_follow_time_constant_s: float
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> GazeParams:
-        micro, drift, verg = sec["microsaccades"], sec["drift"], sec["vergence"]
-        blink, head = sec["gaze_evoked_blink"], sec["head"]
-        return cls(
-            hold_eye_contact=bool(sec["hold_eye_contact"]),
-            saccade_min_deg=float(sec["saccade_amplitude_range_deg"][0]),
-            saccade_max_deg=float(sec["saccade_amplitude_range_deg"][1]),
-            field_deg=(float(sec["field_deg"][0]), float(sec["field_deg"][1])),
-            min_fixation_s=float(sec["min_fixation_s"]),
-            states={k: StateBehaviour.from_section(v) for k, v in sec["states"].items()},
-            reading=ReadingBehaviour.from_section(sec["reading"]),
-            micro_rate_per_s=float(micro["rate_per_s"]),
-            micro_interval_cv=float(micro["interval_cv"]),
-            micro_min_interval_s=float(micro["min_interval_s"]),
-            micro_amplitude_median_deg=float(micro["amplitude_median_deg"]),
-            micro_amplitude_spread=float(micro["amplitude_spread"]),
-            micro_amplitude_range_deg=tuple(sorted(map(float, micro["amplitude_range_deg"]))),
-            micro_landing_spread_deg=float(micro["landing_spread_deg"]),
-            micro_fixation_margin_s=float(micro["fixation_margin_s"]),
-            drift_rms_deg=float(drift["rms_deg"]),
-            drift_bandwidth_hz=float(drift["bandwidth_hz"]),
-            ipd_m=float(verg["ipd_m"]),
-            default_distance_m=float(verg["default_distance_m"]),
-            vergence_time_constant_s=float(verg["time_constant_s"]),
-            eye_misalignment_deg=float(sec["eye_misalignment_deg"]),
-            blink_amplitude_50_deg=float(blink["amplitude_50_deg"]),
-            blink_width_deg=float(blink["width_deg"]),
-            blink_max_probability=float(blink["max_probability"]),
-            blink_lead_s=float(blink["lead_s"]),
-            lid_follow_per_deg=float(sec["lid_follow_per_deg"]),
-            head_threshold_deg=float(head["threshold_deg"]),
-            head_share=float(head["share"]),
-            head_lag_s=float(head["lag_s"]),
-            head_duration_base_s=float(head["duration_base_s"]),
-            head_duration_per_deg_s=float(head["duration_per_deg_s"]),
-            head_max_deg=float(head["max_deg"]),
-            head_follow_time_constant_s=float(head["follow_time_constant_s"]),
-        )
+    head: HeadShare
 
     def behaviour(self, state: str) -> StateBehaviour:
         return self.states.get(state, self.states["rest"])
@@ -163,6 +166,26 @@ class SaccadePlan:
     start_deg: np.ndarray  # (K, 2) offset before the saccade
     end_deg: np.ndarray  # (K, 2) offset after it
     kind: np.ndarray  # (K,) int8, one of the kind codes above
+
+    @classmethod
+    def empty(cls) -> SaccadePlan:
+        empty2 = np.zeros((0, 2))
+        return cls(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[float, float, np.ndarray, np.ndarray, int]]) -> SaccadePlan:
+        """From ``(onset_s, duration_s, start_deg, end_deg, kind)`` rows."""
+        if not rows:
+            return cls.empty()
+        onset, duration, start, end, kind = zip(*rows, strict=True)
+        as2 = lambda v: np.asarray(v, dtype=np.float64).reshape(-1, 2)  # noqa: E731
+        return cls(
+            np.asarray(onset, dtype=np.float64),
+            np.asarray(duration, dtype=np.float64),
+            as2(start),
+            as2(end),
+            np.asarray(kind, dtype=np.int8),
+        )
 
     @property
     def delta_deg(self) -> np.ndarray:
@@ -194,11 +217,12 @@ def _truncated_exponential(rng: np.random.Generator, scale: float, lo: float, hi
     return float(lo - scale * np.log1p(-rng.random() * span))
 
 
-def _direction(rng: np.random.Generator, b: StateBehaviour) -> float:
+def _direction(rng: np.random.Generator, b: StateBehaviour, d: SaccadeDirection) -> float:
     """Saccade direction (radians, 0 = +yaw): mostly horizontal, the rest split up/down."""
     if rng.random() < b.horizontal_share:
-        return (0.0 if rng.random() < 0.5 else np.pi) + rng.normal(0.0, np.radians(8.0))
-    lo, hi = np.radians(20.0), np.radians(160.0)
+        scatter = np.radians(d.horizontal_scatter_deg)
+        return (0.0 if rng.random() < 0.5 else np.pi) + rng.normal(0.0, scatter)
+    lo, hi = np.radians(d.oblique_range_deg)
     theta = rng.uniform(lo, hi)
     return theta if rng.random() < b.up_share else -theta
 
@@ -211,11 +235,9 @@ def _away_target(
     rng: np.random.Generator, pos: np.ndarray, b: StateBehaviour, p: GazeParams
 ) -> np.ndarray | None:
     """A new fixation point one saccade away from ``pos`` inside the field (None: give up)."""
-    for _ in range(8):
-        amp = _truncated_exponential(
-            rng, b.amplitude_scale_deg, p.saccade_min_deg, p.saccade_max_deg
-        )
-        theta = _direction(rng, b)
+    for _ in range(AWAY_TARGET_TRIES):
+        amp = _truncated_exponential(rng, b.amplitude_scale_deg, *p.saccade_amplitude_range_deg)
+        theta = _direction(rng, b, p.direction)
         step = amp * np.array([np.cos(theta), np.sin(theta)])
         for flip in (np.array([1.0, 1.0]), np.array([-1.0, 1.0]), np.array([1.0, -1.0])):
             cand = pos + step * flip  # mirror at the field's edge, keeping the amplitude
@@ -238,21 +260,55 @@ class _ReadingCursor:
     def next(self, rng: np.random.Generator, pos: np.ndarray) -> tuple[np.ndarray, int]:
         r = self.r
         half = 0.5 * r.line_width_deg
-        jitter = rng.normal(0.0, 0.15)  # vertical landing scatter on the line
+        jitter = rng.normal(0.0, r.landing_scatter_deg)  # vertical landing scatter on the line
         if self.line < 0:  # entering reading: the start of the first line
             self.line = 0
-            return np.array([half - rng.uniform(0.0, 1.0), self.line_pitch(0) + jitter]), READ_SWEEP
+            start = half - rng.uniform(*r.first_landing_deg)
+            return np.array([start, self.line_pitch(0) + jitter]), READ_SWEEP
         step = _gamma(rng, r.step_deg, r.step_cv)
         if rng.random() < r.regression_share and pos[0] < half - step:
             # Regressions: short backward saccades (towards the start of the line, +yaw).
-            back = step * rng.uniform(0.4, 0.9)
+            back = step * rng.uniform(*r.regression_fraction)
             return np.array([pos[0] + back, self.line_pitch(self.line) + jitter]), READ_REGRESSION
         if pos[0] - step < -half:  # past the end of the line: return sweep (or a new block)
             self.line = (self.line + 1) % r.lines_per_block
             # Return sweeps undershoot the line start and are corrected by the next steps.
-            land = half - rng.uniform(0.5, 2.5)
+            land = half - rng.uniform(*r.return_sweep_undershoot_deg)
             return np.array([land, self.line_pitch(self.line) + jitter]), READ_SWEEP
         return np.array([pos[0] - step, self.line_pitch(self.line) + jitter]), READ_STEP
+
+
+def _fixation_s(
+    rng: np.random.Generator, p: GazeParams, state: str, on_target: bool, reading: bool
+) -> float:
+    """How long the current fixation lasts (``reading``: the reader is already on a line)."""
+    if state == READING and reading:
+        fix = _gamma(rng, p.reading.fixation_s, p.reading.fixation_cv)
+    else:
+        b = p.behaviour(state)
+        mean = b.fixation_on_target_s if on_target else b.fixation_away_s
+        fix = _gamma(rng, mean, b.fixation_cv)
+    return max(fix, p.min_fixation_s)
+
+
+def _next_target(
+    rng: np.random.Generator,
+    p: GazeParams,
+    state: str,
+    pos: np.ndarray,
+    on_target: bool,
+    cursor: _ReadingCursor | None,
+) -> tuple[np.ndarray, int, _ReadingCursor | None]:
+    """Where the next saccade lands, its kind, and the reading cursor (None outside reading)."""
+    if state == READING:
+        cursor = _ReadingCursor(p.reading) if cursor is None else cursor
+        target, kind = cursor.next(rng, pos)
+        return target, kind, cursor
+    b = p.behaviour(state)
+    if not on_target and rng.random() < b.return_probability:
+        return np.zeros(2), RETURN, None
+    target = _away_target(rng, pos, b, p)
+    return (np.zeros(2), RETURN, None) if target is None else (target, AWAY, None)
 
 
 def plan_saccades(
@@ -268,76 +324,42 @@ def plan_saccades(
     Offsets are relative to the primary target; ``gain`` (layer intensity) scales every
     excursion, and durations follow the main sequence of the scaled amplitude.
     """
-    onsets, durs, starts, ends, kinds = [], [], [], [], []
     if p.hold_eye_contact or gain <= 0.0:
-        empty2 = np.zeros((0, 2))
-        return SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
+        return SaccadePlan.empty()
     bounds = [s[0] for s in segments[1:]]
 
     def state_at(time: float) -> str:
         return segments[int(np.searchsorted(bounds, time, side="right"))][2]
 
+    rows: list[tuple[float, float, np.ndarray, np.ndarray, int]] = []
     pos = np.zeros(2)
     on_target = True
     cursor: _ReadingCursor | None = None
     t = 0.0
     first = True
     while t < duration_s:
-        state = state_at(t)
-        if state == READING and cursor is not None:
-            fix = _gamma(rng, p.reading.fixation_s, p.reading.fixation_cv)
-        else:
-            b = p.behaviour(state)
-            mean = b.fixation_on_target_s if on_target else b.fixation_away_s
-            fix = _gamma(rng, mean, b.fixation_cv)
-        fix = max(fix, p.min_fixation_s)
+        fix = _fixation_s(rng, p, state_at(t), on_target, cursor is not None)
         if first:  # start somewhere inside the first fixation so seeds differ in phase
-            fix *= rng.uniform(0.2, 1.0)
+            fix *= rng.uniform(*FIRST_FIXATION_PHASE)
             first = False
         onset = t + fix
         nxt = int(np.searchsorted(bounds, t, side="right"))
         if nxt < len(bounds) and onset > bounds[nxt]:
             # The state changed during this fixation: react to it shortly after the change.
-            onset = bounds[nxt] + rng.uniform(0.1, 0.3)
+            onset = bounds[nxt] + rng.uniform(*p.state_change_reaction_s)
         if onset >= duration_s:
             break
-        state = state_at(onset)
-        if state == READING:
-            if cursor is None:
-                cursor = _ReadingCursor(p.reading)
-            target, kind = cursor.next(rng, pos)
-            on_target = False
-        else:
-            cursor = None
-            b = p.behaviour(state)
-            target = None
-            if not on_target and rng.random() < b.return_probability:
-                target, kind = np.zeros(2), RETURN
-            else:
-                target, kind = _away_target(rng, pos, b, p), AWAY
-                if target is None:
-                    target, kind = np.zeros(2), RETURN
-            on_target = kind == RETURN
+        target, kind, cursor = _next_target(rng, p, state_at(onset), pos, on_target, cursor)
+        on_target = kind == RETURN
         amp = float(np.hypot(*(target - pos))) * gain
         if amp < 1e-3:
             t = onset
             continue
         dur = float(ms.duration_s(amp))
-        onsets.append(onset)
-        durs.append(dur)
-        starts.append(pos * gain)
-        ends.append(target * gain)
-        kinds.append(kind)
+        rows.append((onset, dur, pos * gain, target * gain, kind))
         pos = target
         t = onset + dur
-    as2 = lambda v: np.asarray(v, dtype=np.float64).reshape(-1, 2)  # noqa: E731
-    return SaccadePlan(
-        np.asarray(onsets, dtype=np.float64),
-        np.asarray(durs, dtype=np.float64),
-        as2(starts),
-        as2(ends),
-        np.asarray(kinds, dtype=np.int8),
-    )
+    return SaccadePlan.of(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,15 +389,13 @@ def plan_microsaccades(
     """Microsaccades during fixations: a renewal process in fixation time, each one a small jump
     that pulls the fixational offset (its own jumps plus drift) back towards the fixation point.
     """
-    empty2 = np.zeros((0, 2))
-    none = SaccadePlan(np.zeros(0), np.zeros(0), empty2, empty2, np.zeros(0, np.int8))
-    if gain <= 0.0 or p.micro_rate_per_s <= 0.0 or t.size < 2:
-        return none
+    if gain <= 0.0 or p.microsaccades.rate_per_s <= 0.0 or t.size < 2:
+        return SaccadePlan.empty()
     dt = t[1] - t[0]
     op = np.cumsum(eligible * dt)  # fixation time elapsed
     total = op[-1]
-    shape = 1.0 / p.micro_interval_cv**2
-    mean = 1.0 / p.micro_rate_per_s
+    shape = 1.0 / p.microsaccades.interval_cv**2
+    mean = 1.0 / p.microsaccades.rate_per_s
     n_draw = int(total / mean * 1.5 + 6 * np.sqrt(total / mean + 1) + 10)
     gaps = rng.gamma(shape, mean / shape, size=n_draw)
     times_op = rng.uniform(0.0, 1.0) * gaps[0] + np.concatenate(([0.0], np.cumsum(gaps[1:])))
@@ -384,15 +404,16 @@ def plan_microsaccades(
     idx = idx[eligible[idx]]
     keep: list[int] = []
     for i in idx:  # enforce the refractory interval between microsaccades
-        if not keep or t[i] - t[keep[-1]] >= p.micro_min_interval_s:
+        if not keep or t[i] - t[keep[-1]] >= p.microsaccades.min_interval_s:
             keep.append(int(i))
-    lo, hi = p.micro_amplitude_range_deg
+    lo, hi = p.microsaccades.amplitude_range_deg
     amps = np.clip(
-        p.micro_amplitude_median_deg * rng.lognormal(0.0, p.micro_amplitude_spread, len(keep)),
+        p.microsaccades.amplitude_median_deg
+        * rng.lognormal(0.0, p.microsaccades.amplitude_spread, len(keep)),
         lo,
         hi,
     )
-    aims = rng.normal(0.0, p.micro_landing_spread_deg, size=(len(keep), 2))
+    aims = rng.normal(0.0, p.microsaccades.landing_spread_deg, size=(len(keep), 2))
     offset = np.zeros(2)
     starts, ends = [], []
     for j, i in enumerate(keep):
@@ -442,8 +463,10 @@ def drift(
 
 def blink_probability(amplitude_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     """Probability that a gaze shift of this size comes with a blink (logistic in amplitude)."""
-    z = (np.asarray(amplitude_deg, float) - p.blink_amplitude_50_deg) / p.blink_width_deg
-    return p.blink_max_probability / (1.0 + np.exp(-z))
+    z = (
+        np.asarray(amplitude_deg, float) - p.gaze_evoked_blink.amplitude_50_deg
+    ) / p.gaze_evoked_blink.width_deg
+    return p.gaze_evoked_blink.max_probability / (1.0 + np.exp(-z))
 
 
 def comfortable_head_deg(gaze_deg: np.ndarray, p: GazeParams) -> np.ndarray:
@@ -454,7 +477,7 @@ def comfortable_head_deg(gaze_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     """
     g = np.asarray(gaze_deg, dtype=np.float64)
     r = np.hypot(g[..., 0], g[..., 1])[..., None]
-    take = np.minimum(p.head_share * np.maximum(r - p.head_threshold_deg, 0.0), p.head_max_deg)
+    take = np.minimum(p.head.share * np.maximum(r - p.head.threshold_deg, 0.0), p.head.max_deg)
     return np.divide(g * take, r, out=np.zeros_like(g), where=r > 0.0)
 
 
@@ -475,12 +498,12 @@ def head_recruitment(
     target = np.zeros((amp.size, 2)) if target_at_onset_deg is None else target_at_onset_deg
     deltas = np.zeros((amp.size, 2))
     total = np.zeros(2)
-    for k in np.flatnonzero(amp > p.head_threshold_deg):
+    for k in np.flatnonzero(amp > p.head.threshold_deg):
         want = comfortable_head_deg(target[k] + plan.end_deg[k], p)
         want = want - comfortable_head_deg(target[k], p)
         deltas[k] = want - total
         total = want
-    return plan.onset_s + p.head_lag_s, deltas
+    return plan.onset_s + p.head.lag_s, deltas
 
 
 def target_head_deg(
@@ -489,16 +512,16 @@ def target_head_deg(
     """Head orientation that keeps an eccentric target within the eyes' comfortable range,
     following the target with a first-order lag (zero for targets inside the eye-only range)."""
     want = comfortable_head_deg(np.stack([target_yaw, target_pitch], axis=-1), p)
-    if not np.any(want) or p.head_follow_time_constant_s <= 0.0:
+    if not np.any(want) or p.head.follow_time_constant_s <= 0.0:
         return want
-    a = np.exp(-1.0 / (p.head_follow_time_constant_s * rate_hz))
+    a = np.exp(-1.0 / (p.head.follow_time_constant_s * rate_hz))
     y, _ = lfilter([1.0 - a], [1.0, -a], want, axis=0, zi=a * want[:1])
     return y
 
 
 def head_durations_s(deltas_deg: np.ndarray, p: GazeParams) -> np.ndarray:
     """Head movements are slower than saccades and last longer the further they go."""
-    return p.head_duration_base_s + p.head_duration_per_deg_s * np.hypot(*deltas_deg.T)
+    return p.head.duration_base_s + p.head.duration_per_deg_s * np.hypot(*deltas_deg.T)
 
 
 def smoothed_distance(distance_m: np.ndarray, rate_hz: float, time_constant_s: float) -> np.ndarray:
@@ -526,11 +549,71 @@ def _events(plan: SaccadePlan) -> dict[str, np.ndarray]:
     }
 
 
+@dataclass(frozen=True)
+class PrimaryTarget:
+    """Where the eyes look when they are not looking away, per sample (head-rest frame)."""
+
+    yaw_deg: np.ndarray
+    pitch_deg: np.ndarray
+    distance_m: np.ndarray  # smoothed: vergence follows with a lag
+    ipd_m: float
+    pivot_lup: np.ndarray | None  # the centre the head turns about (a rig's look-at track)
+
+
+def primary_target(ctx, p: GazeParams) -> PrimaryTarget:
+    """The timeline's look-at track, or straight ahead at the default distance."""
+    t = ctx.t
+    look = ctx.timeline.look_at
+    if look is not None:
+        yaw, pitch, distance = look.sample(t)
+        ipd = look.ipd_m if look.ipd_m is not None else p.vergence.ipd_m
+    else:
+        yaw = pitch = np.zeros_like(t)
+        distance = np.full(t.shape, p.vergence.default_distance_m)
+        ipd = p.vergence.ipd_m
+    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence.time_constant_s)
+    return PrimaryTarget(yaw, pitch, distance, ipd, None if look is None else look.pivot_lup)
+
+
+def head_share(
+    ctx, plan: SaccadePlan, target: PrimaryTarget, p: GazeParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """The head share ``(n, 2)`` degrees, and each saccade's head movement ``(K, 2)``: zero
+    unless a head layer will actually turn the head."""
+    t = ctx.t
+    at_onset = np.stack(
+        [np.interp(plan.onset_s, t, target.yaw_deg), np.interp(plan.onset_s, t, target.pitch_deg)],
+        1,
+    )
+    h_on, h_delta = head_recruitment(plan, p, at_onset)
+    head_on = ctx.settings.layer_enabled("head")
+    if not head_on:
+        h_delta[:] = 0.0
+    moving = np.flatnonzero(np.any(h_delta != 0.0, axis=1))
+    head = step_trajectory(
+        t, h_on[moving], head_durations_s(h_delta[moving], p), h_delta[moving], minimum_jerk
+    )
+    if head_on:
+        head += target_head_deg(target.yaw_deg, target.pitch_deg, ctx.rate_hz, p)
+    return head, h_delta
+
+
+def _forced_blinks(ctx, plan: SaccadePlan, p: GazeParams, rng: np.random.Generator) -> np.ndarray:
+    """Gaze-evoked blinks: large shifts come with a blink timed to the saccade's onset; they are
+    appended to what other layers forced.  Returns which saccades blink."""
+    blink = rng.random(plan.onset_s.size) < blink_probability(plan.amplitude_deg, p)
+    forced = plan.onset_s[blink] + p.gaze_evoked_blink.lead_s
+    forced = forced[(forced >= 0.0) & (forced < ctx.duration_s)]
+    prior = ctx.events.get("forced_blinks_s")
+    prior = np.zeros(0) if prior is None else np.asarray(prior, dtype=np.float64).ravel()
+    ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prior, forced]))
+    return blink
+
+
 def apply(ctx) -> None:
     """Gaze layer: eye angles per eye, lid follow, head share, forced blinks, saccade events."""
-    sec = ctx.settings.section(NAME)
-    p = GazeParams.from_section(sec)
-    ms = MainSequence.from_section(sec["main_sequence"])
+    p = from_section(GazeParams, ctx.settings.section(NAME))
+    ms = p.main_sequence
     rng = ctx.rng(NAME)
     gain = ctx.settings.layer_gain(NAME)
     t = ctx.t
@@ -538,43 +621,22 @@ def apply(ctx) -> None:
 
     plan = plan_saccades(segments, ctx.duration_s, p, ms, rng, gain)
     offsets = step_trajectory(t, plan.onset_s, plan.duration_s, plan.delta_deg, ms.progress)
-    slow = gain * drift(t.size, ctx.rate_hz, p.drift_rms_deg, p.drift_bandwidth_hz, rng)
-    eligible = fixation_mask(t, plan, p.micro_fixation_margin_s)
+    slow = gain * drift(t.size, ctx.rate_hz, p.drift.rms_deg, p.drift.bandwidth_hz, rng)
+    eligible = fixation_mask(t, plan, p.microsaccades.fixation_margin_s)
     micro = plan_microsaccades(t, eligible, slow, p, ms, rng, gain)
     offsets += step_trajectory(t, micro.onset_s, micro.duration_s, micro.delta_deg, ms.progress)
     offsets += slow
 
-    look = ctx.timeline.look_at
-    if look is not None:
-        target_yaw, target_pitch, distance = look.sample(t)
-        ipd = look.ipd_m if look.ipd_m is not None else p.ipd_m
-    else:
-        target_yaw = target_pitch = np.zeros_like(t)
-        distance = np.full(t.shape, p.default_distance_m)
-        ipd = p.ipd_m
-    distance = smoothed_distance(distance, ctx.rate_hz, p.vergence_time_constant_s)
-
-    # The head takes part of large shifts only if a head layer will actually turn the head.
-    at_onset = np.stack(
-        [np.interp(plan.onset_s, t, target_yaw), np.interp(plan.onset_s, t, target_pitch)], 1
-    )
-    h_on, h_delta = head_recruitment(plan, p, at_onset)
-    if not ctx.settings.layer_enabled("head"):
-        h_delta[:] = 0.0
-    moving = np.flatnonzero(np.any(h_delta != 0.0, axis=1))
-    head = step_trajectory(
-        t, h_on[moving], head_durations_s(h_delta[moving], p), h_delta[moving], minimum_jerk
-    )
-    if ctx.settings.layer_enabled("head"):
-        head += target_head_deg(target_yaw, target_pitch, ctx.rate_hz, p)
+    target = primary_target(ctx, p)
+    head, h_delta = head_share(ctx, plan, target, p)
     eyes = eye_in_head_angles(
-        target_yaw + offsets[:, 0],
-        target_pitch + offsets[:, 1],
-        distance,
-        ipd,
+        target.yaw_deg + offsets[:, 0],
+        target.pitch_deg + offsets[:, 1],
+        target.distance_m,
+        target.ipd_m,
         head[:, 0],
         head[:, 1],
-        None if look is None else look.pivot_lup,
+        target.pivot_lup,
     )
     ctx.add("gaze_head_share_yaw", head[:, 0])
     ctx.add("gaze_head_share_pitch", head[:, 1])
@@ -588,14 +650,7 @@ def apply(ctx) -> None:
         # The upper lid rides with the eye: down-gaze lowers it (+), up-gaze raises it (−).
         ctx.add(f"upper_lid_gaze_{eye}", -p.lid_follow_per_deg * pitch)
 
-    # Gaze-evoked blinks: large shifts come with a blink timed to the saccade's onset.
-    blink = rng.random(plan.onset_s.size) < blink_probability(plan.amplitude_deg, p)
-    forced = plan.onset_s[blink] + p.blink_lead_s
-    forced = forced[(forced >= 0.0) & (forced < ctx.duration_s)]
-    prior = ctx.events.get("forced_blinks_s")
-    prior = np.zeros(0) if prior is None else np.asarray(prior, dtype=np.float64).ravel()
-    ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prior, forced]))
-
+    blink = _forced_blinks(ctx, plan, p, rng)
     head_deg = np.hypot(h_delta[:, 0], h_delta[:, 1])
     ctx.events["saccades"] = {**_events(plan), "head_deg": head_deg, "blink": blink}
     ctx.events["microsaccades"] = _events(micro)

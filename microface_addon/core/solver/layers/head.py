@@ -24,20 +24,29 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, iirpeak, lfilter
 
+from ...channels import sided
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
+from ...sections import Range, from_section
+from ...timeline.intents import DEFAULT_INTENSITY
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "head"
+LABEL = "Head"
+# Head angles, and the VOR's correction of the eyes (and the lids that ride with them).
+WRITES = ("head_pitch", "head_yaw", "head_roll", *sided("eye_yaw", "eye_pitch", "upper_lid_gaze"))
 POSTURE_TRACK = "posture"
 NOD = "nod"
 AXES = ("pitch", "yaw", "roll")
 # Filter warm-up before 0 s, so the sway starts in its stationary state.
 WARMUP_S = 30.0
+# Length of the impulse response summed to find the sway filters' output level (their slowest
+# pole decays far within it).
+IMPULSE_S = 120.0
 
 
 @dataclass(frozen=True)
 class SwayParams:
-    amplitude_deg: Mapping[str, float]
+    amplitude_deg: Mapping[str, float]  # per axis (``AXES``)
     peak_hz: float
     q: float
     drift_share: float
@@ -45,72 +54,35 @@ class SwayParams:
     smoothing_hz: float
     tension_stiffness: float
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> SwayParams:
-        return cls(
-            amplitude_deg={a: float(sec["amplitude_deg"][a]) for a in AXES},
-            peak_hz=float(sec["peak_hz"]),
-            q=float(sec["q"]),
-            drift_share=float(sec["drift_share"]),
-            drift_corner_hz=float(sec["drift_corner_hz"]),
-            smoothing_hz=float(sec["smoothing_hz"]),
-            tension_stiffness=float(sec["tension_stiffness"]),
-        )
-
 
 @dataclass(frozen=True)
 class ListeningParams:
     tilt_rate_per_min: float
-    tilt_roll_deg: tuple[float, float]
-    tilt_hold_s: tuple[float, float]
+    tilt_roll_deg: Range
+    tilt_hold_s: Range
     tilt_attack_s: float
     tilt_release_s: float
     tilt_side_bias: float
+    tilt_pitch_per_roll: float  # chin dip per degree of tilt
     nod_rate_per_min: float
-    nod_pitch_deg: tuple[float, float]
-    nod_duration_s: tuple[float, float]
+    nod_pitch_deg: Range
+    nod_duration_s: Range
     double_nod_share: float
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> ListeningParams:
-        pair = lambda k: tuple(sorted(map(float, sec[k])))  # noqa: E731
-        return cls(
-            tilt_rate_per_min=float(sec["tilt_rate_per_min"]),
-            tilt_roll_deg=pair("tilt_roll_deg"),
-            tilt_hold_s=pair("tilt_hold_s"),
-            tilt_attack_s=float(sec["tilt_attack_s"]),
-            tilt_release_s=float(sec["tilt_release_s"]),
-            tilt_side_bias=float(sec["tilt_side_bias"]),
-            nod_rate_per_min=float(sec["nod_rate_per_min"]),
-            nod_pitch_deg=pair("nod_pitch_deg"),
-            nod_duration_s=pair("nod_duration_s"),
-            double_nod_share=float(sec["double_nod_share"]),
-        )
+    double_nod_ratio: float  # the second nod's depth / the first's
 
 
 @dataclass(frozen=True)
 class HeadParams:
+    """The preset's ``head`` section (``core/sections.py`` builds it)."""
+
     sway: SwayParams
     breath_pitch_deg: float
     posture: str
-    bias_deg: Mapping[str, float]
-    postures: Mapping[str, Mapping[str, float]]
+    bias_deg: Mapping[str, float]  # per axis
+    postures: Mapping[str, Mapping[str, float]]  # posture name → angle per axis
     posture_transition_s: float
     listening: ListeningParams
     vor: bool
-
-    @classmethod
-    def from_section(cls, sec: Mapping) -> HeadParams:
-        return cls(
-            sway=SwayParams.from_section(sec["sway"]),
-            breath_pitch_deg=float(sec["breath_pitch_deg"]),
-            posture=str(sec["posture"]),
-            bias_deg={a: float(sec["bias_deg"][a]) for a in AXES},
-            postures={name: {a: float(v[a]) for a in AXES} for name, v in sec["postures"].items()},
-            posture_transition_s=float(sec["posture_transition_s"]),
-            listening=ListeningParams.from_section(sec["listening"]),
-            vor=bool(sec["vor"]),
-        )
 
 
 # --- Sway ---------------------------------------------------------------------------------
@@ -124,7 +96,7 @@ def _filtered(noise: np.ndarray, stages: Sequence[tuple[np.ndarray, np.ndarray]]
 
 def _output_sd(stages: Sequence[tuple[np.ndarray, np.ndarray]], fs: float) -> float:
     """Output standard deviation of the filter chain for unit-variance white input."""
-    impulse = np.zeros(int(fs * 120.0))
+    impulse = np.zeros(int(fs * IMPULSE_S))
     impulse[0] = 1.0
     return float(np.sqrt(np.sum(_filtered(impulse, stages) ** 2)))
 
@@ -158,16 +130,7 @@ def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np
 def posture_segments(timeline, p: HeadParams, duration_s: float) -> list[tuple[float, float, str]]:
     """Posture over time from the timeline's ``posture`` track, checking every name."""
     known = tuple(p.postures)
-    if p.posture not in known:
-        raise ValueError(f"head posture {p.posture!r} is not one of {', '.join(known)}")
-    for c in timeline.changes:
-        if c.track == POSTURE_TRACK and c.value not in known:
-            where = f" ({c.source})" if c.source else ""
-            raise ValueError(
-                f"head posture {c.value!r} at {c.start_s:g} s{where} is not one of "
-                f"{', '.join(known)}"
-            )
-    return timeline.segments(POSTURE_TRACK, p.posture, duration_s)
+    return timeline.checked_segments(POSTURE_TRACK, p.posture, duration_s, known, "head posture")
 
 
 def posture_angles(
@@ -225,13 +188,13 @@ def listening_motion(
             1.0 - cosine_ramp((s - rel0) / lp.tilt_release_s),
         )
         out["roll"][i0:i1] += roll * env
-        out["pitch"][i0:i1] -= 0.2 * abs(roll) * env
+        out["pitch"][i0:i1] -= lp.tilt_pitch_per_roll * abs(roll) * env
     for t0 in _poisson_times(listening, t, lp.nod_rate_per_min / 60.0, rng):
         amp = rng.uniform(*lp.nod_pitch_deg)
         dur = rng.uniform(*lp.nod_duration_s)
         n_nods = 2 if rng.random() < lp.double_nod_share else 1
         for j in range(n_nods):
-            a = amp * (0.7**j)
+            a = amp * (lp.double_nod_ratio**j)
             start = t0 + j * dur
             out["pitch"] += nod_shape(t, start, dur, a)
     return out
@@ -245,13 +208,13 @@ def nod_shape(t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
 
 
 def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
-    """Pitch (degrees) of nods cued as intents of kind ``nod``: intensity 0.5 gives a nod of the
-    middle of the listening nod range, 1 one twice as deep."""
+    """Pitch (degrees) of nods cued as intents of kind ``nod``: the default intensity (0.5) gives a
+    nod of the middle of the listening nod range, 1 one twice as deep."""
     out = np.zeros_like(t)
     lp = p.listening
     for it in intents:
         if it.kind == NOD:
-            depth = 2.0 * float(it.intensity) * float(np.mean(lp.nod_pitch_deg))
+            depth = float(it.intensity) / DEFAULT_INTENSITY * float(np.mean(lp.nod_pitch_deg))
             out += nod_shape(t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
     return out
 
@@ -284,7 +247,7 @@ def vor_eye_angles(
 
 def apply(ctx) -> None:
     """Head layer: sway + breath pitch + posture + listening + nods + gaze share; VOR."""
-    p = HeadParams.from_section(ctx.settings.section(NAME))
+    p = from_section(HeadParams, ctx.settings.section(NAME))
     gain = ctx.settings.layer_gain(NAME)
     t = ctx.t
     if t.size < 2:

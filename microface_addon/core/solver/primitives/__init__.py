@@ -1,1 +1,7 @@
-"""Signal building blocks shared by the solver layers (arrays in, arrays out, no state)."""
+"""Signal building blocks shared by the solver layers (arrays in, arrays out, no state).
+
+- ``activation`` — muscle activation dynamics: asymmetric rise/fall, adaptation, tissue spring,
+  delayed lags along cascade edges.
+- ``saccades``   — the saccade main sequence (``MainSequence``) and smooth step trajectories.
+- ``ramps``      — cosine ramps and gliding step functions.
+"""

@@ -13,7 +13,7 @@ steeply for small saccades and levels off towards ``ratio / slope`` for large on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,23 +21,31 @@ from scipy.special import betainc
 
 
 @dataclass(frozen=True)
-class MainSequence:
-    """Duration–amplitude law and velocity-profile shape of saccades."""
-
-    slope_s_per_deg: float  # duration added per degree of amplitude, s/°
-    intercept_s: float  # duration of a vanishingly small saccade, s
+class VelocityProfile:
     accel_shape: float  # beta-profile exponent of the accelerating flank (≥ 1)
     decel_shape: float  # beta-profile exponent of the decelerating flank (> accel for skew)
 
-    @classmethod
-    def from_section(cls, sec: Mapping) -> MainSequence:
-        shape = sec["velocity_profile"]
-        return cls(
-            slope_s_per_deg=float(sec["duration_slope_ms_per_deg"]) / 1000.0,
-            intercept_s=float(sec["duration_intercept_ms"]) / 1000.0,
-            accel_shape=float(shape["accel_shape"]),
-            decel_shape=float(shape["decel_shape"]),
-        )
+
+@dataclass(frozen=True)
+class MainSequence:
+    """Duration–amplitude law and velocity-profile shape of saccades (the preset's
+    ``gaze.main_sequence``; ``core/sections.py`` builds it)."""
+
+    duration_slope_ms_per_deg: float  # duration added per degree of amplitude
+    duration_intercept_ms: float  # duration of a vanishingly small saccade
+    velocity_profile: VelocityProfile
+
+    @property
+    def slope_s_per_deg(self) -> float:
+        return self.duration_slope_ms_per_deg / 1000.0
+
+    @property
+    def intercept_s(self) -> float:
+        return self.duration_intercept_ms / 1000.0
+
+    @property
+    def _shapes(self) -> tuple[float, float]:
+        return self.velocity_profile.accel_shape, self.velocity_profile.decel_shape
 
     def duration_s(self, amplitude_deg: np.ndarray | float) -> np.ndarray:
         """Saccade duration (s) for amplitude(s) in degrees."""
@@ -45,12 +53,12 @@ class MainSequence:
 
     def progress(self, u: np.ndarray) -> np.ndarray:
         """Fraction of the amplitude covered at normalised time ``u`` (0 … 1), C1-smooth."""
-        return betainc(self.accel_shape, self.decel_shape, np.clip(u, 0.0, 1.0))
+        return betainc(*self._shapes, np.clip(u, 0.0, 1.0))
 
     @property
     def peak_to_mean_velocity(self) -> float:
         """Peak velocity / mean velocity of the profile (≈ 1.6–2 in measured saccades)."""
-        a, b = self.accel_shape, self.decel_shape
+        a, b = self._shapes
         mode = (a - 1.0) / (a + b - 2.0) if a > 1.0 else 0.0
         u = np.array([min(max(mode, 1e-9), 1 - 1e-9)])
         du = 1e-6
@@ -59,7 +67,7 @@ class MainSequence:
     @property
     def peak_fraction(self) -> float:
         """Where in the saccade (0 … 1) the velocity peaks: < 0.5 means fast-accel, slow-decel."""
-        a, b = self.accel_shape, self.decel_shape
+        a, b = self._shapes
         return (a - 1.0) / (a + b - 2.0)
 
     def peak_velocity_deg_s(self, amplitude_deg: np.ndarray | float) -> np.ndarray:
