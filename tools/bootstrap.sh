@@ -198,8 +198,8 @@ cmd_demo() {
 # A leg is one Blender line (its venv).  Each leg runs pytest twice over the same paths:
 # `-m pure` (the conftest blocks every Blender module there, so a mis-marked test fails) and
 # `-m blender`.  These runs are independent processes, so they share the machine's cores
-# (MICROFACE_TEST_JOBS at once, longest first); each run's output is kept in its own log and printed
-# whole when it ends, so interleaved runs stay readable.  A leg passes when none of its runs failed
+# (MICROFACE_TEST_JOBS at once; the short 5.0 leg last); each run's output is kept in its own log and
+# printed whole when it ends, so interleaved runs stay readable.  A leg passes when none of its runs failed
 # and at least one collected a test: pytest's exit 5 ("no tests collected") fails the leg when
 # every run of it says so.
 
@@ -313,7 +313,7 @@ cmd_test() {
     for t in "${TARGETS[@]}"; do
         legs+=("${t%%:*}")
     done
-    # The Blender runs take longest: start them first (pure runs fill the gaps).
+    # Both Blender lines' runs first (about a minute or two each on one core), then the short 5.0 leg.
     for part in blender pure; do
         for t in "${TARGETS[@]}"; do
             add_job "${t%%:*}" "${t%%:*}" "${t##*:}" "$part" "$paths"
