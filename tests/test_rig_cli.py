@@ -1,18 +1,44 @@
-"""The rig options of the command line, run as users run it (``python -m microface_addon``):
+"""The rig options of the command line (``microface_addon.cli.main`` in-process, output captured
+at the file-descriptor level; tests/test_cli.py runs ``python -m microface_addon`` for real):
 ``inspect`` on a rig with no face (exit 3 with what was looked for), a studio profile from
 ``MICROFACE_PROFILE_PATH``, ``--profile`` and ``--overrides``."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
+from typing import NamedTuple
 
 import bpy
 import pytest
-from conftest import run_cli
 from rig_builders import LAYOUT, add_armature, add_mesh
 
-ROOT = Path(__file__).resolve().parents[1]
+from microface_addon.cli import dispatch as cli
+
+
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capfd, monkeypatch):
+    """``run_cli(*args, env_extra=None)``: the command in this process with no ``MICROFACE_*``
+    variable but ``env_extra``'s."""
+
+    def run(*args, env_extra=None) -> Result:
+        with monkeypatch.context() as m:
+            for key in [k for k in os.environ if k.startswith("MICROFACE_")]:
+                m.delenv(key)
+            for key, value in (env_extra or {}).items():
+                m.setenv(key, value)
+            capfd.readouterr()
+            code = cli.main([str(a) for a in args])
+            out, err = capfd.readouterr()
+        return Result(code, out, err)
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +68,7 @@ def files(tmp_path_factory):
     return {"out": out, "profiles": profiles, "overrides": overrides, "bad": bad}
 
 
-def test_inspect_a_rig_with_no_face_exits_3_and_says_what_it_looked_for(files):
+def test_inspect_a_rig_with_no_face_exits_3_and_says_what_it_looked_for(files, run_cli):
     proc = run_cli("inspect", files["out"] / "prop.blend")
     assert proc.returncode == 3, proc.stderr
     assert "nothing to drive on character 'Prop'" in proc.stderr
@@ -56,7 +82,7 @@ def test_inspect_a_rig_with_no_face_exits_3_and_says_what_it_looked_for(files):
         assert looked in proc.stderr
 
 
-def test_studio_profile_on_the_path_and_override_file(files):
+def test_studio_profile_on_the_path_and_override_file(files, run_cli):
     env = {"MICROFACE_PROFILE_PATH": str(files["profiles"])}
     proc = run_cli(
         "inspect",
@@ -78,14 +104,14 @@ def test_studio_profile_on_the_path_and_override_file(files):
     assert "arkit52" in proc.stderr
 
 
-def test_a_broken_override_file_is_a_usage_error_with_its_place(files):
+def test_a_broken_override_file_is_a_usage_error_with_its_place(files, run_cli):
     proc = run_cli("inspect", files["out"] / "ghost.blend", "--overrides", files["bad"])
     assert proc.returncode == 2
     assert f"{files['bad']}:2:40: /zygomaticus_major_L/shape_key: expected string" in proc.stderr
 
 
-def test_bake_tells_which_cues_land_on_nothing(files, tmp_path):
-    # A face with blinks and a jaw but no smile key, a smile and a nod cued by markers.
+def test_bake_tells_which_cues_land_on_nothing(files, tmp_path, run_cli):
+    # A face with blinks and a jaw but no smile key, a smile cued by a marker.
     bpy.ops.wm.read_factory_settings(use_empty=True)
     add_mesh("FaceRig", ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen"])
     scene = bpy.context.scene

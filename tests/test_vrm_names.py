@@ -10,11 +10,19 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import import_gltf, run_cli
+from conftest import import_gltf, run_cli_in_process
 
 from microface_addon.rig.convention import vrm
 
 ROOT = Path(__file__).resolve().parents[1]
+# No preset or profile folder of the machine running the tests.
+UNSET = ("MICROFACE_PRESET_PATH", "MICROFACE_PROFILE_PATH")
+
+
+def run_cli(*args):
+    return run_cli_in_process(*args, unset=UNSET)
+
+
 NAMES = ["Fcl_EYE_Close_L", "Fcl_EYE_Close_R", "Fcl_MTH_Fun", "Fcl_MTH_A", "Fcl_BRW_Angry"]
 
 
@@ -96,6 +104,7 @@ def test_names_are_read_from_the_primitives_extras():
     assert restored == dict(zip(keys[1:], NAMES, strict=True))
 
 
+@pytest.mark.blender  # Blender imports the file (a child process)
 def test_the_importer_loses_the_names_and_detection_says_why_and_what_to_do(imported):
     proc = run_cli("inspect", imported / "avatar.blend")
     assert proc.returncode == 3, proc.stderr
@@ -104,6 +113,7 @@ def test_the_importer_loses_the_names_and_detection_says_why_and_what_to_do(impo
     assert "VRM 0.x" in err and "VRM Add-on for Blender" in err and "vrm-names" in err
 
 
+@pytest.mark.blender  # Blender imports the file (a child process)
 def test_vrm_names_restores_them_and_the_avatar_is_recognised(imported):
     named = imported / "named.blend"
     proc = run_cli(
@@ -121,6 +131,7 @@ def test_vrm_names_restores_them_and_the_avatar_is_recognised(imported):
     assert again.returncode == 3
 
 
+@pytest.mark.blender  # Blender imports the file (a child process)
 def test_vrm_names_refuses_what_it_cannot_use(imported, tmp_path):
     plain = tmp_path / "plain.gltf"
     plain.write_text(json.dumps({"asset": {"version": "2.0"}, "meshes": []}))
