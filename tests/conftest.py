@@ -245,6 +245,28 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("wrong test markers:\n  " + "\n  ".join(problems))
 
 
+def import_gltf(source, blend) -> None:
+    """Import a glTF/VRM with Blender's own importer in a child process and save it as
+    ``blend``.  Why a child process: in a long test session the bpy 4.2 module has crashed
+    (segfault) inside the importer's bone creation; the import itself is Blender's."""
+    import subprocess
+
+    script = (
+        "import sys, bpy, addon_utils\n"
+        "bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)\n"
+        "addon_utils.enable('io_scene_gltf2', default_set=True)\n"
+        "bpy.ops.import_scene.gltf(filepath=sys.argv[1])\n"
+        "bpy.ops.wm.save_as_mainfile(filepath=sys.argv[2])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(source), str(blend)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0 and Path(blend).is_file(), proc.stderr[-2000:]
+
+
 @pytest.fixture
 def empty_scene():
     """A factory-fresh empty scene at 24 fps, frames 1–240."""

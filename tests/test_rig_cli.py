@@ -108,3 +108,22 @@ def test_a_broken_override_file_is_a_usage_error_with_its_place(files, run_cli):
     proc = run_cli("inspect", files["out"] / "ghost.blend", "--overrides", files["bad"])
     assert proc.returncode == 2
     assert f"{files['bad']}:2:40: /zygomaticus_major_L/shape_key: expected string" in proc.stderr
+
+
+def test_bake_tells_which_cues_land_on_nothing(files, tmp_path, run_cli):
+    # A face with blinks and a jaw but no smile key, a smile cued by a marker.
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    add_mesh("FaceRig", ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen"])
+    scene = bpy.context.scene
+    scene.render.fps, scene.frame_start, scene.frame_end = 24, 1, 96
+    scene.timeline_markers.new("mf:smile 0.7 duchenne", frame=49)
+    shot = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(shot))
+    proc = run_cli("bake", shot, "-o", tmp_path / "out.blend", "--report", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stderr
+    notice = "notice: cue not landed: smile (duchenne) at 2.0 s: nothing on FaceRig drives"
+    assert notice in proc.stderr
+    (char,) = json.loads((tmp_path / "r.json").read_text())["shots"][0]["characters"]
+    assert char["unlanded_cues"] == [
+        "smile (duchenne) at 2.0 s: nothing on FaceRig drives zygomaticus major"
+    ]
