@@ -62,3 +62,23 @@ def set_strip_slot(strip: bpy.types.NlaStrip, slot) -> None:
 def set_action_slot(anim_data, slot) -> None:
     if SLOTTED_ACTIONS and slot is not None:
         anim_data.action_slot = slot
+
+
+def sound_strips(scene: bpy.types.Scene) -> list:
+    """Every sound strip of the scene's sequencer, inside meta strips too (``strips_all`` from
+    4.4, ``sequences_all`` before; 5.0 removed the old name)."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return []
+    strips = getattr(editor, "strips_all", None)
+    if strips is None:
+        strips = editor.sequences_all
+    return [s for s in strips if s.type == "SOUND"]
+
+
+def strip_channel_muted(scene: bpy.types.Scene, strip) -> bool:
+    """Is the sequencer channel ``strip`` sits on muted (channel mute exists from 3.3)?"""
+    channels = getattr(scene.sequence_editor, "channels", None)
+    if channels is None or not 0 <= strip.channel < len(channels):
+        return False
+    return bool(channels[strip.channel].mute)
