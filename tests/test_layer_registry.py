@@ -104,8 +104,9 @@ def test_the_toy_layer_is_a_cli_choice(registered, capsys):
         parse_layer_list("toy")
     registered()
     assert dispatch.main(["bake", "--help"]) == 0
-    assert "turn layers off: dialogue, breath, cascade, micro_events, gaze, head, blink, toy" in " ".join(
-        capsys.readouterr().out.split()
+    assert (
+        "turn layers off: dialogue, breath, cascade, micro_events, gaze, head, blink, toy"
+        in " ".join(capsys.readouterr().out.split())
     )
     args = dispatch.build_parser().parse_args(
         ["validate", "--disable", "head,toy", "--intensity", "toy=0.5"]

@@ -2,7 +2,8 @@
 
 Why rules rather than guesses: with one character every unmuted sound strip is its speech; with
 several, a strip belongs to the character whose name it contains (the longest name wins, so
-"Anna" beats "Ann"), and anything else must be said explicitly — by the panel's strip picker or
+"Anna" beats "Ann").  A character's names are its objects' names and what they share at the
+start ("Ann" for ``AnnRig`` and ``AnnHead``).  Anything else must be said explicitly — by the panel's strip picker or
 ``--audio-strips CHARACTER=STRIP[,STRIP]``.  An explicit speaker need not be a baked character:
 naming one that is not (an off-screen interviewer) makes every baked character listen to it.
 A strip no rule claims is left out and reported, never silently given to someone.
@@ -10,6 +11,7 @@ A strip no rule claims is left out and reported, never silently given to someone
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,10 +28,25 @@ class Assignment:
     how: dict[str, str] = field(default_factory=dict)  # strip → why it went where it went
 
 
-def _speaker_of(name: str, characters: Mapping[str, Sequence[str]]) -> str:
-    """The character id ``name`` refers to (its id or one of its objects), else ``name``."""
+# Shortest shared prefix that counts as a character's name.
+MIN_NAME = 2
+
+
+def aliases(character_id: str, names: Sequence[str]) -> set[str]:
+    """What a character answers to: its id, its objects' names, and the start they share
+    (without trailing separators), e.g. ``Ann`` for ``AnnRig``/``AnnHead``/``AnnEye.L``."""
+    every = [character_id, *names]
+    prefix = os.path.commonprefix(every).rstrip(" _.-:")
+    out = {n for n in every if n}
+    if len(prefix) >= MIN_NAME:
+        out.add(prefix)
+    return out
+
+
+def speaker_of(name: str, characters: Mapping[str, Sequence[str]]) -> str:
+    """The character id ``name`` refers to (one of its ``aliases``), else ``name`` itself."""
     for cid, names in characters.items():
-        if name == cid or name in names:
+        if name in aliases(cid, names):
             return cid
     return name
 
@@ -48,7 +65,7 @@ def assign_strips(
     out = Assignment()
     taken: set[str] = set()
     for who, names in (explicit or {}).items():
-        speaker = _speaker_of(who, characters)
+        speaker = speaker_of(who, characters)
         for strip in names:
             if strip not in strips:
                 known = ", ".join(strips) or "none"
@@ -70,21 +87,22 @@ def assign_strips(
     for strip in rest:
         low = strip.lower()
         matches = [
-            (len(n), cid)
+            (len(n), cid, n)
             for cid, names in characters.items()
-            for n in {cid, *names}
-            if n and n.lower() in low
+            for n in aliases(cid, names)
+            if n.lower() in low
         ]
         if not matches:
             out.unassigned.append(strip)
             out.how[strip] = "no character's name in it: not used (assign it explicitly)"
             continue
-        best = max(matches)[0]
-        owners = sorted({cid for n, cid in matches if n == best})
+        best = max(m[0] for m in matches)
+        owners = sorted({cid for n, cid, _ in matches if n == best})
         if len(owners) > 1:
             out.unassigned.append(strip)
             out.how[strip] = f"names {' and '.join(owners)} alike: not used (assign it explicitly)"
             continue
         out.by_speaker.setdefault(owners[0], []).append(strip)
-        out.how[strip] = f"its name contains {owners[0]}'s"
+        name = next(a for n, cid, a in matches if n == best and cid == owners[0])
+        out.how[strip] = f"{owners[0]} (the strip's name contains {name!r})"
     return out

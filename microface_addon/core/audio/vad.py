@@ -33,6 +33,10 @@ HIGHPASS_HZ = 70.0
 # Percentiles of the frame levels that stand for the noise floor and the speech level.
 FLOOR_PERCENTILE = 5.0
 SPEECH_PERCENTILE = 98.0
+# The floor is taken no lower than this far below the speech level, dB: speech's own dynamic
+# range is ~40-50 dB, so a recording with digital silence (a TTS line, an edited take) must not
+# put its thresholds 100 dB down, where a voice's faintest decay would count as voice.
+DYNAMIC_RANGE_DB = 50.0
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,8 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def thresholds(level_db: np.ndarray, p: VoiceActivityParams) -> tuple[float, float, float, float]:
     """(floor, speech level, on, off) in dB for one recording's frame levels."""
-    floor = float(np.percentile(level_db, FLOOR_PERCENTILE))
     speech = float(np.percentile(level_db, SPEECH_PERCENTILE))
+    floor = max(float(np.percentile(level_db, FLOOR_PERCENTILE)), speech - DYNAMIC_RANGE_DB)
     span = max(speech - floor, 0.0)
     on = floor + max(p.min_snr_db, p.on_fraction * span)
     off = floor + max(0.5 * p.min_snr_db, p.off_fraction * span)

@@ -81,6 +81,19 @@ class Speech:
             tuple(replace(a, speaker=speaker) for a in self.accents),
         )
 
+    def shifted(self, dt_s: float) -> Speech:
+        """The same speech ``dt_s`` seconds later (a recording that starts later in the shot)."""
+        return Speech(
+            tuple(
+                replace(u, start_s=u.start_s + dt_s, end_s=u.end_s + dt_s) for u in self.utterances
+            ),
+            tuple(
+                replace(b, start_s=b.start_s + dt_s, end_s=b.end_s + dt_s)
+                for b in self.phrase_breaks
+            ),
+            tuple(replace(a, at_s=a.at_s + dt_s) for a in self.accents),
+        )
+
     def speakers(self) -> tuple[str, ...]:
         return tuple(sorted({u.speaker for u in self.utterances}))
 

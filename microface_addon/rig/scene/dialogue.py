@@ -18,7 +18,7 @@ import bpy
 import numpy as np
 
 from ...core.audio.analysis import AnalysisParams, SpeechAnalysis, analyze
-from ...core.audio.assign import assign_strips
+from ...core.audio.assign import assign_strips, speaker_of
 from ...core.audio.signal import ANALYSIS_RATE_HZ, AudioError, Clip, mix
 from ...core.solver.dialogue.conversation import BASE_TARGET, Conversation, gaze_targets
 from ...core.solver.dialogue.params import ConversationParams
@@ -57,10 +57,7 @@ class SceneSpeech:
 
 def _file_speaker(who: str, characters: Mapping[str, Sequence[str]], path: str) -> str:
     if who:
-        for cid, names in characters.items():
-            if who == cid or who in names:
-                return cid
-        return who
+        return speaker_of(who, characters)
     if len(characters) != 1:
         raise AudioError(
             f"--audio {path}: several characters ({', '.join(characters)}); "

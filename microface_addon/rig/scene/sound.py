@@ -12,6 +12,9 @@ A strip's timing (Blender's sequencer): its content starts at ``frame_start``; t
 ``frame_final_end``; ``sound_offset`` (seconds) shifts which part of the file plays.  The clip
 therefore starts at ``frame_final_start`` on the bake's clock and reads the file from
 ``(frame_final_start − frame_start) / fps + sound_offset`` seconds on.
+
+``bpy`` is imported where the scene is read, so ``decode`` also serves ``analyze-audio`` in a
+Python without Blender.
 """
 
 from __future__ import annotations
@@ -22,10 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import bpy
 import numpy as np
 
-from ... import compat
 from ...core.audio.signal import AudioError, Clip, mono
 from ...core.audio.wav import read_wav
 
@@ -57,8 +58,12 @@ class SoundStrip:
         )
 
 
-def sound_strips(scene: bpy.types.Scene) -> list[SoundStrip]:
-    """The scene's sound strips (muted ones too, flagged), in channel then start order."""
+def sound_strips(scene) -> list[SoundStrip]:
+    """The scene's sound strips (muted ones too, flagged), in start then name order."""
+    import bpy
+
+    from ... import compat
+
     out = []
     for s in compat.sound_strips(scene):
         snd = s.sound
@@ -108,6 +113,10 @@ def decode(path: str | os.PathLike) -> tuple[np.ndarray, float]:
 
 def _packed_samples(name: str) -> tuple[np.ndarray, float]:
     """Decode the packed sound of strip ``name`` through a temporary file."""
+    import bpy
+
+    from ... import compat
+
     strip = next(s for s in compat.sound_strips(bpy.context.scene) if s.name == name)
     snd = strip.sound
     suffix = Path(snd.filepath).suffix or ".wav"

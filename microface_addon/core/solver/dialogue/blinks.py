@@ -1,13 +1,16 @@
 """Blinks gathered at pauses: where in a conversation the eyes close.
 
-Why a rate modulation, not placed blinks: blinks in conversation are not scheduled on cue, they
-are more *likely* at certain moments — speakers blink at pause onsets and phrase boundaries and
-less while a phrase runs (Cummins 2012; Nakano & Kitazawa 2010), listeners blink at the end of
-the speaker's turns and phrases (Hömke, Holler & Levinson 2018).  So this module shapes the blink
+Why mostly a rate modulation: blinks in conversation are not scheduled on cue, they are more
+*likely* at certain moments — speakers blink at pause onsets and phrase boundaries and less while
+a phrase runs (Cummins 2012; Nakano & Kitazawa 2010), listeners blink at the end of the
+speaker's turns and phrases (Hömke, Holler & Levinson 2018).  So this module shapes the blink
 layer's rate over time (``ctx.modulate("blink_rate", …)``) and leaves the rest to its renewal
 process (intervals, refractory time, doubles).  The shape is renormalised over each turn, so the
 state's rate (``speaking`` 26/min, ``listening``…) stays what the preset says; only *where* the
-blinks fall changes.
+blinks fall changes.  A renewal process cannot crowd a 0.6-s window by much (its refractory time
+and regular intervals spread blinks out), so some pauses also get a blink of their own, placed a
+beat after the voice stops (``pause_blinks``: the blink layer's forced blinks, which replace the
+spontaneous ones nearby).
 """
 
 from __future__ import annotations
@@ -79,3 +82,19 @@ def cluster_windows(conv: Conversation, p: BlinkParams) -> list[tuple[float, flo
 
 def pause_onsets(turns: Sequence[Turn]) -> list[float]:
     return sorted(s for turn in turns for s in [*(p[0] for p in turn.pauses), turn.end_s])
+
+
+def pause_blinks(conv: Conversation, p: BlinkParams, gain: float, rng) -> np.ndarray:
+    """Times of the blinks placed at pause onsets: some of the character's own pauses and turn
+    ends, and some of the other speakers' (a listener's feedback blink)."""
+    out = []
+    for turn in conv.turns:
+        onsets = [s for s, _ in turn.pauses] + [turn.end_s]
+        chance = p.pause_blink_probability if turn.own else p.listener_blink_probability
+        for s in onsets:
+            u, delay = rng.random(2)
+            if u < chance * min(gain, 1.0):
+                out.append(
+                    s + p.blink_delay_s[0] + (p.blink_delay_s[1] - p.blink_delay_s[0]) * delay
+                )
+    return np.asarray(sorted(out), dtype=np.float64)

@@ -46,11 +46,12 @@ def _amount(r: tuple[float, float], x: float, scale: float) -> float:
 def _spaced_accents(
     accents: Sequence[SpokenAccent], p: AccentCueParams, rng: np.random.Generator
 ) -> list[SpokenAccent]:
-    """The accents that get this cue: strong enough, drawn by strength, spaced out."""
+    """The accents that get this cue: strong enough, drawn by strength (the strongest with
+    ``probability``, the weakest kept with half of it), spaced out."""
     draws = rng.random(len(accents))
     out: list[SpokenAccent] = []
     for a, u in zip(accents, draws, strict=True):
-        if a.strength < p.min_strength or u >= p.probability * a.strength:
+        if a.strength < p.min_strength or u >= p.probability * (0.5 + 0.5 * a.strength):
             continue
         if out and a.at_s - out[-1].at_s < p.min_interval_s:
             continue

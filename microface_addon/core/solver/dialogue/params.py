@@ -55,8 +55,11 @@ class BlinkParams:
     phrase_window_s: float
     phrase_boost: float
     utterance_factor: float  # relative rate while the voice runs
+    pause_blink_probability: float  # an own pause (or turn end) starts with a blink of its own
+    blink_delay_s: Range  # that blink comes this long after the voice stops
     listener_boost: float  # relative rate at the speaker's pause onsets
     listener_window_s: float
+    listener_blink_probability: float  # a listener blinks as the speaker's turn ends
 
 
 @dataclass(frozen=True)

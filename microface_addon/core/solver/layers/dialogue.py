@@ -31,7 +31,7 @@ from ...sections import from_section
 from ...timeline.intents import Intent
 from ...timeline.speech import is_self
 from ...timeline.track import Timeline
-from ..dialogue.blinks import blink_modulation, cluster_windows
+from ..dialogue.blinks import blink_modulation, cluster_windows, pause_blinks
 from ..dialogue.breathing import SpeechBreath, speech_breath
 from ..dialogue.conversation import (
     Conversation,
@@ -60,6 +60,7 @@ class DialoguePlan:
     cues: list[Intent] = field(default_factory=list)
     breath: SpeechBreath | None = None
     blink_windows: list[tuple[float, float, str]] = field(default_factory=list)
+    pause_blinks_s: list[float] = field(default_factory=list)
 
     def report(self) -> dict[str, Any]:
         r3 = lambda x: round(float(x), 3)  # noqa: E731
@@ -88,6 +89,7 @@ class DialoguePlan:
                 for c in self.cues
             ],
             "blink_windows": [[r3(s), r3(e), who] for s, e, who in self.blink_windows],
+            "pause_blinks_s": [r3(x) for x in self.pause_blinks_s],
         }
 
 
@@ -108,8 +110,8 @@ def apply(ctx) -> None:
     if not conv:
         return
     gain = ctx.settings.layer_gain(NAME)
-    seeds = ctx.rng(NAME).integers(0, 2**63 - 1, size=3)
-    r_breath, r_accent, r_back = (np.random.Generator(np.random.PCG64(s)) for s in seeds)
+    seeds = ctx.rng(NAME).integers(0, 2**63 - 1, size=4)
+    r_breath, r_accent, r_back, r_blink = (np.random.Generator(np.random.PCG64(s)) for s in seeds)
 
     states = conversation_states(
         ctx.timeline, ctx.settings.state, ctx.duration_s, conv, p.conversation
@@ -128,14 +130,20 @@ def apply(ctx) -> None:
         r_breath,
         gain * p.breathing.intensity,
     )
-    blink = blink_modulation(ctx.t, conv, p.blinks, gain * p.blinks.intensity)
+    blink_gain = gain * p.blinks.intensity
+    blink = blink_modulation(ctx.t, conv, p.blinks, blink_gain)
     if blink is not None:
         ctx.modulate("blink_rate", blink)
+    placed = pause_blinks(conv, p.blinks, blink_gain, r_blink)
+    placed = placed[(placed >= 0.0) & (placed < ctx.duration_s)]
+    if placed.size:
+        prior = np.asarray(ctx.events.get("forced_blinks_s", []), dtype=np.float64)
+        ctx.events["forced_blinks_s"] = np.sort(np.concatenate([prior, placed]))
     ctx.modulate(
         MOUTH_FREE,
         1.0 - speaking_envelope(ctx.t, conv.own_utterances, p.conversation.mouth_fade_s),
     )
     gaze = gaze_segments(states, conv, p.conversation, p.gaze, gain * p.gaze.intensity)
     ctx.events[NAME] = DialoguePlan(
-        conv, states, gaze, cues, breath, cluster_windows(conv, p.blinks)
+        conv, states, gaze, cues, breath, cluster_windows(conv, p.blinks), placed.tolist()
     )
