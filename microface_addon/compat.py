@@ -82,3 +82,25 @@ def strip_channel_muted(scene: bpy.types.Scene, strip) -> bool:
     if channels is None or not 0 <= strip.channel < len(channels):
         return False
     return bool(channels[strip.channel].mute)
+
+
+def strip_timing(strip) -> tuple[float, float, float, float]:
+    """A strip's (content start, left handle, right handle, content trim) in frames.
+
+    5.x names them ``content_start``, ``left_handle``, ``right_handle`` and
+    ``content_trim_start`` (the old ``frame_start``, ``frame_final_start``,
+    ``frame_final_end`` and ``animation_offset_start`` are deprecated there and go in 6.0).
+    """
+    if hasattr(strip, "left_handle"):
+        return (
+            float(strip.content_start),
+            float(strip.left_handle),
+            float(strip.right_handle),
+            float(getattr(strip, "content_trim_start", 0.0)),
+        )
+    return (
+        float(strip.frame_start),
+        float(strip.frame_final_start),
+        float(strip.frame_final_end),
+        float(getattr(strip, "animation_offset_start", 0.0)),
+    )

@@ -7,11 +7,13 @@ and decoding any format Blender plays needs Blender's own Audaspace (``aud``).  
 without Audaspace; then WAV files are read with scipy (``core/audio/wav.py``) and anything else
 is an error naming the file.
 
-A strip's timing (Blender's sequencer): its content starts at ``frame_start``; trimming hides
-``frame_offset_start`` frames of it, so the visible part runs from ``frame_final_start`` to
-``frame_final_end``; ``sound_offset`` (seconds) shifts which part of the file plays.  The clip
-therefore starts at ``frame_final_start`` on the bake's clock and reads the file from
-``(frame_final_start − frame_start) / fps + sound_offset`` seconds on.
+A strip's timing (Blender's sequencer; ``compat.strip_timing`` reads the 4.x and 5.x names):
+its content starts at ``frame_start`` (5.x ``content_start``); trimming hides frames of it, so
+the visible part runs from ``frame_final_start`` to ``frame_final_end`` (5.x ``left_handle``,
+``right_handle``); ``animation_offset_start`` (5.x ``content_trim_start``) skips frames of the
+source and ``sound_offset`` (seconds) shifts which part of the file plays.  The clip therefore
+starts at the left handle on the bake's clock and reads the file from
+``(left handle − content start + content trim) / fps + sound_offset`` seconds on.
 
 ``bpy`` is imported where the scene is read, so ``decode`` also serves ``analyze-audio`` in a
 Python without Blender.
@@ -41,6 +43,7 @@ class SoundStrip:
     frame_start: float  # where the strip's content starts
     frame_final_start: float  # the visible part
     frame_final_end: float
+    trim_frames: float  # frames of the source skipped (the hold offset)
     sound_offset_s: float
     volume: float
     muted: bool  # the strip or its channel
@@ -51,7 +54,8 @@ class SoundStrip:
             samples=samples,
             rate_hz=rate_hz,
             start_s=(self.frame_final_start - bake_start) / fps,
-            offset_s=(self.frame_final_start - self.frame_start) / fps + self.sound_offset_s,
+            offset_s=(self.frame_final_start - self.frame_start + self.trim_frames) / fps
+            + self.sound_offset_s,
             duration_s=(self.frame_final_end - self.frame_final_start) / fps,
             gain=self.volume,
             source=f"strip {self.name!r} ({Path(self.path).name or 'packed'})",
@@ -68,14 +72,16 @@ def sound_strips(scene) -> list[SoundStrip]:
     for s in compat.sound_strips(scene):
         snd = s.sound
         path = bpy.path.abspath(snd.filepath, library=snd.library) if snd else ""
+        start, left, right, trim = compat.strip_timing(s)
         out.append(
             SoundStrip(
                 name=s.name,
                 path=str(Path(path).resolve()) if path else "",
                 packed=bool(snd is not None and snd.packed_file is not None),
-                frame_start=float(s.frame_start),
-                frame_final_start=float(s.frame_final_start),
-                frame_final_end=float(s.frame_final_end),
+                frame_start=start,
+                frame_final_start=left,
+                frame_final_end=right,
+                trim_frames=trim,
                 sound_offset_s=float(getattr(s, "sound_offset", 0.0)),
                 volume=float(s.volume),
                 muted=bool(s.mute) or compat.strip_channel_muted(scene, s),
