@@ -27,6 +27,9 @@ from .params import ConversationParams, GazeParams
 
 STATE_TRACK = "state"
 SELF = ""  # how turns name the character itself
+# A long turn's aversion and return windows leave at least this much between them, s, or they
+# split the turn in two (a fraction of a second of another gaze behaviour would be noise).
+MIN_MIDDLE_S = 0.5
 
 Span = tuple[float, float]
 
@@ -221,8 +224,9 @@ def gaze_segments(
     for turn in conv.own_turns:
         if turn.duration_s < cp.long_turn_s or gain <= 0.0:
             continue
-        away = min(gp.aversion_s * gain, 0.5 * turn.duration_s)
-        back = min(gp.return_s * gain, 0.5 * turn.duration_s)
+        away, back = gp.aversion_s * gain, gp.return_s * gain
+        if away + back > turn.duration_s - MIN_MIDDLE_S:  # no sliver of "speaking" between
+            away = back = 0.5 * turn.duration_s
         marks.append((turn.start_s, turn.start_s + away, gp.aversion_state))
         marks.append((turn.end_s - back, turn.end_s, gp.return_state))
     if not marks:
