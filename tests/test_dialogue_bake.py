@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import animation_fingerprint
 from mathutils import Vector
-from speech_audio import EXCHANGE, RATE, SCRIPT, recording
+from speech_audio import EXCHANGE, SCRIPT, recording
 
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion
@@ -310,13 +310,13 @@ def test_two_characters_each_speak_and_listen_in_turn(tmp_path, how):
         backs = [c for c in plan["cues"] if "pauses at" in c["why"]]
         assert all(c["why"].split(":")[1].strip().startswith(("AnnRig", "BobRig")) for c in backs)
     # Gaze: Ann looks at Bob while Bob speaks (past the reaction), and at the camera otherwise.
-    bob_eyes = lambda: (
-        bob["armature"].matrix_world
-        @ (  # noqa: E731
-            (bob["armature"].pose.bones["eye.L"].head + bob["armature"].pose.bones["eye.R"].head)
-            / 2
+    rig = bob["armature"]
+
+    def bob_eyes():
+        return rig.matrix_world @ (
+            (rig.pose.bones["eye.L"].head + rig.pose.bones["eye.R"].head) / 2
         )
-    )
+
     to_bob = _eye_angle_to(scene, ann["armature"], "eye.L", bob_eyes)
     t = np.arange(to_bob.size) / FPS
     bob_talks = np.zeros(t.size, dtype=bool)
@@ -441,9 +441,10 @@ def test_analyze_audio_json_is_an_intents_file_the_bake_reads(line_rec, line_wav
     # The bake with the file reports the same speech (the character's name as the speaker).
     scene = _scene(line_rec.duration_s)
     _, by_audio = _bake_line(scene, line_wav, 4, strip=False)
-    strip_names = lambda es: [
-        {k: v for k, v in e.items() if k not in ("speaker", "source")} for e in es
-    ]  # noqa: E731
+
+    def strip_names(es):
+        return [{k: v for k, v in e.items() if k not in ("speaker", "source")} for e in es]
+
     assert strip_names(by_audio["dialogue"]["speech"]) == strip_names(entries)
     # Edited: the third utterance removed — the bake reads the file and no longer inhales there.
     third = utterances[2]

@@ -86,9 +86,7 @@ def plot(samples: np.ndarray, rate: float, out: Path, seed: int) -> Path:
     for s, e, _who in plan.blink_windows:
         ax.axvspan(s, e, color="tab:purple", alpha=0.15)
     ax.set_ylabel("lid")
-    ax.set_title(
-        "blinks, gathered in the first moments of pauses (purple)", loc="left", fontsize=9
-    )
+    ax.set_title("blinks, gathered in the first moments of pauses (purple)", loc="left", fontsize=9)
 
     ax = axes[3]
     yaw = ch["eye_yaw_L"] + ch["head_yaw"]
