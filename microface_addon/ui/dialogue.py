@@ -13,6 +13,7 @@ from typing import Any
 import bpy
 
 from .. import compat
+from .subpanel import SubPanel
 
 
 def _strip_names(_self, context, text: str) -> list[str]:
@@ -134,14 +135,9 @@ def draw_dialogue(layout, scene: bpy.types.Scene) -> None:
     box.operator("microface.strip_assignment_add", icon="ADD")
 
 
-class MICROFACE_PT_dialogue(bpy.types.Panel):
+class MICROFACE_PT_dialogue(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_dialogue"
     bl_label = "Dialogue"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
-    bl_parent_id = "MICROFACE_PT_main"
-    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context) -> None:
         draw_dialogue(self.layout, context.scene)
