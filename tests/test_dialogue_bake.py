@@ -246,6 +246,20 @@ def test_muted_and_silent_strips_are_not_heard(line_rec, line_wav):
     assert off["dialogue"] is None
 
 
+@needs_strips
+def test_a_packed_sound_is_read_from_the_blend_file(line_rec, line_wav, tmp_path):
+    copy = tmp_path / "packed.wav"
+    copy.write_bytes(line_wav.read_bytes())
+    scene = _scene(line_rec.duration_s)
+    parts = build_sample_head(scene)
+    strip = _add_strip(scene, "line", copy)
+    strip.sound.pack()
+    copy.unlink()  # only the packed copy is left
+    report = layer_micro_motion(scene, list(parts.values()), BakeOptions(seed=1))
+    assert "packed" not in report["dialogue"]["strips"]["line"]  # used, not skipped
+    assert report["dialogue"]["voices"]["MicroFaceRig"]["analysis"]["utterances"] == 9
+
+
 # --- two characters --------------------------------------------------------------------------------
 
 

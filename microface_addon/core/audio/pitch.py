@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.fft import irfft, next_fast_len, rfft
 
 # YIN's absolute threshold on the cumulative-mean-normalised difference (the paper's 0.1–0.15).
 YIN_THRESHOLD = 0.15
@@ -38,11 +39,13 @@ class PitchTrack:
 
 def _cmnd(frames: np.ndarray, window: int, max_lag: int) -> np.ndarray:
     """Cumulative-mean-normalised difference d'(τ), τ = 0 … max_lag, for each frame row."""
-    n_fft = 1 << int(np.ceil(np.log2(window + max_lag + window)))
+    # A circular correlation of this length has no wrap-around at lags 0 … max_lag: every
+    # product it needs, head[j]·frame[j + τ], stays inside one period (j + τ < the frame's length).
+    n_fft = next_fast_len(frames.shape[1], real=True)
     head = frames[:, :window]
-    spec_full = np.fft.rfft(frames, n_fft, axis=1)
-    spec_head = np.fft.rfft(head, n_fft, axis=1)
-    r = np.fft.irfft(np.conj(spec_head) * spec_full, n_fft, axis=1)[:, : max_lag + 1]
+    spec_full = rfft(frames, n_fft, axis=1)
+    spec_head = rfft(head, n_fft, axis=1)
+    r = irfft(np.conj(spec_head) * spec_full, n_fft, axis=1)[:, : max_lag + 1]
     sq = np.concatenate([np.zeros((frames.shape[0], 1)), np.cumsum(frames**2, axis=1)], axis=1)
     lags = np.arange(max_lag + 1)
     e0 = sq[:, window][:, None]  # energy of the first window

@@ -29,9 +29,13 @@ EDGE_S = 0.05
 
 def _window(t: np.ndarray, start_s: float, length_s: float) -> np.ndarray:
     """1 over ``[start_s, start_s + length_s]`` with eased edges, 0 elsewhere."""
-    rise = cosine_ramp((t - start_s + EDGE_S) / EDGE_S)
-    fall = 1.0 - cosine_ramp((t - start_s - length_s) / EDGE_S)
-    return np.minimum(rise, fall)
+    out = np.zeros_like(t)
+    a, b = np.searchsorted(t, [start_s - EDGE_S, start_s + length_s + EDGE_S])
+    tt = t[a:b]
+    rise = cosine_ramp((tt - start_s + EDGE_S) / EDGE_S)
+    fall = 1.0 - cosine_ramp((tt - start_s - length_s) / EDGE_S)
+    out[a:b] = np.minimum(rise, fall)
+    return out
 
 
 def _turn_shape(t: np.ndarray, turn: Turn, p: BlinkParams, own: bool) -> tuple[np.ndarray, slice]:

@@ -246,7 +246,10 @@ def _weight(
         )
         after = [x for x in sighs if e <= x.start_s <= e + p.sigh_delay_s + 1e-9]
         last = max([e] + [x.end_s + p.sigh_exhale_s for x in after])
-        up = cosine_ramp((t - (first - h)) / h)
-        down = 1.0 - cosine_ramp((t - (last + p.settle_s)) / h)
-        np.maximum(w, np.minimum(up, down), out=w)
+        # Outside [first - h, last + settle + h] the episode's weight is 0: work inside only.
+        a, b = np.searchsorted(t, [first - h, last + p.settle_s + h])
+        tt = t[a:b]
+        up = cosine_ramp((tt - (first - h)) / h)
+        down = 1.0 - cosine_ramp((tt - (last + p.settle_s)) / h)
+        np.maximum(w[a:b], np.minimum(up, down), out=w[a:b])
     return w
