@@ -188,6 +188,47 @@ def test_the_inhale_share_of_speech_breathing_is_small(settings, line):
     assert 0.05 <= np.mean(shares) <= 0.2, shares
 
 
+# Two long stretches of speech with a brief pause between them (under breathing.min_pause_s).
+LONG_SPEECH = (
+    ("When I was young we lived in a small house by the sea near the old harbour wall", 0.3),
+    ("and every morning my father would take us down to the water to watch the boats", 1.0),
+)
+
+
+def test_a_long_stretch_of_speech_takes_a_top_up_in_a_brief_pause(settings):
+    """Winkworth et al. 1995: speakers breathe at boundaries inside long speech.  Two lines of
+    ~4.5 s with 0.3 s between them — too brief for a full inhale: once the voice has run four
+    seconds, a quick top-up inhale lands in that pause, and the chest rises there."""
+    rec = recording(LONG_SPEECH)
+    params = AnalysisParams.of(settings.section("dialogue")["analysis"])
+    speech = analyze(rec.mixed(), RATE, params).speech()
+    (gap,) = rec.pauses("self")
+    perf = _solve(settings, speech, 0, rec.duration_s)
+    inhales = perf.events["dialogue"].breath.inhales
+    ups = [i for i in inhales if i.kind == "top_up"]
+    assert len(ups) == 1 and [i.kind for i in inhales].count("inhale") == 1
+    (up,) = ups
+    assert gap[0] - 0.05 <= up.start_s and up.end_s <= gap[1] + 0.05
+    r, b = perf.rate_hz, perf.channels["breath"]
+    assert b[int(up.end_s * r)] - b[int(up.start_s * r)] > 0.1
+
+
+def test_some_long_silences_after_speaking_hold_a_sigh(settings, line):
+    rec, speech = line
+    sighs = []
+    for seed in range(12):
+        perf = _solve(settings, speech, seed, rec.duration_s)
+        plan = perf.events["dialogue"].breath
+        sighs += [i for i in plan.inhales if i.kind == "sigh"]
+        for i in (i for i in plan.inhales if i.kind == "sigh"):
+            b, r = perf.channels["breath"], perf.rate_hz
+            assert b[int(i.end_s * r)] > 0.9  # deeper than any speech inhale's top
+            before = [ln.end_s for ln in rec.lines if ln.end_s <= i.start_s]
+            after = [ln.onset_s for ln in rec.lines if ln.onset_s >= i.start_s]
+            assert before and (not after or after[0] - before[-1] >= 3.0)
+    assert 1 <= len(sighs) < 12 * 3  # some silences, not all
+
+
 def test_blinks_gather_in_the_first_moments_of_pauses(settings, line):
     rec, speech = line
     windows = [(a, a + min(0.6, b - a)) for a, b in rec.pauses("self")]

@@ -113,6 +113,11 @@ def test_baked_utterances_start_within_100_ms_of_the_voice(line_rec, line_wav):
     known = np.array([ln.onset_s for ln in line_rec.lines])
     assert onsets.size == known.size
     assert np.max(np.abs(onsets - known)) < 0.1
+    # --audio-start: the same file starting a second (24 frames) later.
+    scene = _scene(line_rec.duration_s + 1.0)
+    _, later = _bake_line(scene, line_wav, 0, strip=False, audio_start=25)
+    moved = [e["at_s"] for e in later["dialogue"]["speech"] if e["speech"] == "utterance"]
+    assert np.max(np.abs(np.array(moved) - (onsets + 1.0))) < 0.002
 
 
 def test_the_baked_chest_inhales_before_utterances_after_pauses(line_rec, line_wav):
@@ -448,8 +453,11 @@ def test_analyze_audio_json_is_an_intents_file_the_bake_reads(line_rec, line_wav
     assert dispatch.main(["analyze-audio", str(line_wav)]) == 0
     table = capsys.readouterr().out
     assert "9 utterances" in table and "phrase break" in table
+    assert dispatch.main(["analyze-audio", str(line_wav), "--json", "--start", "2"]) == 0
+    later = json.loads(capsys.readouterr().out)
     assert dispatch.main(["analyze-audio", str(line_wav), "--json"]) == 0
     entries = json.loads(capsys.readouterr().out)
+    assert [round(e["at_s"] - 2.0, 3) for e in later] == [e["at_s"] for e in entries]
     utterances = [e for e in entries if e["speech"] == "utterance"]
     assert len(utterances) == 9
     # The bake with the file reports the same speech (the character's name as the speaker).

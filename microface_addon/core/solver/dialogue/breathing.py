@@ -33,6 +33,8 @@ FULL, TOP_UP, SIGH = "inhale", "top_up", "sigh"
 VOICING_SMOOTH_S = 0.05
 # An inhale needs at least this long to be drawn, s (shorter gaps only hold the volume).
 MIN_INHALE_S = 0.12
+# A top-up keeps this share of its silence free at each end (the voice stops, then restarts).
+TOP_UP_MARGIN = 0.25
 
 Span = tuple[float, float]
 
@@ -123,9 +125,11 @@ def plan_inhales(
     for (s, e, kind), nxt in zip(chosen, ends, strict=True):
         need = spent(nxt) - spent(e)
         depth = _depth(need, p)
-        stop = e - p.lead_s
+        # A top-up squeezes into a brief silence: its margins shrink with the gap.
+        margin = p.lead_s if kind == FULL else min(p.lead_s, TOP_UP_MARGIN * (e - s))
+        stop = e - margin
         dur = _duration(depth, p)
-        room = stop - (s + p.lead_s) if np.isfinite(s) else dur
+        room = stop - (s + margin) if np.isfinite(s) else dur
         if room < MIN_INHALE_S:
             continue
         if dur > room:  # a quick breath in a short gap takes in less
