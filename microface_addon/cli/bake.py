@@ -89,10 +89,84 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         help="gaze target: a camera or object name, 'Armature:bone', or 'dir:YAW,PITCH[,DIST]' "
         "(degrees, metres); without it the eyes look relative to the head's forward direction",
     )
+    _add_audio_arguments(parser)
     parser.add_argument(
         "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
     )
     add_common_arguments(parser)
+
+
+def _add_audio_arguments(parser: argparse.ArgumentParser) -> None:
+    """Dialogue (docs/dialogue.md): which voices the characters speak and listen to."""
+    parser.add_argument(
+        "--audio",
+        action="append",
+        default=[],
+        type=_audio_arg,
+        metavar="[CHARACTER=]FILE",
+        help="a voice recording to speak (any format Blender reads; WAV with the bpy module), "
+        "added to the scene's sound strips; CHARACTER= says whose it is when several "
+        "characters are baked (a name not baked: someone they listen to). Repeatable",
+    )
+    parser.add_argument(
+        "--audio-start",
+        type=int,
+        metavar="FRAME",
+        help="frame where the --audio files start (default: the bake's first frame)",
+    )
+    parser.add_argument(
+        "--audio-strips",
+        action="append",
+        default=[],
+        type=_strips_arg,
+        metavar="CHARACTER=STRIP[,STRIP]",
+        help="give sound strips to a character (or to another speaker, by name) instead of "
+        "matching strip names to character names. Repeatable",
+    )
+    parser.add_argument(
+        "--no-audio",
+        action="store_true",
+        help="ignore the scene's sound strips (--audio files are still used)",
+    )
+
+
+def _audio_arg(text: str) -> tuple[str, str]:
+    """``FILE`` or ``CHARACTER=FILE`` → (speaker or "", file)."""
+    who, sep, path = text.partition("=")
+    if not sep or Path(text).expanduser().is_file() or not who.strip():
+        return "", text
+    return who.strip(), path
+
+
+def _strips_arg(text: str) -> tuple[str, list[str]]:
+    who, sep, strips = text.partition("=")
+    names = [s.strip() for s in strips.split(",") if s.strip()]
+    if not sep or not who.strip() or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected CHARACTER=STRIP[,STRIP], e.g. Ann=ann_line1,ann_line2; got {text!r}"
+        )
+    return who.strip(), names
+
+
+def _audio_options(args: argparse.Namespace) -> dict:
+    """The ``BakeOptions`` fields of the audio arguments; a missing file stops the run here."""
+    from ..core.audio.signal import AudioError
+
+    files = []
+    for who, path in args.audio:
+        resolved = Path(path).expanduser().resolve()
+        if not resolved.is_file():
+            raise AudioError(f"audio file not found: {path}")
+        files.append((who, str(resolved)))
+    strips: dict[str, list[str]] = {}
+    for who, names in args.audio_strips:
+        strips.setdefault(who, []).extend(names)
+    return {
+        "use_audio": not args.no_audio,
+        "audio_files": files,
+        "audio_start": args.audio_start,
+        "audio_strips": strips,
+    }
 
 
 def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
@@ -180,6 +254,7 @@ def _resolve(args: argparse.Namespace):
         profile=args.profile,
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
         look_at=args.look_at,
+        **_audio_options(args),
     )
     request = resolve(options)
     check_profile(args.profile)

@@ -27,7 +27,7 @@ import sys
 import traceback
 
 from .. import __version__
-from . import bake, inspect, presets, sample, validate, vrm_names
+from . import analyze_audio, bake, inspect, presets, sample, validate, vrm_names
 from .common import (
     EXIT_FAILURE,
     EXIT_NOTHING_TO_MAP,
@@ -71,6 +71,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         vrm_names.add_vrm_names_arguments,
         vrm_names.run_vrm_names,
     ),
+    "analyze-audio": Subcommand(
+        "show the utterances, pauses and accents MicroFace hears in a voice recording",
+        analyze_audio.add_analyze_audio_arguments,
+        analyze_audio.run_analyze_audio,
+    ),
 }
 
 
@@ -90,11 +95,12 @@ def build_parser(file_is_open: bool = False) -> argparse.ArgumentParser:
 
 
 def exit_code_for(exc: BaseException) -> int:
+    from ..core.audio.signal import AudioError
     from ..core.preset.settings import PresetError
     from ..core.timeline.grammar import MarkerError
     from ..rig.convention.rigmap import NothingToMapError
 
-    if isinstance(exc, (UsageError, PresetError, MarkerError)):
+    if isinstance(exc, (UsageError, PresetError, MarkerError, AudioError)):
         return EXIT_USAGE
     if isinstance(exc, NothingToMapError):
         return EXIT_NOTHING_TO_MAP
@@ -111,6 +117,10 @@ def _message(exc: BaseException) -> str:
 
     if isinstance(exc, MarkerError):
         return f"invalid marker: {one_line(exc)}"
+    from ..core.audio.signal import AudioError
+
+    if isinstance(exc, AudioError):
+        return one_line(exc)
     if isinstance(exc, (UsageError, RigError, RuntimeError, OSError)):
         return one_line(exc)
     return f"{type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback)"

@@ -4,7 +4,11 @@ Three sources feed a timeline (``track.py``), all through this module so they me
 
 * the preset's ``timeline`` list and a JSON intents file (``--intents FILE``): entries such as
   ``{"at_s": 3.2, "intent": "smile", "intensity": 0.6, "variant": "duchenne"}``,
-  ``{"at_s": 12, "state": "reading"}``, ``{"at_s": 20, "breath": "held", "duration_s": 6}``;
+  ``{"at_s": 12, "state": "reading"}``, ``{"at_s": 20, "breath": "held", "duration_s": 6}``,
+  and the speech track ``analyze-audio --json`` writes (``speech.py``):
+  ``{"at_s": 0.52, "speech": "utterance", "duration_s": 1.8}``,
+  ``{"at_s": 1.1, "speech": "accent", "intensity": 0.7}``,
+  ``{"at_s": 1.4, "speech": "phrase", "duration_s": 0.16, "speaker": "Bob"}``;
 * scene markers (converted to seconds by the bake), whose names follow this grammar::
 
       mf:<kind> [INTENSITY] [VARIANT] [key=value …]   an intent, e.g. "mf:smile 0.6 duchenne"
@@ -31,6 +35,7 @@ from typing import Any, Protocol
 from ..jsondoc import PresetError, pointer, positions_of, problem_at, read_json
 from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
+from .speech import PhraseBreak, Speech, SpokenAccent, Utterance
 from .track import StateChange, Timeline
 
 MARKER_PREFIX = "mf:"
@@ -221,8 +226,29 @@ _ENTRY_NUMBERS = {
     "duration_s": (0.0, 3600.0),
     "side": (-1.0, 1.0),
 }
-_WHAT = ("intent", "state", "breath", "posture")
+_WHAT = ("intent", "state", "breath", "posture", "speech")
 _TIMED = ("breath", "posture")  # state changes that may last ``duration_s``
+SPEECH_TRACK = "speech"
+# Speech entries: what each needs besides ``at_s`` (``speaker`` and ``source`` are optional).
+SPEECH_KINDS = {"utterance": ("duration_s",), "phrase": ("duration_s",), "accent": ()}
+_SPEECH_OPTIONAL = {"utterance": (), "phrase": (), "accent": ("intensity",)}
+
+
+def _speech_problems(entry: Mapping) -> list[tuple[list, str]]:
+    """What is wrong with a ``speech`` entry beyond the shared number checks."""
+    kind = entry["speech"]
+    if not isinstance(kind, str) or kind not in SPEECH_KINDS:
+        return [(["speech"], f"{kind!r} is not one of {', '.join(SPEECH_KINDS)}")]
+    out = [
+        ([], f"'{k}' is missing (required for {kind})")
+        for k in SPEECH_KINDS[kind]
+        if k not in entry
+    ]
+    if "duration_s" in entry and entry["duration_s"] == 0:
+        out.append((["duration_s"], "must be positive"))
+    if "speaker" in entry and not isinstance(entry["speaker"], str):
+        out.append((["speaker"], f"expected a name, got {entry['speaker']!r}"))
+    return out
 
 
 def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
@@ -232,10 +258,14 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
     out: list[tuple[list, str]] = []
     whats = [w for w in _WHAT if w in entry]
     if len(whats) != 1:
-        out.append(([], "needs exactly one of 'intent', 'state', 'breath', 'posture'"))
+        out.append(([], "needs exactly one of 'intent', 'state', 'breath', 'posture', 'speech'"))
     allowed = {"at_s", *_WHAT, *_ENTRY_NUMBERS, "variant", "source"}
     if whats and whats[0] != "intent" and len(whats) == 1:
         allowed = {"at_s", whats[0], "source"} | ({"duration_s"} if whats[0] in _TIMED else set())
+    if whats == [SPEECH_TRACK]:
+        kind = entry[SPEECH_TRACK] if isinstance(entry[SPEECH_TRACK], str) else ""
+        extra = (*SPEECH_KINDS.get(kind, ()), *_SPEECH_OPTIONAL.get(kind, ()))
+        allowed = {"at_s", SPEECH_TRACK, "speaker", "source", *extra}
     for key in entry:
         if key not in allowed:
             out.append(([key], f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"))
@@ -261,6 +291,8 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
         out.append((["breath"], f"{entry['breath']!r} is not one of {', '.join(BREATH_MODES)}"))
     elif whats == ["posture"] and entry["posture"] not in postures():
         out.append((["posture"], f"{entry['posture']!r} is not one of {', '.join(postures())}"))
+    elif whats == [SPEECH_TRACK]:
+        out += _speech_problems(entry)
     return out
 
 
@@ -295,10 +327,13 @@ def timeline_from_entries(
             [problem_at(file, [*base, *p], m, positions, at_key=True) for p, m in found]
         )
     changes, intents = [], []
+    speech: dict[str, list] = {k: [] for k in SPEECH_KINDS}
     for i, entry in enumerate(entries):
         src = entry.get("source") or f"{file}{pointer([*base, i])}"
         at = float(entry["at_s"])
-        if "state" in entry:
+        if SPEECH_TRACK in entry:
+            speech[entry[SPEECH_TRACK]].append(_speech_item(entry, at, src))
+        elif "state" in entry:
             changes.append(StateChange(at, STATE_TRACK, entry["state"], src))
         elif "breath" in entry or "posture" in entry:
             track = BREATH_TRACK if "breath" in entry else POSTURE_TRACK
@@ -318,7 +353,47 @@ def timeline_from_entries(
                     **opt,
                 )
             )
-    return Timeline(tuple(changes), tuple(intents))
+    spoken = Speech(tuple(speech["utterance"]), tuple(speech["phrase"]), tuple(speech["accent"]))
+    return Timeline(tuple(changes), tuple(intents), speech=spoken)
+
+
+def _speech_item(entry: Mapping, at: float, src: str):
+    """An ``Utterance``, ``PhraseBreak`` or ``SpokenAccent`` from a checked speech entry."""
+    speaker = str(entry.get("speaker", ""))
+    kind = entry[SPEECH_TRACK]
+    if kind == "accent":
+        strength = float(entry.get("intensity", DEFAULT_INTENSITY))
+        return SpokenAccent(at, strength, speaker, src)
+    cls = Utterance if kind == "utterance" else PhraseBreak
+    return cls(at, at + float(entry["duration_s"]), speaker, src)
+
+
+def speech_entries(speech: Speech, source: str = "") -> list[dict[str, Any]]:
+    """The speech track as intents-file entries (what ``analyze-audio --json`` prints), in
+    time order; ``timeline_from_entries`` reads them back to the same ``Speech``."""
+
+    def base(at: float, kind: str, speaker: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"at_s": round(at, 3), SPEECH_TRACK: kind}
+        if speaker:
+            out["speaker"] = speaker
+        if source:
+            out["source"] = source
+        return out
+
+    rows: list[tuple[float, int, dict[str, Any]]] = []
+    for u in speech.utterances:
+        e = base(u.start_s, "utterance", u.speaker)
+        e["duration_s"] = round(u.end_s - u.start_s, 3)
+        rows.append((u.start_s, 0, e))
+    for b in speech.phrase_breaks:
+        e = base(b.start_s, "phrase", b.speaker)
+        e["duration_s"] = round(b.end_s - b.start_s, 3)
+        rows.append((b.start_s, 1, e))
+    for a in speech.accents:
+        e = base(a.at_s, "accent", a.speaker)
+        e["intensity"] = round(a.strength, 3)
+        rows.append((a.at_s, 2, e))
+    return [e for _, _, e in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
 def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) -> Timeline:
