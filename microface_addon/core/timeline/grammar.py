@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..jsondoc import PresetError, pointer, positions_of, problem_at, read_json
+from ..limits import MAX_SHOT_S, MAX_TIMELINE_ENTRIES, InputError, cap_lines
 from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
 from .track import StateChange, Timeline
@@ -61,7 +62,7 @@ class PresetView(Protocol):
     def origin(self, key: str) -> str: ...
 
 
-class MarkerError(ValueError):
+class MarkerError(InputError):
     """Marker text that starts with ``mf:`` but does not follow the grammar."""
 
 
@@ -192,7 +193,9 @@ def timeline_from_markers(
 ) -> Timeline:
     """A timeline from ``(text, at_s, source)`` triples; non-``mf:`` texts are skipped.
 
-    Every malformed marker is reported in one ``MarkerError`` (one line each).
+    Every malformed marker is reported in one ``MarkerError`` (one line each, the first
+    ``MAX_LISTED_PROBLEMS`` and a count of the rest); more than ``MAX_TIMELINE_ENTRIES`` cues is
+    an error too.
     """
     changes, intents, errors = [], [], []
     for text, at_s, source in markers:
@@ -205,7 +208,12 @@ def timeline_from_markers(
             continue
         (changes if isinstance(item, StateChange) else intents).append(item)
     if errors:
-        raise MarkerError("\n".join(errors))
+        raise MarkerError("\n".join(cap_lines(errors)))
+    if len(changes) + len(intents) > MAX_TIMELINE_ENTRIES:
+        raise MarkerError(
+            f"{len(changes) + len(intents):,} mf: markers; MicroFace plays at most "
+            f"{MAX_TIMELINE_ENTRIES:,} cues in one bake"
+        )
     return Timeline(tuple(changes), tuple(intents))
 
 
@@ -213,7 +221,7 @@ def timeline_from_markers(
 # JSON entries (preset "timeline", intents files)
 
 _ENTRY_NUMBERS = {
-    "at_s": (0.0, math.inf),
+    "at_s": (0.0, MAX_SHOT_S),
     "intensity": (0.0, 1.0),
     "attack_s": (0.0, 3600.0),
     "hold_s": (0.0, 3600.0),
@@ -248,6 +256,10 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
                 out.append(([key], f"expected a number, got {v!r}"))
             elif not lo <= v <= hi:
                 out.append(([key], f"{v!r} is outside {lo:g}…{hi:g}"))
+    for key in (*_WHAT, "variant", "source"):
+        if key in entry and not isinstance(entry[key], str):
+            out.append(([key], f"expected a string, got {type(entry[key]).__name__}"))
+            whats = []  # its value cannot be looked up
     if whats == ["intent"]:
         kind = entry["intent"]
         if kind not in vocab:
@@ -268,6 +280,14 @@ def timeline_problems(entries: Any, vocab: Vocabulary) -> list[tuple[list, str]]
     """(path inside ``entries``, message) for everything wrong with a list of timeline entries."""
     if not isinstance(entries, list):
         return [([], "expected a list of timeline entries")]
+    if len(entries) > MAX_TIMELINE_ENTRIES:
+        return [
+            (
+                [],
+                f"{len(entries):,} entries; MicroFace plays at most {MAX_TIMELINE_ENTRIES:,} "
+                "cues in one bake",
+            )
+        ]
     return [
         ([i, *p], m) for i, entry in enumerate(entries) for p, m in _entry_problems(entry, vocab)
     ]
