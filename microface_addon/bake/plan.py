@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import bpy
 import numpy as np
 
 from .. import compat
@@ -56,7 +55,7 @@ def _slider_ranges(rigmap: RigMap):
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
     datablocks = {}
     for t in rigmap.shape_keys:
-        key = bpy.data.objects[t.mesh].data.shape_keys
+        key = L.resolve_id("OBJECT", t.mesh).data.shape_keys
         kb = key.key_blocks[t.key_block]
         lo, hi = ranges.get((t.mesh, t.key_block), (kb.slider_min, kb.slider_max))
         if t.range is not None:  # a profile's range narrows the slider's (all targets agree)
@@ -100,7 +99,7 @@ def plan_armatures(
     moves = _by_armature(bone_offsets(samples, rigmap))
     plans = []
     for arm_name in sorted(rotations.keys() | moves.keys()):
-        p = IdPlan("OBJECT", bpy.data.objects[arm_name])
+        p = IdPlan("OBJECT", L.resolve_id("OBJECT", arm_name))
         for bone, rotvec in sorted(rotations.get(arm_name, {}).items()):
             _add_rotation(p, bone, rotvec, frames)
         for bone, offset in sorted(moves.get(arm_name, {}).items()):

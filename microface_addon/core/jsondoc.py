@@ -277,11 +277,12 @@ class Problem:
 
     @property
     def place(self) -> str:
-        """``file:line:col: /pointer`` (without line and column when they are unknown)."""
+        """``file:line:col: /pointer`` (without line and column when they are unknown, and
+        without the pointer for the document as a whole)."""
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.col}"
-        return f"{where}: {self.pointer or '/'}"
+        return f"{where}: {self.pointer}" if self.pointer else where
 
     def __str__(self) -> str:
         return f"{self.place}: {self.message}"

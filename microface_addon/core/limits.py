@@ -59,18 +59,22 @@ def _duration_text(seconds: float) -> str:
     return f"{seconds:,.3g} s"
 
 
-def check_frame_range(start: int, end: int, where: str) -> None:
+def _at(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def check_frame_range(start: int, end: int, where: str = "") -> None:
     """Refuse a frame range with fewer than two frames, more than ``MAX_SHOT_FRAMES``, or frames
     Blender cannot hold; ``where`` says where the range came from."""
     if end <= start:
         raise ShotError(
-            f"{where}: frame range {start}:{end} has {max(end - start + 1, 0)} frame(s); a bake "
+            f"{_at(where)}frame range {start}:{end} has {max(end - start + 1, 0)} frame(s); a bake "
             "needs at least two (give a longer range: --frames START:END)"
         )
     n = end - start + 1
     if n > MAX_SHOT_FRAMES:
         raise ShotError(
-            f"{where}: frame range {start}:{end} is {n:,} frames; MicroFace bakes at most "
+            f"{_at(where)}frame range {start}:{end} is {n:,} frames; MicroFace bakes at most "
             f"{MAX_SHOT_FRAMES:,} frames ({_duration_text(MAX_SHOT_S)} at 60 fps) in one shot: "
             "bake it in parts with --frames START:END"
         )
@@ -78,7 +82,7 @@ def check_frame_range(start: int, end: int, where: str) -> None:
         -BLENDER_MAX_FRAME <= end <= BLENDER_MAX_FRAME
     ):
         raise ShotError(
-            f"{where}: frame range {start}:{end} is outside Blender's frames "
+            f"{_at(where)}frame range {start}:{end} is outside Blender's frames "
             f"(-{BLENDER_MAX_FRAME:,}…{BLENDER_MAX_FRAME:,})"
         )
 
@@ -90,11 +94,11 @@ def check_shot(start: int, end: int, fps: float, where: str) -> float:
     into years of scene time, which the duration limit catches with the rate in the message."""
     check_frame_range(start, end, where)
     if not math.isfinite(fps) or fps <= 0:
-        raise ShotError(f"{where}: frame rate {fps!r} fps is not a positive number")
+        raise ShotError(f"{_at(where)}frame rate {fps!r} fps is not a positive number")
     duration = (end - start + 1) / fps
     if duration > MAX_SHOT_S:
         raise ShotError(
-            f"{where}: frames {start}:{end} at {fps:.6g} fps last {_duration_text(duration)}; "
+            f"{_at(where)}frames {start}:{end} at {fps:.6g} fps last {_duration_text(duration)}; "
             f"MicroFace bakes at most {_duration_text(MAX_SHOT_S)} in one shot: check the "
             "scene's frame rate (fps / fps base) or bake in parts with --frames START:END"
         )

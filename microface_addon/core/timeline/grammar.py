@@ -341,9 +341,22 @@ def timeline_from_entries(
     return Timeline(tuple(changes), tuple(intents))
 
 
+class IntentsError(PresetError):
+    """An intents file (``--intents``) cannot be used; ``problems`` lists every reason."""
+
+
 def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) -> Timeline:
-    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form)."""
-    p = Path(path)
+    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form).
+    Raises ``IntentsError`` listing every problem with its place."""
+    try:
+        return _read_intents(Path(path), vocab)
+    except IntentsError:
+        raise
+    except PresetError as exc:
+        raise IntentsError(exc.problems) from None
+
+
+def _read_intents(p: Path, vocab: Vocabulary | None) -> Timeline:
     doc, text = read_json(p)
     if isinstance(doc, Mapping):
         extra = sorted(set(doc) - {"timeline", "$schema", "format_version", "description"})

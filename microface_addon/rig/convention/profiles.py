@@ -169,15 +169,7 @@ def read_json_file(path: Path) -> tuple[Any, str]:
     try:
         return read_json(path)
     except PresetError as exc:
-        raise ProfileError([_placed(p) for p in exc.problems]) from None
-
-
-def _placed(problem) -> str:
-    """``file:line:col: /pointer: message``, without the pointer for the file as a whole."""
-    if problem.pointer:
-        return str(problem)
-    where = problem.file + (f":{problem.line}:{problem.col}" if problem.line is not None else "")
-    return f"{where}: {problem.message}"
+        raise ProfileError([str(p) for p in exc.problems]) from None
 
 
 # --- loading --------------------------------------------------------------------------------
