@@ -225,6 +225,8 @@ def write_failure(final: Path, reason: OSError | str) -> OutputError:
         why = "the disk is full (no space left on device)"
     elif "quota" in lowered:
         why = "the disk quota is exceeded"
+    elif code == errno.EFBIG or "file too large" in lowered:
+        why = "the file is larger than this process may write (a file size limit)"
     elif code == errno.EROFS or "read-only file system" in lowered:
         why = "the file system is read-only"
     elif code in (errno.EACCES, errno.EPERM) or "permission denied" in lowered:

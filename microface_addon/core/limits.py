@@ -123,8 +123,9 @@ def out_of_range_numbers(doc: Any, limit: float = MAX_JSON_MAGNITUDE) -> Iterato
 
 
 def cap_lines(lines: Sequence[str], max_lines: int = MAX_LISTED_PROBLEMS) -> list[str]:
-    """The first ``max_lines`` lines, and a count of the rest."""
-    if len(lines) <= max_lines:
+    """The first ``max_lines`` lines, and a count of the rest (a count standing for one line
+    would save nothing: up to ``max_lines + 1`` lines are kept, so capping twice is harmless)."""
+    if len(lines) <= max_lines + 1:
         return list(lines)
     return [*lines[:max_lines], f"… and {len(lines) - max_lines:,} more"]
 
