@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import bpy
+import numpy as np
 
 CHARACTER_COLLECTION = "Character"
 
@@ -108,3 +109,19 @@ def save_variant(source: Path, path: Path, change: Callable) -> Path:
 
 def local_object(name: str):
     return bpy.data.objects.get((name, None))
+
+
+def assert_finite_layer_keys() -> int:
+    """Every key of the MicroFace layers in the open file is a finite number; how many."""
+    from microface_addon import compat
+
+    n = 0
+    for act in bpy.data.actions:
+        if not act.name.startswith("MicroFace|"):
+            continue
+        for fc in compat.iter_fcurves(act):
+            co = np.empty(2 * len(fc.keyframe_points), dtype=np.float64)
+            fc.keyframe_points.foreach_get("co", co)
+            assert np.isfinite(co).all(), (act.name, fc.data_path)
+            n += co.size // 2
+    return n

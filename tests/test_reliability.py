@@ -30,6 +30,7 @@ import bpy
 import numpy as np
 import pytest
 from reliability_shots import (
+    assert_finite_layer_keys,
     local_object,
     save_library_shots,
     save_sample_shot,
@@ -37,7 +38,6 @@ from reliability_shots import (
     sha256,
 )
 
-from microface_addon import compat
 from microface_addon.bake import has_layer
 from microface_addon.cli import dispatch
 from microface_addon.cli.blendcheck import DamagedBlend, check_blend
@@ -147,19 +147,6 @@ def assert_whole_output(path: Path) -> None:
     members = characters_of([ob for ob in bpy.context.scene.objects if ob.library is None])
     assert members and all(has_layer(m) for m in members)
     assert_finite_layer_keys()
-
-
-def assert_finite_layer_keys() -> int:
-    n = 0
-    for act in bpy.data.actions:
-        if not act.name.startswith("MicroFace|"):
-            continue
-        for fc in compat.iter_fcurves(act):
-            co = np.empty(2 * len(fc.keyframe_points), dtype=np.float32)
-            fc.keyframe_points.foreach_get("co", co)
-            assert np.isfinite(co).all(), (act.name, fc.data_path)
-            n += co.size // 2
-    return n
 
 
 # --- fixtures ----------------------------------------------------------------------------------

@@ -27,13 +27,11 @@ import tempfile
 from pathlib import Path
 
 import bpy
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from reliability_shots import save_mini_shot, save_variant, sha256
+from reliability_shots import assert_finite_layer_keys, save_mini_shot, save_variant, sha256
 
-from microface_addon import compat
 from microface_addon.cli import dispatch
 from microface_addon.cli.blendcheck import check_blend
 from microface_addon.core.channels import CHANNELS
@@ -294,15 +292,7 @@ def bake_and_judge(shot: Path, folder: Path, option: list[str], inputs: list[Pat
     assert os.listdir(out_dir) == ["o.blend"]
     check_blend(out)
     bpy.ops.wm.open_mainfile(filepath=str(out))
-    keys = 0
-    for act in bpy.data.actions:
-        if act.name.startswith("MicroFace|"):
-            for fc in compat.iter_fcurves(act):
-                co = np.empty(2 * len(fc.keyframe_points), dtype=np.float64)
-                fc.keyframe_points.foreach_get("co", co)
-                assert np.isfinite(co).all(), (act.name, fc.data_path)
-                keys += co.size // 2
-    assert keys > 0
+    assert assert_finite_layer_keys() > 0
     return code
 
 
@@ -315,31 +305,29 @@ def scratch():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def bake_with_file(mini: Path, option: str, name: str, data: bytes) -> None:
+    with scratch() as d:
+        path = d / name
+        path.write_bytes(data)
+        bake_and_judge(mini, d, [option, str(path)], [path])
+
+
 @FUZZ
 @given(presets())
 def test_fuzzed_presets(mini, data):
-    with scratch() as d:
-        path = d / "fuzzed.json"
-        path.write_bytes(data)
-        bake_and_judge(mini, d, ["--preset", str(path)], [path])
+    bake_with_file(mini, "--preset", "fuzzed.json", data)
 
 
 @FUZZ
 @given(intents_files())
 def test_fuzzed_intents_files(mini, data):
-    with scratch() as d:
-        path = d / "cues.json"
-        path.write_bytes(data)
-        bake_and_judge(mini, d, ["--intents", str(path)], [path])
+    bake_with_file(mini, "--intents", "cues.json", data)
 
 
 @FUZZ
 @given(override_maps())
 def test_fuzzed_override_maps(mini, data):
-    with scratch() as d:
-        path = d / "map.json"
-        path.write_bytes(data)
-        bake_and_judge(mini, d, ["--overrides", str(path)], [path])
+    bake_with_file(mini, "--overrides", "map.json", data)
 
 
 @FUZZ

@@ -60,19 +60,23 @@ def _read_back(path: Path) -> None:
             raise DamagedBlend("Blender reads no scene in it")
 
 
-def save_copy(final: Path, debug: bool) -> Path:
+def save_copy(final: Path, debug: bool, compress: bool | None = None) -> Path:
     """Save the open file as a copy under a temporary name beside ``final``; return that name
     once the copy is known whole: flushed to disk, its blocks read to the end (every byte it
     announces is on disk) and read back by Blender.  On any failure the temporary file is
     removed and ``OutputError`` says why ("the disk is full") — ``final`` was never touched.
 
-    ``copy=True`` keeps the open file's own path, so the input is never the one written."""
+    ``copy=True`` keeps the open file's own path, so the input is never the one written;
+    ``compress`` None keeps the open file's own compression."""
     import bpy
 
     tmp = temp_path(final, ".blend")
+    options = {} if compress is None else {"compress": compress}
     with blender_chatter(debug):
         try:
-            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True, check_existing=False)
+            bpy.ops.wm.save_as_mainfile(
+                filepath=str(tmp), copy=True, check_existing=False, **options
+            )
         except BaseException as exc:
             discard(tmp)
             if isinstance(exc, RuntimeError):
