@@ -9,8 +9,8 @@ shape keys — so the face lost its layer while the rig kept its own.  Here:
 
 - ``refuse_linked(objects)`` — a character that is only linked (its objects, or a collection
   instance of linked objects) is refused with the fix: make it a library override.
-- ``editable_shape_keys(mesh_object)`` — an overridden object whose mesh is still linked gets
-  an override of that mesh, for that object only (as Blender's own "Make Library Override" on
+- ``editable_shape_keys(mesh_object)`` — an overridden (or local) object whose mesh is still
+  linked gets an override of that mesh, for that object only (as Blender's own "Make Library Override" on
   the mesh does), so its Key is an override too and keeps the layer in the shot file.  What was
   made is returned so a failed bake can undo it and ``Remove`` can put the linked mesh back.
 - ``saved_where(idb)`` — what the report says about each ID written.
@@ -101,11 +101,12 @@ def refuse_linked(objects, members_of_characters) -> None:
 
 
 def editable_shape_keys(mesh_object) -> MadeOverride | None:
-    """Make ``mesh_object``'s shape keys savable: when the object is a library override but its
-    mesh (and so its Key) is still linked, override the mesh for this object only (two
-    overrides of one character must not share a face).  Returns what was made, or None."""
+    """Make ``mesh_object``'s shape keys savable: when the object is a library override (or
+    local) but its mesh (and so its Key) is still linked, override the mesh for this object
+    only (two overrides of one character must not share a face).  Returns what was made, or
+    None when there was nothing to do."""
     mesh = mesh_object.data
-    if mesh_object.override_library is None or not is_linked(mesh) or mesh.shape_keys is None:
+    if is_linked(mesh_object) or not is_linked(mesh) or mesh.shape_keys is None:
         return None
     override = mesh.override_create(remap_local_usages=False)
     if override is None:

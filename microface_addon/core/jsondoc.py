@@ -116,7 +116,7 @@ class Positions(Mapping[str, tuple[int, int]]):
                 key_at, i = children[token]
                 if at_key and n == len(tokens) - 1:
                     return key_at
-            elif isinstance(children, _Items) and token.isdigit() and int(token) < len(children):
+            elif isinstance(children, _Items) and _is_index(token) and int(token) < len(children):
                 if at_key and n == len(tokens) - 1:
                     raise KeyError(ptr)  # array items have no key
                 i = children[int(token)]
@@ -166,6 +166,10 @@ class Positions(Mapping[str, tuple[int, int]]):
         elif isinstance(children, _Items):
             for k in range(len(children)):
                 yield from self._walk(f"{ptr}/{k}", children[k])
+
+
+def _is_index(token: str) -> bool:
+    return token.isascii() and token.isdigit()
 
 
 class _Items(Sequence[int]):
