@@ -60,6 +60,11 @@ class Positions(Mapping[str, tuple[int, int]]):
 
     def __init__(self, text: str):
         self._text = text
+        self._members: dict[int, Any] | None = None  # indexed on the first look-up
+
+    def _index(self) -> None:
+        """The one pass over the text (on the first look-up: most documents have no problem)."""
+        text = self._text
         raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
         # Work on bytes (the characters that matter are ASCII, never inside a multi-byte
         # sequence) and convert the offsets found to character offsets once.
@@ -78,7 +83,7 @@ class Positions(Mapping[str, tuple[int, int]]):
         commas, colons = np.flatnonzero(char == ord(",")), np.flatnonzero(char == ord(":"))
         self._commas = _by_level(pos[commas], depth[commas])
         self._colons = _by_level(pos[colons], depth[colons])
-        self._members: dict[int, Any] = {}
+        self._members = {}
 
     # --- Mapping -----------------------------------------------------------------------------
 
@@ -91,12 +96,17 @@ class Positions(Mapping[str, tuple[int, int]]):
             return
         yield from self._walk("", start)
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # walks the whole document: for tests, not for problems
         return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:  # without it, truth would call __len__
+        return bool(self._text.strip())
 
     # --- look-ups ----------------------------------------------------------------------------
 
     def line_col(self, offset: int) -> tuple[int, int]:
+        if self._members is None:
+            self._index()
         line = int(np.searchsorted(self._line_starts, offset, side="right"))
         return line, offset - int(self._line_starts[line - 1]) + 1
 
@@ -133,6 +143,8 @@ class Positions(Mapping[str, tuple[int, int]]):
         for an object, an ``_Items`` of value offsets for an array, None for a scalar.  Each
         container is indexed once; an array's items are found from its commas without a Python
         loop (arrays are what grows to millions)."""
+        if self._members is None:
+            self._index()
         if i in self._members:
             return self._members[i]
         c = self._text[i]
@@ -312,7 +324,7 @@ def problem_at(
     (from ``locate``) give for it.  ``at_key`` points at the key rather than its value when the
     value is inside an object (unknown keys, a bad entry of a mapping)."""
     ptr = pointer(path)
-    positions = positions or {}
+    positions = {} if positions is None else positions
     pos = (positions.get(ptr + "#key") if at_key else None) or positions.get(ptr)
     return Problem(file, ptr, *(pos or (None, None)), message)
 
@@ -379,8 +391,14 @@ def parse_json(text: str, file: str) -> Any:
     """Parse a JSON text, turning every failure into a ``PresetError`` — broken syntax, the
     non-standard ``NaN``/``Infinity``, and numbers that are not finite (``1e400``) or beyond
     ``MAX_JSON_MAGNITUDE``, each with its place."""
+    constants: list[str] = []
+
+    def constant(name: str) -> float:
+        constants.append(name)
+        return _constant(name)
+
     try:
-        doc = json.loads(text, parse_constant=_constant)
+        doc = json.loads(text, parse_constant=constant)
     except json.JSONDecodeError as exc:
         raise PresetError(
             [Problem(file, "", exc.lineno, exc.colno, f"broken JSON: {exc.msg}")]
@@ -388,6 +406,10 @@ def parse_json(text: str, file: str) -> Any:
     except (ValueError, RecursionError) as exc:
         msg = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise PresetError([Problem(file, "", None, None, f"broken JSON: {msg}")]) from None
+    # Walking every value in Python costs more than parsing: only when the text has NaN or
+    # Infinity, ten digits in a row or a positive exponent can a number be out of range.
+    if not constants and not _may_hold_large_numbers(text):
+        return doc
     bad = list(out_of_range_numbers(doc))
     if bad:
         positions = positions_of(text)
@@ -404,6 +426,18 @@ def parse_json(text: str, file: str) -> Any:
             ]
         )
     return doc
+
+
+def _may_hold_large_numbers(text: str) -> bool:
+    """Whether ``text`` has ten digits in a row or a positive exponent — what any number of
+    magnitude 1e9 or more needs (a quick vectorised look; strings can trigger it too)."""
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    digit = (raw >= ord("0")) & (raw <= ord("9"))
+    breaks = np.flatnonzero(np.concatenate(([True], ~digit, [True])))
+    if breaks.size > 1 and np.diff(breaks).max() > 10:  # a run of more than nine digits
+        return True
+    exponent = (raw[:-1] == ord("e")) | (raw[:-1] == ord("E"))
+    return bool((exponent & (digit[1:] | (raw[1:] == ord("+")))).any())
 
 
 def read_json(path: str | Path) -> tuple[Any, str]:

@@ -315,8 +315,9 @@ def timeline_from_entries(
             [problem_at(file, [*base, *p], m, positions, at_key=True) for p, m in found]
         )
     changes, intents = [], []
+    where = f"{file}{pointer(base)}"
     for i, entry in enumerate(entries):
-        src = entry.get("source") or f"{file}{pointer([*base, i])}"
+        src = entry.get("source") or f"{where}/{i}"
         at = float(entry["at_s"])
         if "state" in entry:
             changes.append(StateChange(at, STATE_TRACK, entry["state"], src))
