@@ -318,6 +318,52 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_run_on_that_output(sho
         sleeper.wait()
 
 
+def test_a_run_killed_while_saving_leaves_the_output_and_its_leftovers_go_next_time(
+    shots, tmp_path
+):
+    """SIGKILL as soon as the temporary file appears (Blender is writing it, or it is being
+    checked): the previous output is untouched, and the next run removes what was left."""
+    out = tmp_path / "o.blend"
+    assert run_cli("bake", shots["raw"], "-o", out, "--frames", FRAMES).code == 0
+    previous = out.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
+    for _attempt in range(6):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "microface_addon",
+                "bake",
+                str(shots["raw"]),
+                "-o",
+                str(out),
+                "--frames",
+                FRAMES,
+                "--seed",
+                "9",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while proc.poll() is None and not any(
+            p.name.startswith(".mf-") for p in tmp_path.iterdir()
+        ):
+            time.sleep(0.002)
+        killed = proc.poll() is None
+        proc.kill()
+        proc.wait()
+        if killed:
+            break
+        previous = out.read_bytes()  # it finished first: a whole new output; try again
+    assert killed, "the run always finished before its temporary file could be seen"
+    assert out.read_bytes() == previous
+    assert any(p.name.startswith(".mf-") for p in tmp_path.iterdir())  # left behind …
+    assert run_cli("bake", shots["raw"], "-o", out, "--frames", FRAMES).code == 0
+    assert leftovers(tmp_path) == ["o.blend"]  # … and removed by the next run
+
+
 def test_a_legal_250_character_output_name_bakes(shots, tmp_path):
     out = tmp_path / ("n" * 244 + ".blend")  # 250 characters: legal (the limit is 255 bytes)
     run = run_cli("bake", shots["head"], "-o", out, "--frames", FRAMES)
@@ -623,6 +669,21 @@ def test_every_bad_input_exits_2_with_its_reason(shots, tmp_path, capsys, case):
     line = assert_one_error(run, EXIT_USAGE, *fragments)
     assert "--debug" not in line
     assert leftovers(out_dir) == [] and sha256(shot) == before
+
+
+def test_a_rig_profile_with_nan_is_refused_naming_its_place(shots, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "studio.json").write_text(
+        '{"name": "studio", "shape_keys": {"jaw_drop": [{"key": "jawOpen", "gain": NaN}]}}',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MICROFACE_PROFILE_PATH", str(folder))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    run = in_process(capsys, "bake", shots["head"], "-o", out_dir / "o.blend", "--frames", FRAMES)
+    assert_one_error(run, EXIT_USAGE, "studio.json", "/shape_keys/jaw_drop/0/gain", "NaN")
+    assert leftovers(out_dir) == []
 
 
 def test_negative_frame_ranges_are_read_both_ways(shots, tmp_path, capsys):

@@ -202,6 +202,7 @@ def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namesp
     import bpy
 
     from ..apply import layer_micro_motion
+    from ..rig.convention.profiles import ProfileError
     from ..rig.convention.rigmap import RigError
 
     ts = time.perf_counter()
@@ -215,6 +216,8 @@ def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namesp
     t_open = time.perf_counter()
     try:
         report = layer_micro_motion(scene, objects, request)
+    except ProfileError:  # a profile file's problems name that file, whatever the shot
+        raise
     except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
         raise type(exc)(f"{label}: {exc}") from exc
     t_bake = time.perf_counter()
