@@ -66,10 +66,12 @@ def _at(where: str) -> str:
 def check_frame_range(start: int, end: int, where: str = "") -> None:
     """Refuse a frame range with fewer than two frames, more than ``MAX_SHOT_FRAMES``, or frames
     Blender cannot hold; ``where`` says where the range came from."""
-    if end <= start:
+    if end < start:
+        raise ShotError(f"{_at(where)}frame range {start}:{end} is empty (END before START)")
+    if end == start:
         raise ShotError(
-            f"{_at(where)}frame range {start}:{end} has {max(end - start + 1, 0)} frame(s); a bake "
-            "needs at least two (give a longer range: --frames START:END)"
+            f"{_at(where)}frame range {start}:{end} has one frame; a bake needs at least two "
+            "(give a longer range: --frames START:END)"
         )
     n = end - start + 1
     if n > MAX_SHOT_FRAMES:
