@@ -16,7 +16,7 @@ import bpy
 
 from . import bake
 from .bake.keyed import keyed_channels
-from .core import Settings, Timeline, load_preset, solve
+from .core import Settings, Timeline, limits, load_preset, solve
 from .core.audio.analysis import AnalysisParams
 from .core.channels import MOUTH_CHANNELS
 from .core.performance import Performance
@@ -99,11 +99,19 @@ def scene_fps(scene: bpy.types.Scene) -> float:
 
 
 def frame_range(scene: bpy.types.Scene, options: BakeOptions) -> tuple[int, int]:
+    """The frames to bake: the options' range, else the scene's (checked by ``check_shot``)."""
     start = scene.frame_start if options.frame_start is None else int(options.frame_start)
     end = scene.frame_end if options.frame_end is None else int(options.frame_end)
-    if end < start:
-        raise ValueError(f"frame range {start}:{end} is empty (end before start)")
     return start, end
+
+
+def check_shot(scene: bpy.types.Scene, start: int, end: int, fps: float) -> float:
+    """The shot's duration in seconds, or ``ShotError`` naming the scene, its range and rate
+    when MicroFace cannot bake it (one frame, longer than the documented limits, an absurd
+    ``fps_base``) — before anything is solved or written."""
+    render = scene.render
+    where = f"scene {scene.name!r} ({render.fps} fps / fps base {render.fps_base:g})"
+    return limits.check_shot(start, end, fps, where)
 
 
 def scene_timeline(
@@ -112,13 +120,23 @@ def scene_timeline(
     """The request's timeline + the scene's ``mf:`` markers, in seconds from ``start_frame``.
     Raises ``MarkerError`` (bad marker)."""
     vocab = settings_vocabulary(request.settings)
-    return request.timeline.merged(scene_marker_timeline(scene, start_frame, fps, vocab))
+    timeline = request.timeline.merged(scene_marker_timeline(scene, start_frame, fps, vocab))
+    cues = len(timeline.changes) + len(timeline.intents)
+    if cues > limits.MAX_TIMELINE_ENTRIES:
+        raise limits.InputError(
+            f"scene {scene.name!r}: {cues:,} cues (the preset's timeline, the intents file and "
+            f"the mf: markers together); MicroFace plays at most "
+            f"{limits.MAX_TIMELINE_ENTRIES:,} in one bake"
+        )
+    return timeline
 
 
 def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list[tuple[list, Any]]:
     """(members, RigMap) of every character; detection errors surface before anything is
     written."""
     characters = character_mod.characters_of(objects)
+    # A character only linked from a library cannot keep a layer: refuse it with the fix.
+    bake.refuse_linked(objects, characters)
     if not characters:
         raise detect_mod.NothingToMapError(
             "no character selected: select a mesh with shape keys or an armature"
@@ -140,8 +158,10 @@ def layer_micro_motion(
     """Bake micro-motion onto every character the given objects belong to; return a report.
 
     ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here).  Raises
-    ``PresetError`` (bad preset/options), ``NothingToMapError`` (a character with nothing to
-    drive) or ``RigError``; on any error nothing in the scene has changed.
+    ``PresetError`` (bad preset/options), ``ShotError`` (a frame range, rate or length it
+    cannot bake), ``LinkedDataError`` (a character only linked from a library),
+    ``NothingToMapError`` (a character with nothing to drive) or ``RigError``; on any error
+    nothing in the scene has changed.
     """
     t0 = time.perf_counter()
     if isinstance(request, BakeOptions):
@@ -149,6 +169,7 @@ def layer_micro_motion(
     options, settings = request.options, request.settings
     start, end = frame_range(scene, options)
     fps = scene_fps(scene)
+    check_shot(scene, start, end, fps)
     n_frames = end - start + 1
     duration_s = max((n_frames - 1) / fps, 1.0 / fps)
     timeline = scene_timeline(scene, request, start, fps)
@@ -195,6 +216,7 @@ def layer_micro_motion(
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "ids": result.ids,
+                    "saved_in": result.saved_in,
                     "notes": rigmap.notes + look_notes + result.notes + _lip_sync_notes(left),
                     "dialogue": _dialogue_report(perf, left),
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},

@@ -19,11 +19,13 @@ from math import gcd
 import numpy as np
 from scipy.signal import resample_poly
 
+from ..limits import InputError
+
 # Rate the analysis runs at, Hz (see the module docstring).
 ANALYSIS_RATE_HZ = 16000
 
 
-class AudioError(ValueError):
+class AudioError(InputError):
     """An audio file that is missing or cannot be read, or a clip that cannot be used; the
     message names the file (CLI exit code 2)."""
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..jsondoc import PresetError, pointer, positions_of, problem_at, read_json
+from ..limits import MAX_SHOT_S, MAX_TIMELINE_ENTRIES, InputError, cap_lines
 from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
 from .speech import PhraseBreak, Speech, SpokenAccent, Utterance
@@ -66,7 +67,7 @@ class PresetView(Protocol):
     def origin(self, key: str) -> str: ...
 
 
-class MarkerError(ValueError):
+class MarkerError(InputError):
     """Marker text that starts with ``mf:`` but does not follow the grammar."""
 
 
@@ -197,7 +198,9 @@ def timeline_from_markers(
 ) -> Timeline:
     """A timeline from ``(text, at_s, source)`` triples; non-``mf:`` texts are skipped.
 
-    Every malformed marker is reported in one ``MarkerError`` (one line each).
+    Every malformed marker is reported in one ``MarkerError`` (one line each, the first
+    ``MAX_LISTED_PROBLEMS`` and a count of the rest); more than ``MAX_TIMELINE_ENTRIES`` cues is
+    an error too.
     """
     changes, intents, errors = [], [], []
     for text, at_s, source in markers:
@@ -210,7 +213,12 @@ def timeline_from_markers(
             continue
         (changes if isinstance(item, StateChange) else intents).append(item)
     if errors:
-        raise MarkerError("\n".join(errors))
+        raise MarkerError("\n".join(cap_lines(errors)))
+    if len(changes) + len(intents) > MAX_TIMELINE_ENTRIES:
+        raise MarkerError(
+            f"{len(changes) + len(intents):,} mf: markers; MicroFace plays at most "
+            f"{MAX_TIMELINE_ENTRIES:,} cues in one bake"
+        )
     return Timeline(tuple(changes), tuple(intents))
 
 
@@ -218,7 +226,7 @@ def timeline_from_markers(
 # JSON entries (preset "timeline", intents files)
 
 _ENTRY_NUMBERS = {
-    "at_s": (0.0, math.inf),
+    "at_s": (0.0, MAX_SHOT_S),
     "intensity": (0.0, 1.0),
     "attack_s": (0.0, 3600.0),
     "hold_s": (0.0, 3600.0),
@@ -278,6 +286,10 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
                 out.append(([key], f"expected a number, got {v!r}"))
             elif not lo <= v <= hi:
                 out.append(([key], f"{v!r} is outside {lo:g}…{hi:g}"))
+    for key in (*_WHAT, "variant", "source"):
+        if key in entry and not isinstance(entry[key], str):
+            out.append(([key], f"expected a string, got {type(entry[key]).__name__}"))
+            whats = []  # its value cannot be looked up
     if whats == ["intent"]:
         kind = entry["intent"]
         if kind not in vocab:
@@ -300,6 +312,14 @@ def timeline_problems(entries: Any, vocab: Vocabulary) -> list[tuple[list, str]]
     """(path inside ``entries``, message) for everything wrong with a list of timeline entries."""
     if not isinstance(entries, list):
         return [([], "expected a list of timeline entries")]
+    if len(entries) > MAX_TIMELINE_ENTRIES:
+        return [
+            (
+                [],
+                f"{len(entries):,} entries; MicroFace plays at most {MAX_TIMELINE_ENTRIES:,} "
+                "cues in one bake",
+            )
+        ]
     return [
         ([i, *p], m) for i, entry in enumerate(entries) for p, m in _entry_problems(entry, vocab)
     ]
@@ -328,8 +348,9 @@ def timeline_from_entries(
         )
     changes, intents = [], []
     speech: dict[str, list] = {k: [] for k in SPEECH_KINDS}
+    where = f"{file}{pointer(base)}"
     for i, entry in enumerate(entries):
-        src = entry.get("source") or f"{file}{pointer([*base, i])}"
+        src = entry.get("source") or f"{where}/{i}"
         at = float(entry["at_s"])
         if SPEECH_TRACK in entry:
             speech[entry[SPEECH_TRACK]].append(_speech_item(entry, at, src))
@@ -396,9 +417,22 @@ def speech_entries(speech: Speech, source: str = "") -> list[dict[str, Any]]:
     return [e for _, _, e in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
+class IntentsError(PresetError):
+    """An intents file (``--intents``) cannot be used; ``problems`` lists every reason."""
+
+
 def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) -> Timeline:
-    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form)."""
-    p = Path(path)
+    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form).
+    Raises ``IntentsError`` listing every problem with its place."""
+    try:
+        return _read_intents(Path(path), vocab)
+    except IntentsError:
+        raise
+    except PresetError as exc:
+        raise IntentsError(exc.problems) from None
+
+
+def _read_intents(p: Path, vocab: Vocabulary | None) -> Timeline:
     doc, text = read_json(p)
     if isinstance(doc, Mapping):
         extra = sorted(set(doc) - {"timeline", "$schema", "format_version", "description"})
