@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 from ...core.channels import CHANNELS
 from ...core.jsondoc import positions_of, problem_at
@@ -104,6 +105,8 @@ class Profile:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # lazy: registering the add-on must not load it (docs/performance.md)
+
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
