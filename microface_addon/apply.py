@@ -41,6 +41,8 @@ class BakeOptions:
     intents_file: str | None = None  # JSON intents file (--intents), merged with markers
     # Gaze target: object/camera name, "Armature:bone" or "dir:YAW,PITCH[,DIST]" (--look-at).
     look_at: str | None = None
+    # Sparse keys within a tolerance on one strip per layer, or every frame (--every-frame).
+    keying: bake.Keying = field(default_factory=bake.Keying)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def resolve(options: BakeOptions) -> BakeRequest:
     base = load_preset(options.preset)
     over = deep_merge(options.overrides, options.controls.overrides(base))
     settings = with_controls(base, over, options.intensity)
+    options.keying.check()
     timeline = preset_timeline(settings)
     if options.intents_file:
         path = bpy.path.abspath(options.intents_file)
@@ -150,13 +153,15 @@ def layer_micro_motion(
             char_timeline, look_notes = targets.get(rigmap.character, (timeline, []))
             perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)
             tb = time.perf_counter()
-            result = tx.write(perf, rigmap, start, end, fps)
+            result = tx.write(perf, rigmap, start, end, fps, options.keying)
             te = time.perf_counter()
             reports.append(
                 {
                     **rigmap.report(),
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
+                    "frames": n_frames,
+                    "strips": result.strips,
                     "ids": result.ids,
                     "notes": rigmap.notes + look_notes + result.notes,
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},

@@ -20,7 +20,9 @@ from .rotations import euler_to_quat, quat_mul, quat_to_euler, rotvec_to_quat
 
 @dataclass
 class PropertyCurve:
-    """Values for one animatable property (``data_path[index]``) of one ID, one per frame."""
+    """Values for one animatable property (``data_path[index]``) of one ID, one per frame (or
+    one row per solver layer, layers × frames, when planned from ``Performance.layer_frames``:
+    every function here works on any leading axes)."""
 
     data_path: str
     index: int
@@ -72,24 +74,24 @@ def _bone(t) -> tuple[str, str]:
 def bone_rotvecs(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Per (armature, bone): rotation vectors (n, 3) in the bone's local rest frame, radians."""
+    """Per (armature, bone): rotation vectors (…, n, 3) in the bone's local rest frame, radians."""
     return _summed(
         rigmap.bones,
         samples,
         _bone,
-        lambda b, v: np.radians(v * b.gain)[:, None] * np.asarray(b.axis)[None, :],
+        lambda b, v: np.radians(v * b.gain)[..., None] * np.asarray(b.axis),
     )
 
 
 def bone_offsets(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Per (armature, bone): location offsets (n, 3) in the bone's rest space, armature units."""
+    """Per (armature, bone): location offsets (…, n, 3) in the bone's rest space, armature units."""
     return _summed(
         rigmap.bone_locations,
         samples,
         _bone,
-        lambda b, v: (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :],
+        lambda b, v: (v * b.gain_m)[..., None] * np.asarray(b.direction_local),
     )
 
 
@@ -102,7 +104,7 @@ def bone_location_curves(
     out = []
     for i in range(3):
         base = 0.0 if static[i] is None else float(static[i])
-        out.append(PropertyCurve(path, i, offset[:, i] + base, base))
+        out.append(PropertyCurve(path, i, offset[..., i] + base, base))
     return out
 
 
@@ -127,10 +129,10 @@ def bone_rotation_curves(
         if all(animated):
             # COMBINE composes quaternions as layer @ user: the layer holds the micro rotation.
             rest = np.array([1.0, 0.0, 0.0, 0.0])
-            return [PropertyCurve(path, i, q[:, i], float(rest[i])) for i in range(4)]
+            return [PropertyCurve(path, i, q[..., i], float(rest[i])) for i in range(4)]
         static = np.asarray(user[0], float)
         q = quat_mul(q, static[None, :])
-        return [PropertyCurve(path, i, q[:, i], float(static[i])) for i in range(4)]
+        return [PropertyCurve(path, i, q[..., i], float(static[i])) for i in range(4)]
     if rotation_mode == "AXIS_ANGLE":
         raise ValueError(f"bone {bone!r} uses axis-angle rotation, which NLA cannot combine")
     # Euler COMBINE adds per axis, so compose exactly per frame and store the difference from the
@@ -142,4 +144,4 @@ def bone_rotation_curves(
     values = np.where(mask, delta, user + delta)
     rest = np.where(mask[0], 0.0, user[0])
     path = datapath.bone(bone, "rotation_euler")
-    return [PropertyCurve(path, i, values[:, i], float(rest[i])) for i in range(3)]
+    return [PropertyCurve(path, i, values[..., i], float(rest[i])) for i in range(3)]

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
+from .. import compat
 from ..core.performance import Performance
+from ..core.solver import registry
 from ..rig.convention.rigmap import RigMap
 from . import layer as L
 from .plan import plan
+from .strips import BASE, Keying, layer_strips
 
 
 @dataclass
@@ -26,6 +29,22 @@ class BakeResult:
     fcurves: int = 0
     ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    strips: list[str] = field(default_factory=list)  # track names, bottom first (first ID's)
+    every_frame: bool = False
+
+
+def _labels() -> dict[str, str]:
+    """Track label of each strip: the solver layer's panel label, "Base" for the base pose."""
+    out = {layer.name: layer.label for layer in registry.layers()}
+    out[BASE] = "Base"
+    out[""] = "Motion"  # a hand-made Performance without layer records
+    return out
+
+
+def _default_of(kind: str):
+    """The value COMBINE is relative to for the properties of an ID of ``kind``."""
+    key_default = compat.shape_key_value_default()
+    return lambda _curve: key_default if kind == "KEY" else 0.0
 
 
 class Transaction:
@@ -34,22 +53,24 @@ class Transaction:
         self._old_actions: list[str] = []  # previous layers' actions, deleted on commit
 
     def write(
-        self, perf: Performance, rigmap: RigMap, frame_start: int, frame_end: int, fps: float
+        self,
+        perf: Performance,
+        rigmap: RigMap,
+        frame_start: int,
+        frame_end: int,
+        fps: float,
+        keying: Keying | None = None,
     ) -> BakeResult:
-        """Bake ``perf`` onto the character described by ``rigmap`` over the frame range."""
+        """Bake ``perf`` onto the character described by ``rigmap`` over the frame range:
+        sparse keys on one strip per solver layer (default), or ``Keying(every_frame=True)``'s
+        linear key on every frame in one strip."""
+        keying = keying or Keying()
+        keying.check()
         frames = np.arange(frame_start, frame_end + 1, dtype=np.float64)
         if frames.size < 2:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
-        samples = perf.at_frames(fps, frames.size)
-        prepared = []
-        try:
-            for p in plan(samples, rigmap, frames):
-                prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, frames, p.static)))
-        except Exception:
-            for _, p in prepared:
-                bpy.data.actions.remove(bpy.data.actions[p.action_name])
-            raise
-        result = BakeResult()
+        prepared = self._prepare(perf, rigmap, frames, fps, keying)
+        result = BakeResult(every_frame=keying.every_frame)
         for n, (idb, prep) in enumerate(prepared):
             ad = idb.animation_data
             if ad is not None and ad.action is not None and ad.action_blend_type != "COMBINE":
@@ -62,41 +83,66 @@ class Transaction:
                 self._swap(idb, prep)
             except Exception:
                 for _, p in prepared[n:]:
-                    act = bpy.data.actions.get(p.action_name)
-                    if act is not None:
-                        bpy.data.actions.remove(act)
+                    p.discard()
                 raise
             result.keys_written += prep.keys
             result.fcurves += prep.fcurves
             result.ids.append(f"{prep.id_kind}:{prep.id_name}")
+            for st in prep.strips:
+                if st.track not in result.strips:
+                    result.strips.append(st.track)
         return result
+
+    @staticmethod
+    def _prepare(perf, rigmap, frames, fps, keying: Keying) -> list:
+        """Every ID's actions, written but not attached (all deleted again on a failure)."""
+        prepared = []
+        try:
+            if keying.every_frame:
+                for p in plan(perf.at_frames(fps, frames.size), rigmap, frames):
+                    prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, frames, p.static)))
+            else:
+                layers, stacked = perf.layer_frames(fps, frames.size)
+                labels = _labels()
+                for p in plan(stacked, rigmap, frames):
+                    strips = layer_strips(p.curves, layers, frames, keying, _default_of(p.kind))
+                    prep = L.prepare_strips(p.kind, p.idb, strips, labels, p.static)
+                    prepared.append((p.idb, prep))
+        except Exception:
+            for _, p in prepared:
+                p.discard()
+            raise
+        return prepared
 
     def _swap(self, idb, prep: L.PreparedLayer) -> None:
         """Replace any existing layer on ``idb`` by ``prep``, registering how to undo it."""
         kind, name = prep.id_kind, prep.id_name
         old = L.read_record(idb)
-        old_start = L.layer_frame_start(idb, old) if old else 0
+        old_starts = L.strip_starts(idb, old) if old else {}
+        old_actions = sorted(L.record_actions(old)) if old else []
         if old is not None:
             L.detach(idb, restore_user=False)
-            self._old_actions.append(old["action"])
+            self._old_actions += old_actions
         try:
             L.attach(idb, prep, old)
         except Exception:
             if old is not None:
-                L.reattach(idb, old, old_start)
-                self._old_actions.remove(old["action"])
+                L.reattach(idb, old, old_starts)
+                for a in old_actions:
+                    self._old_actions.remove(a)
             raise
 
-        def undo(kind=kind, name=name, old=old, old_start=old_start, new_action=prep.action_name):
+        def undo(kind=kind, name=name, old=old, starts=old_starts, new=prep.action_names):
             target = L.resolve_id(kind, name)
             if target is None:
                 return
             L.detach(target, restore_user=old is None)
-            act = bpy.data.actions.get(new_action)
-            if act is not None:
-                bpy.data.actions.remove(act)
+            for action_name in new:
+                act = bpy.data.actions.get(action_name)
+                if act is not None:
+                    bpy.data.actions.remove(act)
             if old is not None:
-                L.reattach(target, old, old_start)
+                L.reattach(target, old, starts)
 
         self._undo.append(undo)
 
@@ -135,9 +181,10 @@ def remove(members) -> list[str]:
         record = L.detach(idb, restore_user=True)
         if record is None:
             continue
-        act = bpy.data.actions.get(record.get("action", ""))
-        if act is not None and act.users == 0:
-            bpy.data.actions.remove(act)
+        for name in L.record_actions(record):
+            act = bpy.data.actions.get(name)
+            if act is not None and act.users == 0:
+                bpy.data.actions.remove(act)
         removed.append(f"{kind}:{idb.name}")
     return removed
 

@@ -89,10 +89,52 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         help="gaze target: a camera or object name, 'Armature:bone', or 'dir:YAW,PITCH[,DIST]' "
         "(degrees, metres); without it the eyes look relative to the head's forward direction",
     )
+    add_keying_arguments(parser)
     parser.add_argument(
         "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
     )
     add_common_arguments(parser)
+
+
+def _positive(what: str):
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        if not v > 0 or v != v or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"{what} must be positive, got {text}")
+        return v
+
+    return parse
+
+
+def add_keying_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the keys are written: sparse within a tolerance (default) or on every frame."""
+    from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
+
+    parser.add_argument(
+        "--tolerance",
+        type=_positive("--tolerance"),
+        default=DEFAULT_TOLERANCE_PCT,
+        metavar="PERCENT",
+        help="how far the sparse keys may stray from the solved motion, in percent of each "
+        f"channel's range over the bake (default: {DEFAULT_TOLERANCE_PCT:g})",
+    )
+    parser.add_argument(
+        "--rotation-tolerance",
+        type=_positive("--rotation-tolerance"),
+        default=DEFAULT_ROTATION_TOLERANCE_DEG,
+        metavar="DEGREES",
+        help="the same for bone rotations, in degrees "
+        f"(default: {DEFAULT_ROTATION_TOLERANCE_DEG:g})",
+    )
+    parser.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="a linear key on every frame in one MicroFace strip (the dense bake) instead of "
+        "sparse keys on one strip per layer",
+    )
 
 
 def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
@@ -131,11 +173,11 @@ def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
 def _shot_line(shot: dict[str, Any]) -> str:
     chars = shot["characters"]
     keys = sum(c["keys_written"] for c in chars)
-    channels = sum(len(c["mapped"]) for c in chars)
+    curves = sum(c["fcurves"] for c in chars)
     who = ", ".join(f"{c['character']} ({c['convention']})" for c in chars)
     src = Path(shot["input"]).name if shot["input"] else "(open file)"
     return (
-        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {channels} channels, "
+        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {curves} curves, "
         f"preset {shot['preset']}, seed {shot['seed']}, {shot['timings_s']['total']:.2f} s"
     )
 
@@ -164,6 +206,7 @@ def _resolve(args: argparse.Namespace):
     """The ``BakeRequest`` every shot of the run shares: the preset loaded and checked, controls
     applied, the intents file read — once, before any file is opened."""
     from ..apply import BakeOptions, resolve
+    from ..bake.strips import Keying
     from ..core.preset.library import DEFAULT_PRESET
 
     use_user_presets()
@@ -178,6 +221,7 @@ def _resolve(args: argparse.Namespace):
         profile=args.profile,
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
         look_at=args.look_at,
+        keying=Keying(args.every_frame, args.tolerance, args.rotation_tolerance),
     )
     request = resolve(options)
     check_profile(args.profile)

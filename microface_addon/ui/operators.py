@@ -49,13 +49,14 @@ def one_line(exc: BaseException) -> str:
 
 
 def bake_summary(report: dict[str, Any]) -> str:
-    """One line for the info area, e.g. ``MicroFace: 1 character, 1234 keys on 57 channels, …``."""
+    """One line for the info area, e.g. ``MicroFace: 1 character, 1234 keys on 57 curves, …``
+    (the F-curves written, not the channels mapped)."""
     chars = report["characters"]
     keys = sum(c["keys_written"] for c in chars)
-    channels = sum(len(c["mapped"]) for c in chars)
+    curves = sum(c["fcurves"] for c in chars)
     noun = "character" if len(chars) == 1 else "characters"
     return (
-        f"MicroFace: {len(chars)} {noun}, {keys} keys on {channels} channels, "
+        f"MicroFace: {len(chars)} {noun}, {keys} keys on {curves} curves, "
         f"preset {report['preset']}, seed {report['seed']}"
     )
 

@@ -1,0 +1,359 @@
+"""What each NLA strip of one ID holds: the un-layered pose, and one strip per solver layer with
+the few keys that draw that layer's motion.
+
+Why one strip per layer: an animator mutes the blinks, fades the head sway to half or solos the
+gaze in Blender's own NLA editor, without re-baking.  Why a base strip: NLA evaluation starts
+from each property's default, and a property nothing animates keeps whatever value it had last
+— so with every layer muted, the base strip (one key per property: the value the property has
+without MicroFace) is what brings back the user's pose exactly.
+
+The split is exact: the solver records its channels after each layer (``Performance.
+layer_frames``), the plan turns each of those into property values (``plan.py``), and layer k's
+strip holds what layer k changed.  Strips blend COMBINE, which adds values (relative to each
+property's default) and composes quaternions, so with every strip at full influence the result
+is the dense bake's; the last layer in solve order (blink) comes off exactly, and an amount of
+0.5 on a strip halves what it adds (quaternions: half its angle).
+
+Tolerances (``Keying``): each property's curve may differ from the dense bake by a share of its
+range (shape keys, locations) or by an angle (rotations); the property's budget is shared by
+the layers that move it, so the sum over strips stays within it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .curves import PropertyCurve
+from .reduce import SparseKeys, evaluate, handle_offsets, reduce_curves
+from .rotations import quat_mul
+
+# Defaults of the bake's tolerance (the panel's and the CLI's).  0.5 % of a channel's range is
+# below what shows on a face (a full blink is the range; 0.5 % of it is a hair's width of lid);
+# 0.05° is a tenth of the smallest gaze shift the eye resolves as a saccade.
+DEFAULT_TOLERANCE_PCT = 0.5
+DEFAULT_ROTATION_TOLERANCE_DEG = 0.05
+# Below this a property does not move (shape-key value or metres): a thousandth of a slider step
+# Blender shows, well above float32 noise.
+FLAT_EPSILON = 1e-5
+# A layer that moves a property by less than DROP_SHARE × its tolerance / number of layers gets
+# no curve for it (its motion counts as spent tolerance).
+DROP_SHARE = 0.1
+# Share of a quaternion's budget given to its w component (see ``_quaternion_tolerances``).
+W_SHARE = 0.1
+
+BASE = "base"  # the strip holding the un-layered pose
+
+
+@dataclass(frozen=True)
+class Keying:
+    """How the bake keys its curves: sparse keys within a tolerance (default), or a linear key
+    on every frame in one combined strip (``every_frame``: the classic dense bake)."""
+
+    every_frame: bool = False
+    tolerance_pct: float = DEFAULT_TOLERANCE_PCT  # of each property's range over the bake
+    rotation_tolerance_deg: float = DEFAULT_ROTATION_TOLERANCE_DEG
+
+    def check(self) -> None:
+        if not (math.isfinite(self.tolerance_pct) and self.tolerance_pct > 0):
+            raise ValueError(f"tolerance must be a positive percentage, got {self.tolerance_pct}")
+        if not (math.isfinite(self.rotation_tolerance_deg) and self.rotation_tolerance_deg > 0):
+            raise ValueError(
+                f"rotation tolerance must be a positive angle, got {self.rotation_tolerance_deg}"
+            )
+
+
+@dataclass
+class KeyedCurve:
+    """One F-curve as written: key frames, values, absolute handles, interpolation and handle
+    type per key (names as Blender spells them)."""
+
+    data_path: str
+    index: int
+    frames: np.ndarray
+    values: np.ndarray
+    handle_left: np.ndarray  # (n, 2) absolute
+    handle_right: np.ndarray
+    interpolation: np.ndarray  # Blender's names, e.g. "BEZIER", one per key
+    handle_type: np.ndarray  # "ALIGNED", "AUTO_CLAMPED", "VECTOR": both handles of a key
+
+
+@dataclass
+class StripPlan:
+    """One NLA strip of an ID: the solver layer it holds (``BASE`` for the un-layered pose)."""
+
+    layer: str
+    curves: list[KeyedCurve] = field(default_factory=list)
+
+    @property
+    def keys(self) -> int:
+        return sum(int(c.frames.size) for c in self.curves)
+
+
+def _is_quaternion(c: PropertyCurve) -> bool:
+    return c.data_path.endswith("rotation_quaternion")
+
+
+def _is_euler(c: PropertyCurve) -> bool:
+    return c.data_path.endswith("rotation_euler")
+
+
+def tolerance(c: PropertyCurve, final: np.ndarray, keying: Keying) -> float:
+    """How far the keyed curve of ``c`` may be from its dense values ``final``, in its units.
+
+    Quaternions: half the angle (a rotation by a small error quaternion e turns by 2·|e|; the
+    components share it, ``_quaternion_tolerances``).
+    """
+    angle = math.radians(keying.rotation_tolerance_deg)
+    if _is_quaternion(c):
+        return angle / 2.0
+    if _is_euler(c):
+        return angle
+    span = float(final.max() - final.min())
+    return max(keying.tolerance_pct / 100.0 * span, FLAT_EPSILON)
+
+
+def _quaternion_tolerances(q: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """Per-component tolerances (w, x, y, z) × frames of one strip's quaternion curves ``q``
+    (frames, 4) so the evaluated rotation stays within ``budget`` (per frame) = half the angle.
+
+    The error e of the keyed quaternion turns the rotation by 2·|e⊥| (the part of e across q;
+    along q it only scales, which Blender's normalisation removes).  An error in w lies across q
+    only by sin(half-angle) at most, so w gets ``W_SHARE`` of the budget divided by that; x, y, z
+    share the rest in quadrature — a component that never moves (its range is below its share)
+    is flat, written as one key whose exact error is taken from the rest first.  Worked out for
+    the smallest budget and scaled with it frame by frame (which only loosens the flat part).
+    """
+    least = float(budget.min())
+    half_sin = float(np.sqrt(np.clip(1.0 - q[:, 0] ** 2, 0.0, 1.0)).max())
+    w_tol = np.minimum(W_SHARE * budget / max(half_sin, 1e-12), 1.0)
+    rest = (1.0 - W_SHARE) * least
+    half_range = 0.5 * np.ptp(q[:, 1:], axis=0)
+    moving = np.ones(3, bool)
+    share = rest / math.sqrt(3.0)
+    for _ in range(3):  # the share grows as flat components drop out; three rounds settle it
+        left = rest**2 - np.sum(half_range[~moving] ** 2)
+        share = math.sqrt(max(left, 0.0) / max(int(moving.sum()), 1))
+        now = half_range > share
+        if (now == moving).all():
+            break
+        moving = now
+    scale = budget / least if least > 0 else np.ones_like(budget)
+    xyz = [
+        share * scale if m else np.full_like(budget, max(h, 1e-15))
+        for m, h in zip(moving, half_range, strict=True)
+    ]
+    return np.stack([w_tol, *xyz])
+
+
+def _half_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Half the angle between rotations ``a`` and ``b`` (frames, 4), which need not be unit."""
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    r = quat_mul(_quat_inverse(a), b)
+    return np.arctan2(np.linalg.norm(r[:, 1:], axis=-1), np.abs(r[:, 0]))
+
+
+def _quat_inverse(q: np.ndarray) -> np.ndarray:
+    conj = q * np.array([1.0, -1.0, -1.0, -1.0])
+    return conj / np.sum(q * q, axis=-1, keepdims=True)
+
+
+@dataclass
+class _Delta:
+    """What one layer adds to one property (or one quaternion, 4 components) on every frame."""
+
+    layer: int
+    curves: list[PropertyCurve]  # values per frame, as the strip holds them
+    rest: list[float]  # what the strip holds where it adds nothing
+    delta: np.ndarray  # (components, frames): held − rest
+    budget: float  # the property's whole tolerance (quaternions: half the angle)
+
+    def tolerances(self, allowed: np.ndarray) -> np.ndarray:
+        """Per-component tolerance on each frame (components × frames) for an error of at most
+        ``allowed`` (per frame, in the property's budget units)."""
+        if len(self.curves) == 4:
+            return _quaternion_tolerances(self.delta.T + [1.0, 0, 0, 0], allowed)
+        return allowed[None, :]
+
+    def error_of(self, fitted: np.ndarray) -> np.ndarray:
+        """The error a strip holding ``fitted`` (components × frames) instead of this delta adds
+        to the property: signed for a value, half the angle (≥ 0) for a quaternion."""
+        if len(self.curves) == 4:
+            return _half_angle(fitted.T, self.delta.T + [1.0, 0, 0, 0])
+        return self.delta[0] - (fitted[0] - self.rest[0])
+
+    def dropped_error(self) -> np.ndarray:
+        """The error of leaving this layer out of the property (no strip for it)."""
+        if len(self.curves) == 4:
+            return _half_angle(
+                np.broadcast_to([1.0, 0, 0, 0], self.delta.T.shape), self.delta.T + [1.0, 0, 0, 0]
+            )
+        return self.delta[0]
+
+
+def _deltas(group: list[PropertyCurve], n_layers: int, default: float, keying: Keying):
+    """Per layer, what it adds to a property (one curve) or a quaternion (four curves)."""
+    out = []
+    if len(group) == 4:  # a quaternion: layer k holds M(k−1)⁻¹ @ M(k), M = held @ rest⁻¹
+        rest = np.array([c.rest for c in group])
+        v = np.stack([c.values for c in group], axis=-1)  # (layers, frames, 4)
+        micro = quat_mul(v, _quat_inverse(rest)[None, None, :])
+        before = np.concatenate([np.broadcast_to([1.0, 0, 0, 0], micro[:1].shape), micro[:-1]])
+        step = quat_mul(_quat_inverse(before), micro)
+        identity = np.array([1.0, 0.0, 0.0, 0.0])
+        budget = tolerance(group[0], group[0].values[-1], keying)
+        for k in range(n_layers):
+            curves = [
+                PropertyCurve(c.data_path, c.index, step[k, :, i], float(identity[i]))
+                for i, c in enumerate(group)
+            ]
+            delta = (step[k] - identity).T
+            out.append(_Delta(k, curves, list(identity), delta, budget))
+        return out
+    (c,) = group
+    v = c.values
+    diff = np.diff(v, axis=0, prepend=np.full((1, v.shape[1]), c.rest))
+    if _is_euler(c):
+        diff = np.angle(np.exp(1j * diff))  # wrapped, like the dense bake's Euler differences
+    budget = tolerance(c, v[-1], keying)
+    for k in range(n_layers):
+        held = PropertyCurve(c.data_path, c.index, default + diff[k], default)
+        out.append(_Delta(k, [held], [default], diff[k][None, :], budget))
+    return out
+
+
+def _groups(curves: list[PropertyCurve]) -> list[list[PropertyCurve]]:
+    """Curves grouped by property: the four components of a quaternion together."""
+    out: dict[tuple[str, int], list[PropertyCurve]] = {}
+    for c in curves:
+        key = (c.data_path, -1) if _is_quaternion(c) else (c.data_path, c.index)
+        out.setdefault(key, []).append(c)
+    return [sorted(g, key=lambda c: c.index) for g in out.values()]
+
+
+@dataclass
+class _Property:
+    """One property's layers on their way into strips, and the error spent so far per frame."""
+
+    moving: list[_Delta]
+    budget: float
+    spent: np.ndarray  # additive: signed error so far; quaternion: half-angles so far (≥ 0)
+    quaternion: bool
+
+    def allowed(self, layer: int) -> np.ndarray:
+        """What ``layer``'s strip may miss by on each frame: what is left of the budget after
+        the strips below, shared with the moving layers still to come."""
+        left = self.budget - np.abs(self.spent)
+        later = sum(1 for d in self.moving if d.layer >= layer)
+        return np.maximum(left / max(later, 1), 0.0)
+
+
+def layer_strips(
+    curves: list[PropertyCurve],
+    layers: tuple[str, ...],
+    frames: np.ndarray,
+    keying: Keying,
+    default_of,
+) -> list[StripPlan]:
+    """The strips of one ID: one per layer that moves something on it (solve order), then the
+    base.  ``curves`` hold values per layer row (layers × frames), as ``plan`` computes them
+    from ``Performance.layer_frames``; ``default_of(curve)`` is the value COMBINE is relative
+    to for that property.
+
+    Layers are keyed in solve order; each strip may miss by what is left of the property's
+    budget on that frame after the strips below it (their actual errors, not their bounds),
+    shared with the layers still to come — so the sum over strips is within the budget on every
+    frame.  A layer that moves a property by less than ``DROP_SHARE`` of the budget (over all
+    layers) gets no curve for it; its motion counts as error spent.
+    """
+    n_layers = len(layers)
+    props: list[_Property] = []
+    for group in _groups(curves):
+        deltas = _deltas(group, n_layers, default_of(group[0]), keying)
+        quaternion = len(group) == 4
+        small = DROP_SHARE * deltas[0].budget / n_layers
+        if quaternion:
+            small /= 2.0  # a quaternion error e turns by 2·|e|: compare components with half
+        moving = [d for d in deltas if np.abs(d.delta).max() > small]
+        spent = np.zeros(frames.size)
+        for d in deltas:
+            if d not in moving:
+                spent = spent + d.dropped_error()
+        props.append(_Property(moving, deltas[0].budget, spent, quaternion))
+    strips = []
+    for k in range(n_layers):
+        rows = []  # (property, delta, component, tolerance per frame)
+        for prop in props:
+            for d in prop.moving:
+                if d.layer == k:
+                    tols = d.tolerances(prop.allowed(k))
+                    rows += [(prop, d, i, tols[i]) for i in range(len(d.curves))]
+        if not rows:
+            continue
+        reduced = reduce_curves(
+            np.stack([d.curves[i].values for _, d, i, _ in rows]),
+            np.stack([t for *_, t in rows]),
+        )
+        strip = StripPlan(layers[k])
+        fitted: dict[int, list] = {}
+        for (prop, d, i, tol), keys in zip(rows, reduced, strict=True):
+            keyed, fit = _keyed(d.curves[i], keys, frames, d.rest[i], tol)
+            strip.curves.append(keyed)
+            fitted.setdefault(id(d), [prop, d]).append(fit)
+        for prop, d, *fits in fitted.values():
+            prop.spent = prop.spent + d.error_of(np.stack(fits))
+        strips.append(strip)
+    return strips + [StripPlan(BASE, [_constant(c, frames[0] - 1) for c in curves])]
+
+
+def _constant(c: PropertyCurve, frame: float) -> KeyedCurve:
+    """One key holding the property's un-layered value (the base strip)."""
+    zero = np.zeros((1, 2))
+    at = np.array([frame], np.float64)
+    return KeyedCurve(
+        c.data_path,
+        c.index,
+        at,
+        np.array([c.rest]),
+        zero + [frame - 1.0, c.rest],
+        zero + [frame + 1.0, c.rest],
+        np.array(["CONSTANT"]),
+        np.array(["VECTOR"]),
+    )
+
+
+def _keyed(c: PropertyCurve, keys: SparseKeys, frames, rest: float, tol: np.ndarray):
+    """The sparse keys of one layer curve, with a key each side of the range holding ``rest``
+    (outside the range the strip then adds nothing) and linear ramps to them; and the values
+    Blender will evaluate from them on the range's frames."""
+    start, end = float(frames[0]), float(frames[-1])
+    if len(keys) == 1:  # flat over the range
+        value = float(keys.values[0])
+        if np.all(np.abs(c.values - rest) <= tol):
+            held = PropertyCurve(c.data_path, c.index, c.values, rest)
+            return _constant(held, start - 1), np.full(frames.size, rest)
+        keys = SparseKeys(
+            np.array([0, frames.size - 1]),
+            np.array([value, value]),
+            np.zeros(2),
+            np.zeros(2, bool),
+        )
+    fit = evaluate(keys.index, keys.values, keys.slopes, keys.auto, np.arange(frames.size))
+    x = np.concatenate(([start - 1], start + keys.index, [end + 1]))
+    y = np.concatenate(([rest], keys.values, [rest]))
+    slopes = np.concatenate(([0.0], keys.slopes, [0.0]))
+    auto = np.concatenate(([False], keys.auto, [False]))
+    left, right = handle_offsets(x, y, slopes, auto)
+    pts = np.stack([x, y], axis=-1)
+    # Linear ramps from and to the rest keys; Bézier between the keys inside the range.
+    interpolation = np.full(x.size, "BEZIER")
+    interpolation[[0, -2, -1]] = "LINEAR"
+    handle_type = np.where(auto, "AUTO_CLAMPED", "ALIGNED")
+    handle_type[[0, -1]] = "VECTOR"
+    curve = KeyedCurve(
+        c.data_path, c.index, x, y, pts + left, pts + right, interpolation, handle_type
+    )
+    return curve, fit
