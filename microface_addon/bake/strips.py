@@ -41,8 +41,8 @@ FLAT_EPSILON = 1e-5
 # A layer that moves a property by less than DROP_SHARE × its tolerance / number of layers gets
 # no curve for it (its motion counts as spent tolerance).
 DROP_SHARE = 0.1
-# Share of a quaternion's budget given to its w component (see ``_quaternion_tolerances``).
-W_SHARE = 0.1
+# Share of a quaternion's budget kept for its w component (see ``_Fitting``).
+W_SHARE = 0.05
 
 BASE = "base"  # the strip holding the un-layered pose
 
@@ -115,39 +115,6 @@ def tolerance(c: PropertyCurve, final: np.ndarray, keying: Keying) -> float:
     return max(keying.tolerance_pct / 100.0 * span, FLAT_EPSILON)
 
 
-def _quaternion_tolerances(q: np.ndarray, budget: np.ndarray) -> np.ndarray:
-    """Per-component tolerances (w, x, y, z) × frames of one strip's quaternion curves ``q``
-    (frames, 4) so the evaluated rotation stays within ``budget`` (per frame) = half the angle.
-
-    The error e of the keyed quaternion turns the rotation by 2·|e⊥| (the part of e across q;
-    along q it only scales, which Blender's normalisation removes).  An error in w lies across q
-    only by sin(half-angle) at most, so w gets ``W_SHARE`` of the budget divided by that; x, y, z
-    share the rest in quadrature — a component that never moves (its range is below its share)
-    is flat, written as one key whose exact error is taken from the rest first.  Worked out for
-    the smallest budget and scaled with it frame by frame (which only loosens the flat part).
-    """
-    least = float(budget.min())
-    half_sin = float(np.sqrt(np.clip(1.0 - q[:, 0] ** 2, 0.0, 1.0)).max())
-    w_tol = np.minimum(W_SHARE * budget / max(half_sin, 1e-12), 1.0)
-    rest = (1.0 - W_SHARE) * least
-    half_range = 0.5 * np.ptp(q[:, 1:], axis=0)
-    moving = np.ones(3, bool)
-    share = rest / math.sqrt(3.0)
-    for _ in range(3):  # the share grows as flat components drop out; three rounds settle it
-        left = rest**2 - np.sum(half_range[~moving] ** 2)
-        share = math.sqrt(max(left, 0.0) / max(int(moving.sum()), 1))
-        now = half_range > share
-        if (now == moving).all():
-            break
-        moving = now
-    scale = budget / least if least > 0 else np.ones_like(budget)
-    xyz = [
-        share * scale if m else np.full_like(budget, max(h, 1e-15))
-        for m, h in zip(moving, half_range, strict=True)
-    ]
-    return np.stack([w_tol, *xyz])
-
-
 def _half_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Half the angle between rotations ``a`` and ``b`` (frames, 4), which need not be unit."""
     a = a / np.linalg.norm(a, axis=-1, keepdims=True)
@@ -171,27 +138,23 @@ class _Delta:
     delta: np.ndarray  # (components, frames): held − rest
     budget: float  # the property's whole tolerance (quaternions: half the angle)
 
-    def tolerances(self, allowed: np.ndarray) -> np.ndarray:
-        """Per-component tolerance on each frame (components × frames) for an error of at most
-        ``allowed`` (per frame, in the property's budget units)."""
-        if len(self.curves) == 4:
-            return _quaternion_tolerances(self.delta.T + [1.0, 0, 0, 0], allowed)
-        return allowed[None, :]
-
     def error_of(self, fitted: np.ndarray) -> np.ndarray:
         """The error a strip holding ``fitted`` (components × frames) instead of this delta adds
-        to the property: signed for a value, half the angle (≥ 0) for a quaternion."""
+        to the property: signed (fit − exact) for a value, half the angle (≥ 0) for a
+        quaternion."""
         if len(self.curves) == 4:
             return _half_angle(fitted.T, self.delta.T + [1.0, 0, 0, 0])
-        return self.delta[0] - (fitted[0] - self.rest[0])
+        return (fitted[0] - self.rest[0]) - self.delta[0]
 
     def dropped_error(self) -> np.ndarray:
         """The error of leaving this layer out of the property (no strip for it)."""
+        if not self.delta.any():
+            return np.zeros(self.delta.shape[1])
         if len(self.curves) == 4:
             return _half_angle(
                 np.broadcast_to([1.0, 0, 0, 0], self.delta.T.shape), self.delta.T + [1.0, 0, 0, 0]
             )
-        return self.delta[0]
+        return -self.delta[0]
 
 
 def _deltas(group: list[PropertyCurve], n_layers: int, default: float, keying: Keying):
@@ -234,6 +197,55 @@ def _groups(curves: list[PropertyCurve]) -> list[list[PropertyCurve]]:
     return [sorted(g, key=lambda c: c.index) for g in out.values()]
 
 
+class _Fitting:
+    """One layer's delta of one property being keyed, one component per round.
+
+    A value has one component and the property's band.  A quaternion's components share its
+    half-angle budget b: the error e of the keyed quaternion turns the rotation by 2·|e⊥| (the
+    part of e across q; along q it only scales, which Blender's normalisation removes), and an
+    error in w lies across q by at most sin(half-angle).  So x, y, z are keyed first, flattest
+    first, sharing (1 − W_SHARE)·b in quadrature — each takes what the ones before it left on
+    that frame — and w last, with what is left of b divided by that sine.
+    """
+
+    def __init__(self, delta: _Delta, band: tuple[np.ndarray, np.ndarray]) -> None:
+        self.delta = delta
+        self.band = band
+        self.fits: dict[int, np.ndarray] = {}
+        if len(delta.curves) == 4:
+            xyz = np.argsort(np.ptp(delta.delta[1:], axis=1), kind="stable") + 1
+            self.order = [int(i) for i in xyz] + [0]
+            q = delta.delta.T + [1.0, 0.0, 0.0, 0.0]
+            self.half_sin = float(np.sqrt(np.clip(1.0 - q[:, 0] ** 2, 0.0, 1.0)).max())
+            self.spent_sq = np.zeros(q.shape[0])
+        else:
+            self.order = [0]
+
+    def component(self, round_: int) -> int | None:
+        return self.order[round_] if round_ < len(self.order) else None
+
+    def band_of(self, round_: int) -> tuple[np.ndarray, np.ndarray]:
+        """How far the component keyed in ``round_`` may pass under and over each frame."""
+        if len(self.order) == 1:
+            return self.band
+        budget = self.band[0]
+        if round_ < 3:
+            xyz = (1.0 - W_SHARE) * budget
+            tol = np.sqrt(np.maximum(xyz**2 - self.spent_sq, 0.0) / (3 - round_))
+        else:
+            left = np.maximum(budget - np.sqrt(self.spent_sq), 0.0)
+            tol = np.minimum(left / max(self.half_sin, 1e-12), 1.0)
+        return tol, tol
+
+    def record(self, index: int, fit: np.ndarray) -> None:
+        self.fits[index] = fit
+        if index != 0 and len(self.order) == 4:
+            self.spent_sq = self.spent_sq + (fit - self.delta.curves[index].values) ** 2
+
+    def error(self) -> np.ndarray:
+        return self.delta.error_of(np.stack([self.fits[i] for i in range(len(self.order))]))
+
+
 @dataclass
 class _Property:
     """One property's layers on their way into strips, and the error spent so far per frame."""
@@ -243,12 +255,18 @@ class _Property:
     spent: np.ndarray  # additive: signed error so far; quaternion: half-angles so far (≥ 0)
     quaternion: bool
 
-    def allowed(self, layer: int) -> np.ndarray:
-        """What ``layer``'s strip may miss by on each frame: what is left of the budget after
-        the strips below, shared with the moving layers still to come."""
-        left = self.budget - np.abs(self.spent)
-        later = sum(1 for d in self.moving if d.layer >= layer)
-        return np.maximum(left / max(later, 1), 0.0)
+    def band(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """How far ``layer``'s strip may pass under and over its curve on each frame: what is
+        left of the budget after the strips below (on each side, for values), shared with the
+        moving layers still to come."""
+        later = max(sum(1 for d in self.moving if d.layer >= layer), 1)
+        if self.quaternion:
+            left = np.maximum(self.budget - self.spent, 0.0) / later
+            return left, left
+        # The errors so far add to this strip's: it may go the other way by more.
+        under = np.maximum(self.budget + self.spent, 0.0) / later
+        over = np.maximum(self.budget - self.spent, 0.0) / later
+        return under, over
 
 
 def layer_strips(
@@ -285,26 +303,30 @@ def layer_strips(
         props.append(_Property(moving, deltas[0].budget, spent, quaternion))
     strips = []
     for k in range(n_layers):
-        rows = []  # (property, delta, component, tolerance per frame)
-        for prop in props:
-            for d in prop.moving:
-                if d.layer == k:
-                    tols = d.tolerances(prop.allowed(k))
-                    rows += [(prop, d, i, tols[i]) for i in range(len(d.curves))]
-        if not rows:
+        fittings = [
+            (prop, _Fitting(d, prop.band(k))) for prop in props for d in prop.moving if d.layer == k
+        ]
+        if not fittings:
             continue
-        reduced = reduce_curves(
-            np.stack([d.curves[i].values for _, d, i, _ in rows]),
-            np.stack([t for *_, t in rows]),
-        )
         strip = StripPlan(layers[k])
-        fitted: dict[int, list] = {}
-        for (prop, d, i, tol), keys in zip(rows, reduced, strict=True):
-            keyed, fit = _keyed(d.curves[i], keys, frames, d.rest[i], tol)
-            strip.curves.append(keyed)
-            fitted.setdefault(id(d), [prop, d]).append(fit)
-        for prop, d, *fits in fitted.values():
-            prop.spent = prop.spent + d.error_of(np.stack(fits))
+        for round_ in range(4):  # quaternions: x, y, z (flattest first), then w
+            rows = [
+                (f, f.component(round_)) for _, f in fittings if f.component(round_) is not None
+            ]
+            if not rows:
+                break
+            bands = [f.band_of(round_) for f, _ in rows]
+            reduced = reduce_curves(
+                np.stack([f.delta.curves[i].values for f, i in rows]),
+                (np.stack([b[0] for b in bands]), np.stack([b[1] for b in bands])),
+            )
+            for (f, i), band, keys in zip(rows, bands, reduced, strict=True):
+                keyed, fit = _keyed(f.delta.curves[i], keys, frames, f.delta.rest[i], band)
+                strip.curves.append(keyed)
+                f.record(i, fit)
+        for prop, f in fittings:
+            prop.spent = prop.spent + f.error()
+        strip.curves.sort(key=lambda c: (c.data_path, c.index))
         strips.append(strip)
     return strips + [StripPlan(BASE, [_constant(c, frames[0] - 1) for c in curves])]
 
@@ -325,14 +347,15 @@ def _constant(c: PropertyCurve, frame: float) -> KeyedCurve:
     )
 
 
-def _keyed(c: PropertyCurve, keys: SparseKeys, frames, rest: float, tol: np.ndarray):
+def _keyed(c: PropertyCurve, keys: SparseKeys, frames, rest: float, band):
     """The sparse keys of one layer curve, with a key each side of the range holding ``rest``
     (outside the range the strip then adds nothing) and linear ramps to them; and the values
     Blender will evaluate from them on the range's frames."""
     start, end = float(frames[0]), float(frames[-1])
     if len(keys) == 1:  # flat over the range
         value = float(keys.values[0])
-        if np.all(np.abs(c.values - rest) <= tol):
+        off = rest - c.values  # the error of holding rest
+        if np.all((off <= band[1]) & (-off <= band[0])):
             held = PropertyCurve(c.data_path, c.index, c.values, rest)
             return _constant(held, start - 1), np.full(frames.size, rest)
         keys = SparseKeys(
@@ -340,8 +363,11 @@ def _keyed(c: PropertyCurve, keys: SparseKeys, frames, rest: float, tol: np.ndar
             np.array([value, value]),
             np.zeros(2),
             np.zeros(2, bool),
+            np.full(frames.size, value),
         )
-    fit = evaluate(keys.index, keys.values, keys.slopes, keys.auto, np.arange(frames.size))
+    fit = keys.fit
+    if fit is None:
+        fit = evaluate(keys.index, keys.values, keys.slopes, keys.auto, np.arange(frames.size))
     x = np.concatenate(([start - 1], start + keys.index, [end + 1]))
     y = np.concatenate(([rest], keys.values, [rest]))
     slopes = np.concatenate(([0.0], keys.slopes, [0.0]))
