@@ -87,8 +87,10 @@ def test_user_keys_on_the_same_channel_still_evaluate_underneath(empty_scene):
     layer_micro_motion(empty_scene, [ob], BakeOptions(seed=5))
     both = np.array([_eval(empty_scene, f, get) for f in frames])
     assert alone.max() > 0.9  # there is a blink in the range
-    # user + layer, clamped by the slider at 1
-    np.testing.assert_allclose(both, np.minimum(alone + 0.2, 1.0), atol=2e-3)
+    # user + layer, clamped by the slider at 1; each sparse bake is within the default
+    # tolerance (0.5 % of the curve's range) of the exact curve
+    tol = 2 * 0.005 * np.ptp(alone) + 1e-6
+    np.testing.assert_allclose(both, np.minimum(alone + 0.2, 1.0), atol=tol)
     assert [
         tuple(k.co) for fc in compat.iter_fcurves(user) for k in fc.keyframe_points
     ] == keys_before
