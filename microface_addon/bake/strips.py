@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .curves import PropertyCurve
-from .reduce import SparseKeys, evaluate, handle_offsets, reduce_curves
+from .reduce import SparseKeys, evaluate, handle_offsets, reduce_curves, sample_slopes
 from .rotations import quat_mul
 
 # Defaults of the bake's tolerance (the panel's and the CLI's).  0.5 % of a channel's range is
@@ -315,7 +315,10 @@ def layer_strips(
             ]
             if not rows:
                 break
-            bands = [f.band_of(round_) for f, _ in rows]
+            bands = [
+                _inside_float32(f.band_of(round_), f.delta.curves[i].values, frames)
+                for f, i in rows
+            ]
             reduced = reduce_curves(
                 np.stack([f.delta.curves[i].values for f, i in rows]),
                 (np.stack([b[0] for b in bands]), np.stack([b[1] for b in bands])),
@@ -329,6 +332,15 @@ def layer_strips(
         strip.curves.sort(key=lambda c: (c.data_path, c.index))
         strips.append(strip)
     return strips + [StripPlan(BASE, [_constant(c, frames[0] - 1) for c in curves])]
+
+
+def _inside_float32(band, values: np.ndarray, frames: np.ndarray):
+    """``band`` narrowed by what Blender's single precision may add: a handle's frame rounds by
+    half an ulp of the frame number (0.002 frames at frame 36,000), which moves the curve by
+    up to 0.44 × that × its slope, and values round by ~1e-7 of their size."""
+    half_ulp = 0.5 * float(np.spacing(np.float32(frames[-1])))
+    margin = 0.45 * half_ulp * np.abs(sample_slopes(values)) + 1e-7 * np.maximum(np.abs(values), 1)
+    return np.maximum(band[0] - margin, 0.0), np.maximum(band[1] - margin, 0.0)
 
 
 def _constant(c: PropertyCurve, frame: float) -> KeyedCurve:
