@@ -349,6 +349,12 @@ def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
     return record
 
 
+def write_static(idb, record: dict) -> None:
+    """Write back the static (unkeyed) values the record kept: the pose without MicroFace."""
+    for key, value in record.get("static", {}).items():
+        _set_value(idb, *_parse_record_key(key), value)
+
+
 def detach(idb, restore_user: bool = True) -> dict | None:
     """Take the MicroFace layer off ``idb``; with ``restore_user``, undo what it changed.
 
@@ -365,8 +371,7 @@ def detach(idb, restore_user: bool = True) -> dict | None:
     if restore_user:
         if ad is not None and record.get("blend_type") and ad.action is not None:
             ad.action_blend_type = record["blend_type"]
-        for key, value in record.get("static", {}).items():
-            _set_value(idb, *_parse_record_key(key), value)
+        write_static(idb, record)
         if (
             ad is not None
             and record.get("created_animation_data")
