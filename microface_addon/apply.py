@@ -8,7 +8,9 @@ checked, the controls applied, the intents file read — before any scene is tou
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -17,10 +19,12 @@ import bpy
 from . import bake
 from .core import Settings, Timeline, load_preset, solve
 from .core.preset.controls import Controls, with_controls
-from .core.preset.settings import deep_merge
+from .core.preset.settings import PresetError, deep_merge
+from .core.solver import registry
 from .core.timeline.grammar import load_intents_file, preset_timeline, settings_vocabulary
 from .rig.scene import character as character_mod
 from .rig.scene import detect as detect_mod
+from .rig.scene.character_settings import character_settings
 from .rig.scene.look_at import resolve_look_at
 from .rig.scene.markers import scene_marker_timeline
 
@@ -73,9 +77,24 @@ def resolve(options: BakeOptions) -> BakeRequest:
     options.keying.check()
     timeline = preset_timeline(settings)
     if options.intents_file:
-        path = bpy.path.abspath(options.intents_file)
-        timeline = timeline.merged(load_intents_file(path, settings_vocabulary(settings)))
+        timeline = timeline.merged(_intents(options.intents_file, settings))
     return BakeRequest(options, settings, over, timeline, time.perf_counter() - t0)
+
+
+class IntentsFileError(ValueError):
+    """The intents file is missing or does not parse (bad input: the CLI exits 2)."""
+
+    bad_input = True
+
+
+def _intents(path_text: str, settings: Settings) -> Timeline:
+    path = bpy.path.abspath(path_text)
+    if not os.path.isfile(path):
+        raise IntentsFileError(f"intents file not found: {path}")
+    try:
+        return load_intents_file(path, settings_vocabulary(settings))
+    except PresetError as exc:
+        raise IntentsFileError(f"invalid intents file {path}:\n{exc}") from exc
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -116,48 +135,101 @@ def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list[tuple
     ]
 
 
-def layer_micro_motion(
+@dataclass(frozen=True)
+class Progress:
+    """Where a bake is: ``done`` of ``total`` steps, and what the next step does."""
+
+    done: int
+    total: int
+    text: str
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+def character_request(
+    request: BakeRequest, members: list, cache: dict | None = None
+) -> tuple[BakeRequest, int]:
+    """The request and seed one character bakes with: its own settings where it has them
+    (preset, seed, intensity, layer toggles, stored on it by the panel), else the scene's.
+    ``cache`` shares a resolved preset between characters that ask for the same one."""
+    own = character_settings(members[0], registry.names())
+    if own is None:
+        return request, int(request.options.seed)
+    options = replace(
+        request.options,
+        preset=own.preset or request.options.preset,
+        seed=own.seed,
+        intensity=own.intensity,
+        controls=replace(request.options.controls, disable=own.disabled),
+    )
+    key = (options.preset, options.intensity, own.disabled)
+    cache = {} if cache is None else cache
+    if key not in cache:
+        cache[key] = replace(resolve(options), options=options)
+    return replace(cache[key], options=options), own.seed
+
+
+def bake_steps(
     scene: bpy.types.Scene,
     objects: list[bpy.types.Object],
     request: BakeRequest | BakeOptions,
-) -> dict[str, Any]:
-    """Bake micro-motion onto every character the given objects belong to; return a report.
+) -> Generator[Progress, None, dict[str, Any]]:
+    """The bake one step at a time: yields ``Progress`` before each step (aim a character's
+    gaze, solve it, bake it) and returns the report.
 
-    ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here).  Raises
-    ``PresetError`` (bad preset/options), ``NothingToMapError`` (a character with nothing to
-    drive) or ``RigError``; on any error nothing in the scene has changed.
+    Why steps: the panel shows progress and lets Esc cancel between characters, and the CLI
+    prints progress, both from the same bake.  Closing the generator before it finishes (a
+    cancel) rolls every character back: nothing in the scene has changed.  Raises what
+    ``layer_micro_motion`` raises.
     """
     t0 = time.perf_counter()
     if isinstance(request, BakeOptions):
         request = resolve(request)
-    options, settings = request.options, request.settings
+    options = request.options
     start, end = frame_range(scene, options)
     fps = scene_fps(scene)
     n_frames = end - start + 1
     duration_s = max((n_frames - 1) / fps, 1.0 / fps)
-    timeline = scene_timeline(scene, request, start, fps)
     characters = _detect(objects, options)
-    targets = {}
-    if options.look_at:
-        for members, rigmap in characters:
+    per_step = 3 if options.look_at else 2
+    total, done = per_step * len(characters), 0
+    cache: dict = {}
+    plans = []
+    for members, rigmap in characters:
+        char_request, seed = character_request(request, members, cache)
+        timeline = scene_timeline(scene, char_request, start, fps)
+        look_notes: list[str] = []
+        if options.look_at:
+            yield Progress(done, total, f"aiming {members[0].name}'s gaze")
             # Each character sees the target from its own eyes, as the user animated the head
             # (a previous MicroFace layer muted, so a re-bake does not chase its own result).
             with bake.muted(members):
-                look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
-            targets[rigmap.character] = (replace(timeline, look_at=look), notes)
+                look, look_notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+            timeline = replace(timeline, look_at=look)
+            done += 1
+        plans.append((members, rigmap, char_request, seed, timeline, look_notes))
 
     reports = []
     with bake.transaction() as tx:
-        for _members, rigmap in characters:
+        for members, rigmap, char_request, seed, timeline, look_notes in plans:
+            yield Progress(done, total, f"solving {members[0].name}")
             ts = time.perf_counter()
-            char_timeline, look_notes = targets.get(rigmap.character, (timeline, []))
-            perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)
+            perf = solve(char_request.settings, duration_s, seed, rigmap.character, timeline)
+            done += 1
+            yield Progress(done, total, f"baking {members[0].name}")
             tb = time.perf_counter()
             result = tx.write(perf, rigmap, start, end, fps, options.keying)
             te = time.perf_counter()
+            done += 1
             reports.append(
                 {
                     **rigmap.report(),
+                    "name": members[0].name,
+                    "preset": char_request.settings.name,
+                    "seed": seed,
+                    "own_settings": char_request is not request,
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "frames": n_frames,
@@ -167,6 +239,7 @@ def layer_micro_motion(
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},
                 }
             )
+    settings = request.settings
     return {
         "preset": settings.name,
         "preset_source": settings.source,
@@ -182,6 +255,29 @@ def layer_micro_motion(
             "total": round(time.perf_counter() - t0, 4),
         },
     }
+
+
+def layer_micro_motion(
+    scene: bpy.types.Scene,
+    objects: list[bpy.types.Object],
+    request: BakeRequest | BakeOptions,
+    progress: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """Bake micro-motion onto every character the given objects belong to; return a report.
+
+    ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here); ``progress`` is
+    called before each step.  Raises ``PresetError`` (bad preset/options), ``MarkerError``,
+    ``NothingToMapError`` (a character with nothing to drive) or ``RigError``; on any error
+    nothing in the scene has changed.
+    """
+    steps = bake_steps(scene, objects, request)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        if progress is not None:
+            progress(step)
 
 
 def remove_micro_motion(scene: bpy.types.Scene, objects: list[bpy.types.Object]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .. import compat
 from ..core.performance import Performance
 from ..core.solver import registry
 from ..rig.convention.rigmap import RigMap
+from ..rig.scene.character import IDENTITY_PROP
 from . import layer as L
 from .plan import plan
 from .strips import BASE, Keying, layer_strips
@@ -91,7 +92,28 @@ class Transaction:
             for st in prep.strips:
                 if st.track not in result.strips:
                     result.strips.append(st.track)
+        self._stamp(rigmap)
         return result
+
+    def _stamp(self, rigmap: RigMap) -> None:
+        """Store the character's identity on its first member, so a rename keeps its motion
+        (``rig.scene.character.character_id``); undone with the rest."""
+        owner = bpy.data.objects.get(rigmap.objects[0]) if rigmap.objects else None
+        if owner is None:
+            return
+        name, before = owner.name, owner.get(IDENTITY_PROP)
+        owner[IDENTITY_PROP] = rigmap.character
+
+        def undo(name=name, before=before):
+            ob = bpy.data.objects.get(name)
+            if ob is None:
+                return
+            if before is None:
+                ob.pop(IDENTITY_PROP, None)
+            else:
+                ob[IDENTITY_PROP] = before
+
+        self._undo.append(undo)
 
     @staticmethod
     def _prepare(perf, rigmap, frames, fps, keying: Keying) -> list:
@@ -175,7 +197,10 @@ def transaction():
 
 
 def remove(members) -> list[str]:
-    """Remove the MicroFace layer from every ID of a character; returns what was cleaned."""
+    """Remove the MicroFace layer from every ID of a character; returns what was cleaned.
+
+    The identity the bake stamped on the character goes too: without a layer the character is
+    again what it was before its first bake."""
     removed = []
     for kind, idb in L.character_ids(members):
         record = L.detach(idb, restore_user=True)
@@ -186,6 +211,8 @@ def remove(members) -> list[str]:
             if act is not None and act.users == 0:
                 bpy.data.actions.remove(act)
         removed.append(f"{kind}:{idb.name}")
+    if removed and members and IDENTITY_PROP in members[0].keys():
+        del members[0][IDENTITY_PROP]
     return removed
 
 

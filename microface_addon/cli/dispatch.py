@@ -89,7 +89,7 @@ def exit_code_for(exc: BaseException) -> int:
     from ..core.timeline.grammar import MarkerError
     from ..rig.convention.rigmap import NothingToMapError
 
-    if isinstance(exc, (UsageError, PresetError, MarkerError)):
+    if isinstance(exc, (UsageError, PresetError, MarkerError)) or getattr(exc, "bad_input", False):
         return EXIT_USAGE
     if isinstance(exc, NothingToMapError):
         return EXIT_NOTHING_TO_MAP

@@ -85,9 +85,24 @@ def addon_preferences(context=None):
 
 
 def default_preset(context=None) -> str:
+    """The preferences' default preset; neutral_idle when it is unset or no longer exists
+    (``missing_default_preset`` says which, for the panel's warning)."""
     prefs = addon_preferences(context)
     name = prefs.default_preset if prefs is not None else ""
-    return name or DEFAULT_PRESET
+    if not name or name not in _known_names():
+        return DEFAULT_PRESET
+    return name
+
+
+def missing_default_preset(context=None) -> str | None:
+    """The default preset the preferences name when it is not on the search path, else None."""
+    prefs = addon_preferences(context)
+    name = prefs.default_preset if prefs is not None else ""
+    return name if name and name not in _known_names() else None
+
+
+def _known_names() -> set[str]:
+    return {it[0] for it in selectable_items()}  # the menu's cached list
 
 
 def default_seed(context=None) -> int:
