@@ -231,7 +231,7 @@ def test_preset_menu_lists_the_search_path(addon, tmp_path, monkeypatch):
     names = [it[0] for it in real]
     assert "neutral_idle" in names and "studio_take" in names
     assert "defaults" not in names and not any("schema" in n for n in names)
-    assert sorted(it[3] for it in real) == list(range(len(real)))  # stable numbers for get/set
+    assert sorted(it[-1] for it in real) == list(range(len(real)))  # stable numbers for get/set
     assert preferences.preset_items() is items  # unchanged list kept alive, not rebuilt
     settings = bpy.context.scene.microface
     settings.preset = "studio_take"

@@ -28,12 +28,12 @@ def _preset_get(self) -> int:
     names = [it[0] for it in items]
     for name in (self.preset_name, preferences.default_preset(), DEFAULT_PRESET):
         if name in names:
-            return items[names.index(name)][3]
-    return items[0][3]
+            return items[names.index(name)][-1]
+    return items[0][-1]
 
 
 def _preset_set(self, value: int) -> None:
-    for ident, _label, _desc, number in preferences.selectable_items():
+    for ident, *_, number in preferences.selectable_items():
         if number == value:
             self.preset_name = ident
             return
