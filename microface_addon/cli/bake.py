@@ -229,6 +229,21 @@ def _resolve(args: argparse.Namespace):
     return replace(request, options=checked)
 
 
+def progress_line(label: str):
+    """A progress callback writing one updating line to a terminal (stderr), or None when
+    stderr is not a terminal (logs and pipes get the result lines only).  Called with None, it
+    clears the line."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(step) -> None:
+        text = "" if step is None else f"{label}: {step.text} ({step.done + 1}/{step.total})"
+        sys.stderr.write("\r\x1b[K" + text)
+        sys.stderr.flush()
+
+    return show
+
+
 def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namespace):
     """Open one shot (or use the open file), layer micro-motion, save it under a temporary name
     beside ``output``: (the shot's report, the temporary file)."""
@@ -244,10 +259,14 @@ def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namesp
     label = str(source) if source is not None else "open file"
     objects = pick_objects(scene, args.objects, label)
     t_open = time.perf_counter()
+    show = progress_line(Path(label).name)
     try:
-        report = layer_micro_motion(scene, objects, request)
+        report = layer_micro_motion(scene, objects, request, show)
     except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
         raise type(exc)(f"{label}: {exc}") from exc
+    finally:
+        if show is not None:
+            show(None)
     t_bake = time.perf_counter()
     tmp = save_copy(output, args.debug)
     t_save = time.perf_counter()
