@@ -252,6 +252,8 @@ _ENTRY_NUMBERS = {
     "duration_s": (0.0, 3600.0),
     "side": (-1.0, 1.0),
 }
+# The numbers an entry may hold and their ranges (the same for markers' keys).
+ENTRY_RANGES = _ENTRY_NUMBERS
 _WHAT = ("intent", "state", "breath", "posture")
 _TIMED = ("breath", "posture")  # state changes that may last ``duration_s``
 
