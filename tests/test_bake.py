@@ -383,3 +383,36 @@ def test_names_with_quotes_and_backslashes_bake_evaluate_and_remove(empty_scene,
     remove_micro_motion(empty_scene, [ob])
     empty_scene.frame_set(1)
     assert animation_fingerprint() == before
+
+
+def test_a_layer_baked_before_the_strips_is_still_removed_and_replaced(empty_scene):
+    """Files baked by the first MicroFace hold a version-1 record (one dense track named
+    "MicroFace" and its action); Remove and a re-bake must still find and restore it."""
+    import json
+
+    ob, arm = build_mini_character()
+    key = ob.data.shape_keys
+    key.key_blocks["eyeBlinkRight"].value = 0.3
+    empty_scene.frame_set(1)
+    before = animation_fingerprint()
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=1, keying=Keying(every_frame=True)))
+    for idb in (key, arm):  # as the first version wrote it
+        record = json.loads(idb[layer_mod.RECORD_PROP])
+        (strip,) = record.pop("strips")
+        record.update(version=1, action=strip["action"])
+        idb[layer_mod.RECORD_PROP] = json.dumps(record, sort_keys=True)
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=2))  # re-bake: replaced
+    assert [t.name for t in key.animation_data.nla_tracks][-1] == "MicroFace Base"
+    assert not [t for t in key.animation_data.nla_tracks if t.name == "MicroFace"]
+    for idb in (key, arm):
+        json.loads(idb[layer_mod.RECORD_PROP])["strips"]
+    layer_micro_motion(empty_scene, [ob], BakeOptions(seed=1, keying=Keying(every_frame=True)))
+    for idb in (key, arm):
+        record = json.loads(idb[layer_mod.RECORD_PROP])
+        (strip,) = record.pop("strips")
+        record.update(version=1, action=strip["action"])
+        idb[layer_mod.RECORD_PROP] = json.dumps(record, sort_keys=True)
+    remove_micro_motion(empty_scene, [ob])  # and removed
+    empty_scene.frame_set(1)
+    assert animation_fingerprint() == before
+    assert not [a for a in bpy.data.actions if a.name.startswith("MicroFace")]

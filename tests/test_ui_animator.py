@@ -325,3 +325,41 @@ def test_a_missing_intents_file_is_named_as_such(head, tmp_path):
     missing = tmp_path / "cues.json"
     with pytest.raises(RuntimeError, match=f"intents file not found: {missing}"):
         bpy.ops.microface.layer_micro_motion(intents_file=str(missing))
+
+
+def test_the_command_line_bakes_each_characters_own_settings(addon, tmp_path):
+    a = build_sample_head(addon)
+    b = build_sample_head(addon)
+    own = b["armature"].microface
+    own.use_own = True
+    own.preset, own.seed = "anxious", 9
+    shot = tmp_path / "crowd.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(shot))
+    out, report = tmp_path / "out.blend", tmp_path / "report.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "microface_addon",
+            "bake",
+            str(shot),
+            "-o",
+            str(out),
+            "--frames",
+            "1:48",
+            "--report",
+            str(report),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # a fresh process: the add-on is not registered there
+    assert proc.returncode == 0, proc.stderr
+    (shot_report,) = json.loads(report.read_text())["shots"]
+    by_name = {c["name"]: c for c in shot_report["characters"]}
+    assert (by_name[b["armature"].name]["preset"], by_name[b["armature"].name]["seed"]) == (
+        "anxious",
+        9,
+    )
+    assert by_name[a["armature"].name]["preset"] == "neutral_idle"
