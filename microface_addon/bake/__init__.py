@@ -18,6 +18,8 @@ Takes a ``Performance`` (core) and a ``RigMap`` (rig.convention) and a frame ran
 - ``curves`` — pure numpy: ``shape_key_curves``, ``bone_rotvecs``/``bone_rotation_curves``,
   ``bone_offsets``/``bone_location_curves`` → ``PropertyCurve``; ``rotations`` — vectorised
   quaternion/Euler maths.
+- ``amount`` — after the bake: ``layer_strips``, ``amount``/``set_amount`` (strip influence),
+  ``muted``/``set_muted``, ``bypassed``/``set_bypass``.
 - ``layer`` — the layer on one ID: ``prepare``/``attach``/``detach``/``reattach``, the record
   stored on the ID, ``static_values``, ``user_curve``; ``muted(members)`` to evaluate the scene
   without the layer; ``character_ids``.  ``keys`` — ``write_fcurve``/``write_keyed`` (bulk
