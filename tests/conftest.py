@@ -27,6 +27,19 @@ def empty_scene():
     return scene
 
 
+def extension_repo(folder: Path) -> Path:
+    """A local extensions repository in ``folder`` holding the add-on as the built zip unpacks
+    it (package, presets, manifest); returns the repository folder (``…/repo``)."""
+    import shutil
+
+    ext = folder / "repo" / "microface"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "microface_addon", ext, ignore=ignore)
+    shutil.copytree(ROOT / "presets", ext / "presets", ignore=ignore)
+    shutil.copy(ROOT / "blender_manifest.toml", ext)
+    return ext.parent
+
+
 def build_mini_character(
     name: str = "Mini", keys=None, bones: bool = True, rotation_mode="QUATERNION"
 ):

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import extension_repo
 
 pytestmark = pytest.mark.blender
 
@@ -65,17 +65,13 @@ with open(out_path, "w") as fh:
 
 
 def test_enabling_the_extension_imports_neither_scipy_nor_jsonschema(tmp_path):
-    ext = tmp_path / "repo" / "microface"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "microface_addon", ext, ignore=ignore)
-    shutil.copytree(ROOT / "presets", ext / "presets", ignore=ignore)
-    shutil.copy(ROOT / "blender_manifest.toml", ext)
+    repo = extension_repo(tmp_path)
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE, encoding="utf-8")
     out = tmp_path / "facts.json"
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
     proc = subprocess.run(
-        [sys.executable, str(probe), str(ext.parent), str(out), ",".join(HEAVY)],
+        [sys.executable, str(probe), str(repo), str(out), ",".join(HEAVY)],
         capture_output=True,
         text=True,
         env=env,

@@ -296,23 +296,18 @@ def test_installed_as_an_extension_preferences_follow_the_extension_name(tmp_pat
     """Loaded as ``bl_ext.<repo>.microface`` (a local extensions repo holding the package, as the
     built zip would unpack it), the preferences register under that name and feed the scene."""
     import os
-    import shutil
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    ext = tmp_path / "repo" / "microface"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(root / "microface_addon", ext, ignore=ignore)
-    shutil.copytree(root / "presets", ext / "presets", ignore=ignore)
-    shutil.copy(root / "blender_manifest.toml", ext)
+    from conftest import extension_repo
+
+    repo = extension_repo(tmp_path)
     probe = tmp_path / "probe.py"
     probe.write_text(EXTENSION_PROBE, encoding="utf-8")
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
     out = tmp_path / "facts.json"
     proc = subprocess.run(
-        [sys.executable, str(probe), str(ext.parent), str(out)],
+        [sys.executable, str(probe), str(repo), str(out)],
         capture_output=True,
         text=True,
         env=env,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import bpy
 
 from ..core.preset.schema import INTENSITY_RANGE
-from ..core.preset.settings import DEFAULT_PRESET
 from ..core.solver import registry
 from ..rig.scene import character_settings as cs
 from ..rig.scene.character import character_id, characters_of
 from . import preferences
+from .sidebar import SubPanel
 
 
 def active_character(context) -> list | None:
@@ -66,20 +66,13 @@ def _use_own_set(self, value: bool) -> None:
 
 
 def _preset_get(self) -> int:
-    items = preferences.selectable_items()
-    names = [it[0] for it in items]
-    raw = _raw(self.id_data)
-    for name in ((raw or {}).get(cs.PRESET, ""), preferences.default_preset(), DEFAULT_PRESET):
-        if name in names:
-            return items[names.index(name)][-1]
-    return items[0][-1]
+    return preferences.preset_number((_raw(self.id_data) or {}).get(cs.PRESET, ""))
 
 
 def _preset_set(self, value: int) -> None:
-    for ident, *_, number in preferences.selectable_items():
-        if number == value:
-            _raw(self.id_data, create=True)[cs.PRESET] = ident
-            return
+    name = preferences.preset_named(value)
+    if name is not None:
+        _raw(self.id_data, create=True)[cs.PRESET] = name
 
 
 def _layers_get(self) -> list[bool]:
@@ -165,13 +158,9 @@ def draw_character(layout, context) -> None:
         grid.prop(settings, "layers", index=i, text=layer.label)
 
 
-class MICROFACE_PT_character(bpy.types.Panel):
+class MICROFACE_PT_character(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_character"
     bl_label = "Character"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
-    bl_parent_id = "MICROFACE_PT_main"
 
     def draw(self, context) -> None:
         draw_character(self.layout, context)

@@ -16,6 +16,7 @@ import bpy
 from ..core.timeline import grammar
 from ..core.timeline.intents import DEFAULT_INTENSITY, RELAX, SUPPRESS
 from ..rig.scene.markers import marker_source
+from .sidebar import SubPanel
 
 # How the menu names the variants of the shipped presets' intents (the marker word stays).
 VARIANT_LABELS = {"duchenne": "felt", "social": "social"}
@@ -172,13 +173,9 @@ def draw_cues(layout, context) -> None:
     layout.prop(scene.microface, "intents_file")
 
 
-class MICROFACE_PT_cues(bpy.types.Panel):
+class MICROFACE_PT_cues(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_cues"
     bl_label = "Cues"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
-    bl_parent_id = "MICROFACE_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context) -> None:

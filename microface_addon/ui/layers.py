@@ -13,6 +13,7 @@ import bpy
 from ..bake import amount
 from ..core.solver import registry
 from .character import active_character
+from .sidebar import SubPanel
 
 
 def _members():
@@ -124,13 +125,9 @@ def draw_layers(layout, context) -> None:
         sub.prop(controls, "amounts", index=i, text=group.label, slider=True)
 
 
-class MICROFACE_PT_layers(bpy.types.Panel):
+class MICROFACE_PT_layers(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_layers"
     bl_label = "Layers"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
-    bl_parent_id = "MICROFACE_PT_main"
 
     def draw(self, context) -> None:
         draw_layers(self.layout, context)

@@ -14,9 +14,9 @@ import bpy
 
 from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
 from ..core.preset.schema import INTENSITY_RANGE
-from ..core.preset.settings import DEFAULT_PRESET
 from ..rig.scene.look_at import ACTIVE_CAMERA, DEFAULT_DIRECTION_DISTANCE_M
 from . import preferences
+from .sidebar import SidebarPanel
 
 # --- scene settings -------------------------------------------------------------------------
 # Preset and seed fall back to the add-on preferences until the user picks one for this scene,
@@ -24,19 +24,13 @@ from . import preferences
 
 
 def _preset_get(self) -> int:
-    items = preferences.selectable_items()
-    names = [it[0] for it in items]
-    for name in (self.preset_name, preferences.default_preset(), DEFAULT_PRESET):
-        if name in names:
-            return items[names.index(name)][-1]
-    return items[0][-1]
+    return preferences.preset_number(self.preset_name)
 
 
 def _preset_set(self, value: int) -> None:
-    for ident, *_, number in preferences.selectable_items():
-        if number == value:
-            self.preset_name = ident
-            return
+    name = preferences.preset_named(value)
+    if name is not None:
+        self.preset_name = name
 
 
 def _seed_get(self) -> int:
@@ -318,12 +312,9 @@ def mapping_lines(ch: dict[str, Any]) -> list[str]:
     return lines
 
 
-class MICROFACE_PT_main(bpy.types.Panel):
+class MICROFACE_PT_main(SidebarPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_main"
     bl_label = "MicroFace"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
 
     def draw(self, context) -> None:
         layout = self.layout

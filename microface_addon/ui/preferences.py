@@ -101,6 +101,22 @@ def missing_default_preset(context=None) -> str | None:
     return name if name and name not in _known_names() else None
 
 
+def preset_number(*wanted: str) -> int:
+    """The menu number of the first of ``wanted`` that is on the search path (then the default
+    preset, neutral_idle, the first one): what a preset enum's getter returns."""
+    items = selectable_items()
+    names = [it[0] for it in items]
+    for name in (*wanted, default_preset(), DEFAULT_PRESET):
+        if name in names:
+            return items[names.index(name)][-1]
+    return items[0][-1]
+
+
+def preset_named(number: int) -> str | None:
+    """The preset a menu number stands for (a preset enum's setter stores its name)."""
+    return next((ident for ident, *_, n in selectable_items() if n == number), None)
+
+
 def _known_names() -> set[str]:
     return {it[0] for it in selectable_items()}  # the menu's cached list
 
