@@ -31,25 +31,29 @@ CLASSES = (
 )
 
 
+# The settings MicroFace keeps in a file: (owner type, attribute, property group, label).
+SETTINGS = (
+    ("Scene", "microface", panel.MicroFaceSceneSettings, "MicroFace"),
+    ("Object", "microface", character.MicroFaceCharacterSettings, "MicroFace character"),
+    ("Scene", "microface_layers", layers.MicroFaceLayerControls, "MicroFace layers"),
+    ("Scene", "microface_controls", presets.MicroFaceControls, "MicroFace preset overrides"),
+    ("Scene", "microface_dialogue", dialogue.MicroFaceDialogue, "MicroFace dialogue"),
+)
+
+
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    bpy.types.Scene.microface = bpy.props.PointerProperty(
-        type=panel.MicroFaceSceneSettings, name="MicroFace"
-    )
-    character.register_object_property()
-    layers.register_scene_property()
-    presets.register_scene_property()
-    dialogue.register_scene_property()
+    for owner, attr, group, label in SETTINGS:
+        setattr(getattr(bpy.types, owner), attr, bpy.props.PointerProperty(type=group, name=label))
+    presets.register_user_folder()
 
 
 def unregister() -> None:
-    dialogue.unregister_scene_property()
-    presets.unregister_scene_property()
-    layers.unregister_scene_property()
-    character.unregister_object_property()
-    if hasattr(bpy.types.Scene, "microface"):
-        del bpy.types.Scene.microface
+    presets.unregister_user_folder()
+    for owner, attr, _group, _label in reversed(SETTINGS):
+        if hasattr(getattr(bpy.types, owner), attr):
+            delattr(getattr(bpy.types, owner), attr)
     for cls in reversed(CLASSES):
         if getattr(cls, "is_registered", False):
             bpy.utils.unregister_class(cls)

@@ -168,14 +168,3 @@ class MICROFACE_PT_character(SubPanel, bpy.types.Panel):
 
 CLASSES = (MicroFaceCharacterSettings,)
 PANELS = (MICROFACE_PT_character,)
-
-
-def register_object_property() -> None:
-    bpy.types.Object.microface = bpy.props.PointerProperty(
-        type=MicroFaceCharacterSettings, name="MicroFace character"
-    )
-
-
-def unregister_object_property() -> None:
-    if hasattr(bpy.types.Object, "microface"):
-        del bpy.types.Object.microface

@@ -151,14 +151,3 @@ CLASSES = (
     MICROFACE_OT_strip_assignment_remove,
 )
 PANELS = (MICROFACE_PT_dialogue,)
-
-
-def register_scene_property() -> None:
-    bpy.types.Scene.microface_dialogue = bpy.props.PointerProperty(
-        type=MicroFaceDialogue, name="MicroFace dialogue"
-    )
-
-
-def unregister_scene_property() -> None:
-    if hasattr(bpy.types.Scene, "microface_dialogue"):
-        del bpy.types.Scene.microface_dialogue

@@ -135,14 +135,3 @@ class MICROFACE_PT_layers(SubPanel, bpy.types.Panel):
 
 CLASSES = (MicroFaceLayerControls,)
 PANELS = (MICROFACE_PT_layers,)
-
-
-def register_scene_property() -> None:
-    bpy.types.Scene.microface_layers = bpy.props.PointerProperty(
-        type=MicroFaceLayerControls, name="MicroFace layers"
-    )
-
-
-def unregister_scene_property() -> None:
-    if hasattr(bpy.types.Scene, "microface_layers"):
-        del bpy.types.Scene.microface_layers

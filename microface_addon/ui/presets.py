@@ -364,14 +364,5 @@ CLASSES = (MicroFaceControls, MICROFACE_OT_save_preset, MICROFACE_OT_reload_pres
 PANELS = (MICROFACE_PT_presets,)
 
 
-def register_scene_property() -> None:
-    register_user_folder()
-    bpy.types.Scene.microface_controls = bpy.props.PointerProperty(
-        type=MicroFaceControls, name="MicroFace preset overrides"
-    )
-
-
-def unregister_scene_property() -> None:
-    if hasattr(bpy.types.Scene, "microface_controls"):
-        del bpy.types.Scene.microface_controls
+def unregister_user_folder() -> None:
     library.set_user_preset_dirs([])
