@@ -103,15 +103,16 @@ def test_the_panels_layer_sliders_drive_the_strips_and_undo(head):
     assert not amount.bypassed(_members(head))
 
 
-def test_a_dense_bake_offers_bypass_but_no_per_layer_amounts(head):
+def test_a_dense_bake_offers_neither_bypass_nor_per_layer_amounts(head):
     bpy.context.scene.microface.every_frame = True
     assert bpy.ops.microface.layer_micro_motion() == {"FINISHED"}
     members = _members(head)
     assert amount.is_dense(members)
     with pytest.raises(ValueError, match="every frame"):
         amount.set_amount(members, "", 0.5)
-    bpy.context.scene.microface_layers.bypass = True
-    assert amount.bypassed(_members(head))
+    assert "every-frame" in amount.bypass_blocker(members)
+    bpy.context.scene.microface_layers.bypass = True  # the panel greys it out; refused anyway
+    assert not amount.bypassed(_members(head))
 
 
 # --- per-character settings and identity ------------------------------------------------------

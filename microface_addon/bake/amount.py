@@ -146,13 +146,35 @@ def bypassed(members) -> bool:
     return bool(groups) and all(s.mute for g in groups for s in g.strips)
 
 
+class BypassUnavailable(RuntimeError):
+    """The bypass cannot show the un-layered pose exactly (see ``bypass_blocker``)."""
+
+
+def bypass_blocker(members) -> str | None:
+    """Why the bypass cannot restore this character's un-layered pose exactly, or None.
+
+    The sparse bake's base strip carries the pose without MicroFace (hand-set sliders and bones
+    included), so muting the layer strips above it shows exactly that.  A dense
+    (``--every-frame``) bake has no base strip, and Blender evaluates every channel a muted NLA
+    strip holds from its RNA default — 0, or 1.0 for shape keys on 5.0.x — so a hand-set value
+    would be lost under a muted dense layer (measured on 4.2, 5.0 and 5.2).  Refused there."""
+    for _kind, idb in L.character_ids(members):
+        record = L.read_record(idb)
+        if record is not None and not any(s["layer"] == BASE for s in L.record_strips(record)):
+            return (
+                "an every-frame bake has no base strip, so muting it cannot show the un-layered "
+                "pose exactly (Blender evaluates muted channels from their defaults); bake with "
+                "sparse keys (the default) or use Remove"
+            )
+    return None
+
+
 def set_bypass(members, on: bool) -> None:
-    """Bypass MicroFace on a character (its pose exactly as without the layer), or end it."""
+    """Bypass MicroFace on a character (its pose exactly as without the layer), or end it.
+    Raises ``BypassUnavailable`` where ``bypass_blocker`` says it cannot be exact."""
+    reason = bypass_blocker(members) if on else None
+    if reason is not None:
+        raise BypassUnavailable(reason)
     for group in layer_strips(members):
         for strip in group.strips:
             strip.mute = bool(on)
-    if on:
-        for _, idb in L.character_ids(members):
-            record = L.read_record(idb)
-            if record is not None and not any(s["layer"] == BASE for s in L.record_strips(record)):
-                L.write_static(idb, record)

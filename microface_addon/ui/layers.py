@@ -105,7 +105,12 @@ def draw_layers(layout, context) -> None:
         layout.label(text=f"{members[0].name}: not baked yet", icon="INFO")
         return
     controls = context.scene.microface_layers
-    layout.prop(controls, "bypass", icon="HIDE_ON" if controls.bypass else "HIDE_OFF")
+    blocked = amount.bypass_blocker(members)
+    row = layout.row()
+    row.enabled = blocked is None or controls.bypass
+    row.prop(controls, "bypass", icon="HIDE_ON" if controls.bypass else "HIDE_OFF")
+    if blocked is not None:
+        layout.label(text="No bypass for an every-frame bake: use Remove", icon="INFO")
     if amount.is_dense(members):
         layout.label(text="Baked on every frame: one strip for all layers", icon="INFO")
         return
