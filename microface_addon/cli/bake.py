@@ -39,7 +39,7 @@ from .rig_options import add_overrides_argument, check_overrides, check_profile
 def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
     parser.add_argument(
         "inputs",
-        nargs="*" if file_is_open else "+",
+        nargs="*",  # none: the open file, or the shots of --shots
         metavar="INPUT.blend",
         help="shot(s) to bake; never modified"
         + (" (default: the file Blender opened)" if file_is_open else ""),
@@ -102,7 +102,7 @@ def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
     elif args.file_is_open:
         inputs = [current_file()]
     else:
-        raise UsageError("no input file given")
+        raise UsageError("no input file given (or --shots SHOTS.json)")
     if args.output:
         if len(inputs) > 1:
             raise UsageError("--output takes a single input; use --output-dir DIR for several")

@@ -91,8 +91,10 @@ def destination(text: str, what: str) -> Path:
     return path
 
 
-def temp_path(final: Path) -> Path:
-    return final.with_name(f".{final.stem}.{os.getpid()}.microface-tmp{final.suffix}")
+def temp_path(final: Path, pid: int | None = None) -> Path:
+    """The temporary name process ``pid`` (default: this one) writes ``final`` under."""
+    pid = os.getpid() if pid is None else pid
+    return final.with_name(f".{final.stem}.{pid}.microface-tmp{final.suffix}")
 
 
 def discard(path: Path) -> None:
