@@ -62,14 +62,14 @@ def timed(settings, seconds: float, fps: float, timeline: Timeline):
 
     registry.LAYERS = tuple(wrap(layer) for layer in originals)
     try:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         perf = solve(settings, seconds, seed=1, character_id="Bench", timeline=timeline)
         t1 = time.perf_counter()
         frames = perf.at_frames(fps, int(round(seconds * fps)) + 1)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
     finally:
         registry.LAYERS = originals
-    return t2 - t0, t1 - t0, t2 - t1, per_layer, len(frames)
+    return t2 - t0, t1 - t0, t2 - t1, per_layer, len(frames), c2 - c0
 
 
 def main() -> None:
@@ -91,11 +91,11 @@ def main() -> None:
         best = min(
             (timed(settings, seconds, args.fps, tl) for _ in range(args.repeat)), key=lambda r: r[0]
         )
-        total, solve_s, sample_s, per_layer, n_ch = best
+        total, solve_s, sample_s, per_layer, n_ch, cpu = best
         layers = ", ".join(f"{k} {v:.3f}" for k, v in per_layer.items())
         print(
-            f"{label:26s} total {total:.3f} s  (solve {solve_s:.3f} s, sampling {n_ch} channels "
-            f"{sample_s:.3f} s)\n{'':26s} layers: {layers}"
+            f"{label:26s} total {total:.3f} s wall, {cpu:.3f} s CPU  (solve {solve_s:.3f} s, "
+            f"sampling {n_ch} channels {sample_s:.3f} s)\n{'':26s} layers: {layers}"
         )
     lengths = [float(m) for m in args.lengths.split(",") if m.strip()]
     if len(lengths) >= 2:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_shots import FRAMES, assert_same_curves, layer_curves, run_cli
 
 OPENJD = Path(sys.executable).parent / "openjd"

@@ -19,26 +19,13 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
+from test_cli import layer_keys_in_open_file, run_cli
 
 from microface_addon import compat
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = "1:48"
 NUMPY1 = int(np.__version__.split(".")[0]) < 2
-
-
-def run_cli(*args, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
-    if "stderr" not in kwargs:
-        kwargs["capture_output"] = True
-    return subprocess.run(
-        [sys.executable, "-m", "microface_addon", *map(str, args)],
-        cwd=ROOT,
-        text=True,
-        timeout=timeout,
-        env=env,
-        **kwargs,
-    )
 
 
 def layer_curves(path: Path) -> dict[str, np.ndarray]:
@@ -64,15 +51,6 @@ def assert_same_curves(a: dict, b: dict) -> None:
             np.testing.assert_array_max_ulp(a[key], b[key], maxulp=1)
         else:
             assert a[key].tobytes() == b[key].tobytes(), key
-
-
-def file_keys() -> int:
-    return sum(
-        len(fc.keyframe_points)
-        for act in bpy.data.actions
-        if act.name.startswith("MicroFace|")
-        for fc in compat.iter_fcurves(act)
-    )
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -147,7 +125,9 @@ def test_corrupt_shot_fails_alone_reruns_skip_and_curves_do_not_depend_on_jobs(t
         assert shot["timings_s"]["total"] > 0 and shot["wall_s"] >= shot["timings_s"]["total"]
         assert [c["character"] for c in shot["characters"]] == ["MicroFaceRig"]
         first[name] = layer_curves(baked / f"{name}_microface.blend")
-        assert file_keys() == shot["keys"] > 0  # the report's count is what the file holds
+        assert (
+            layer_keys_in_open_file() == shot["keys"] > 0
+        )  # the report's count is what the file holds
     assert by_name["sh010"]["worker_pid"] != by_name["sh020"]["worker_pid"]
     assert by_name["sh010"]["settings_hash"] != by_name["sh020"]["settings_hash"]
     # sh020 has the head layer off: no neck/head rotation keys, unlike sh010.
@@ -285,7 +265,7 @@ def test_bad_list_or_flags_exit_2_before_anything_runs(head, tmp_path):
     for flags, words in (
         (["--seed", "3"], "--seed is a per-shot option"),
         ([head], "not both"),
-        (["--jobs", "-1"], "negative"),
+        (["--jobs", "-1"], "--jobs -1 is below 0"),
         (["--jobs", "0", "--timeout", "5"], "--timeout needs worker processes"),
         (["--only", "zz"], "no shot named 'zz'"),
     ):
@@ -316,7 +296,13 @@ def test_progress_one_line_per_shot_in_a_log_a_live_line_on_a_terminal(head, tmp
 
     primary, secondary = pty.openpty()  # stderr on a terminal
     try:
-        tty = run_cli("bake", "--shots", shots, "--force", stderr=secondary, stdout=subprocess.PIPE)
+        tty = subprocess.run(
+            [sys.executable, "-m", "microface_addon", "bake", "--shots", str(shots), "--force"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            timeout=300,
+        )
     finally:
         os.close(secondary)
     chunks = []

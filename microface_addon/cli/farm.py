@@ -32,6 +32,7 @@ from typing import Any
 
 from .common import EXIT_OK, UsageError, add_common_arguments, discard, names_arg, temp_path
 from .shotlist import PATH_OPTIONS, Shot, ShotList, load_shot_list
+from .shots import whole_number
 
 SPEC_VERSION = "jobtemplate-2023-09"
 STEP = "BakeShots"
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
     )
     parser.add_argument(
         "--chunk",
-        type=_positive_int,
+        type=whole_number("--chunk", 1),
         default=1,
         metavar="N",
         help="shots per farm task (default 1: one task per shot)",
@@ -69,16 +70,6 @@ def add_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
         "its shots' sum plus start-up (default: no task timeout)",
     )
     add_common_arguments(parser)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n} is below 1")
-    return n
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.jsondoc import PresetError, Problem, positions_of, problem_at, read_json
+from ..core.preset.schema import validate_document
 from . import bake
 from .common import OUTPUT_SUFFIX, Parser, UsageError, one_line
 
@@ -150,7 +151,7 @@ def load_shot_list(path: str | os.PathLike) -> ShotList:
         raise ShotListError(exc.problems) from None
     positions = positions_of(text)
     file = str(path)
-    problems = _schema_problems(doc, file, positions)
+    problems = validate_document(doc, file, positions=positions, against=_validator())
     if problems:
         raise ShotListError(problems)
 
@@ -196,18 +197,6 @@ def load_shot_list(path: str | os.PathLike) -> ShotList:
     if problems:
         raise ShotListError(_unique(problems))
     return ShotList(path, tuple(shots))
-
-
-def _schema_problems(doc: Any, file: str, positions) -> list[Problem]:
-    from ..core.preset.schema import plain_message
-
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-    out = []
-    for err in errors:
-        where, message = plain_message(err)
-        at_key = err.validator == "additionalProperties"
-        out.append(problem_at(file, where, message, positions, at_key=at_key))
-    return out
 
 
 def _read_shot(entry, defaults, where, folder: Path, parser, at) -> tuple[Shot | None, list]:

@@ -58,14 +58,21 @@ log = logging.getLogger("microface.shots")
 BATCH_DESTS = ("inputs", "report", "debug")
 
 
-def _jobs_arg(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--jobs must be a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"--jobs {n} is negative")
-    return n
+def whole_number(flag: str, minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` for ``flag``."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a whole number, got {text!r}"
+            ) from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"{flag} {n} is below {minimum}")
+        return n
+
+    return parse
 
 
 def _seconds_arg(text: str) -> float:
@@ -90,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
     )
     group.add_argument(
         "--jobs",
-        type=_jobs_arg,
+        type=whole_number("--jobs", 0),
         default=1,
         metavar="N",
         help="worker processes baking shots side by side (default 1; 0 bakes in this process, "

@@ -76,10 +76,16 @@ def plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
 
 
 def validate_document(
-    doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
+    doc: Any,
+    file: str,
+    text: str | None = None,
+    positions: Mapping | None = None,
+    against: jsonschema.Draft202012Validator | None = None,
 ) -> list[Problem]:
-    """All schema problems of ``doc`` (empty list when valid)."""
-    errors = sorted(validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    """All schema problems of ``doc`` (empty list when valid), against the preset schema or the
+    validator given (another document of the add-on: a shot list)."""
+    against = against or validator()
+    errors = sorted(against.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     if errors and positions is None:
         positions = positions_of(text)
     problems = []
