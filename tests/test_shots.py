@@ -320,3 +320,19 @@ def test_progress_one_line_per_shot_in_a_log_a_live_line_on_a_terminal(head, tmp
     assert "\r\x1b[K" in screen and "[2/2] 2 ok, 0 failed, 0 skipped" in screen
     assert "baking " in screen  # which shots are running
     assert "microface: [1/2] a ok" not in screen  # no per-shot lines on a terminal
+
+
+def test_blender_command_bakes_a_shot_list_on_workers(head, tmp_path, capfd):
+    """``blender -b -c microface bake --shots …``: the callback, called here from the bpy module
+    (which has no Blender binary, so its workers are ``python -m microface_addon``)."""
+    from microface_addon.cli import dispatch
+
+    shutil.copy(head, tmp_path / "a.blend")
+    doc = {"shots": [{"input": "a.blend", "output": "a_out.blend", "frames": FRAMES}]}
+    (tmp_path / "shots.json").write_text(json.dumps(doc))
+    code = dispatch.execute(["bake", "--shots", str(tmp_path / "shots.json"), "--jobs", "1"])
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[-1] == "1 shot: 1 ok, 0 failed, 0 skipped"
+    assert (tmp_path / "a_out.blend").is_file()
+    assert layer_curves(tmp_path / "a_out.blend")

@@ -32,7 +32,7 @@ from typing import Any
 
 from .common import EXIT_OK, UsageError, add_common_arguments, discard, names_arg, temp_path
 from .shotlist import PATH_OPTIONS, Shot, ShotList, load_shot_list
-from .shots import whole_number
+from .shots import blender_binary, whole_number
 
 SPEC_VERSION = "jobtemplate-2023-09"
 STEP = "BakeShots"
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--output {args.output} is not a folder")
     if not out.parent.is_dir():
         raise UsageError(f"folder of --output {args.output} does not exist: {out.parent}")
-    command = args.host_command or default_command(getattr(args, "file_is_open", False))
+    command = args.host_command or default_command()
     name = args.name or f"MicroFace {shot_list.path.stem}"
     files = {
         "template.yaml": job_template(name, shot_list, shots, args.chunk, command, args.timeout),
@@ -105,13 +105,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def default_command(inside_blender: bool) -> str:
+def default_command() -> str:
     """This Blender with the extension (``blender -b -c microface``), or this Python with the
     package on ``PYTHONPATH`` (``python -m microface_addon``)."""
-    if inside_blender:
-        import bpy
-
-        return f"{shlex.quote(bpy.app.binary_path)} -b -c microface"
+    binary = blender_binary()
+    if binary:
+        return f"{shlex.quote(binary)} -b -c microface"
     package = __name__.rsplit(".cli.", 1)[0]
     root = Path(sys.modules[package.split(".")[0]].__file__).resolve().parent.parent
     return f"PYTHONPATH={shlex.quote(str(root))} {shlex.quote(sys.executable)} -m {package}"

@@ -274,18 +274,27 @@ def _discard_temps(shot: Shot, pid: int) -> None:
 
 def worker_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
     """How to start a worker: this same Blender (``blender -b -c microface``) when we run inside
-    one, else this Python with the package importable (``python -m microface_addon``)."""
+    one, else this Python with the package importable (``python -m microface_addon``, also for
+    the ``-c microface`` callback called from the ``bpy`` module, which has no binary)."""
     tail = ["bake", "--worker"] + (["--debug"] if args.debug else [])
     env = dict(os.environ)
-    if getattr(args, "file_is_open", False):
-        import bpy
-
-        return [bpy.app.binary_path, "-b", "-c", "microface", *tail], env
+    binary = blender_binary()
+    if binary:
+        return [binary, "-b", "-c", "microface", *tail], env
     package = __name__.rsplit(".cli.", 1)[0]
     top = sys.modules[package.split(".")[0]]
     root = str(Path(top.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return [sys.executable, "-m", package, *tail], env
+
+
+def blender_binary() -> str | None:
+    """The Blender executable running us, or None in the ``bpy`` module."""
+    import bpy
+
+    if getattr(bpy.app, "module", not bpy.app.binary_path):
+        return None
+    return bpy.app.binary_path or None
 
 
 # --- one shot (in a worker or in this process) ------------------------------------------------
