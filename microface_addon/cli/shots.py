@@ -233,7 +233,7 @@ def _bake_here(shots: list[Shot], args, records: dict, bar: progress.Progress) -
         t = time.perf_counter()
         result = bake_one(shot, cache, describe, args.debug)
         records[shot.name] = _record(shot, result, os.getpid(), time.perf_counter() - t)
-        bar.ended(shot.name, records[shot.name]["status"], _line(records[shot.name]))
+        _tell(bar, records[shot.name])
 
 
 def _bake_on_workers(shots: list[Shot], args, records: dict, bar: progress.Progress) -> None:
@@ -258,7 +258,7 @@ def _bake_on_workers(shots: list[Shot], args, records: dict, bar: progress.Progr
                 else:
                     result = event.result
                 records[shot.name] = _record(shot, result, event.pid, event.seconds)
-                bar.ended(shot.name, records[shot.name]["status"], _line(records[shot.name]))
+                _tell(bar, records[shot.name])
             else:
                 bar.tick()
     finally:
@@ -389,6 +389,13 @@ def _skipped(shot: Shot, fingerprint: str) -> dict[str, Any]:
         "settings_hash": fingerprint,
         "reason": "up to date",
     }
+
+
+def _tell(bar: progress.Progress, record: dict) -> None:
+    """Progress for a finished shot, and its preset notices (an old format_version…)."""
+    for notice in record.get("preset_notices", []):
+        log.warning("%s: notice: %s", record["name"], notice)
+    bar.ended(record["name"], record["status"], _line(record))
 
 
 def _line(record: dict) -> str:
