@@ -80,6 +80,8 @@ def main() -> None:
         for jobs in (args.jobs, 1, 0):
             c, w = cli("bake", "--shots", folder / "shots.json", "--force", "--jobs", jobs)
             rows.append((f"bake --shots --jobs {jobs}", c, w))
+        # The coordinator alone: every shot is up to date, nothing is baked, no worker starts.
+        coordinator = cli("bake", "--shots", folder / "shots.json", "--jobs", args.jobs)
 
     n = args.shots
     print(f"{n} sample-head shots of {args.frames} frames; CPU = user + system of the process tree")
@@ -87,6 +89,12 @@ def main() -> None:
     base = rows[0][1] / n
     for label, c, w in rows:
         print(f"{label:28s} {c:9.2f}s {c / n:8.2f}s {w:7.2f}s {base / (c / n):15.2f}x")
+    many, one = rows[1][1], rows[2][1]
+    print(
+        f"where it goes: coordinator alone (all up to date) {coordinator[0]:.2f} s; one more "
+        f"worker's start and exit {(many - one) / max(args.jobs - 1, 1):.2f} s; a process per "
+        f"shot {base:.2f} s"
+    )
 
 
 if __name__ == "__main__":
