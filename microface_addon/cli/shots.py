@@ -185,6 +185,10 @@ def run_shot_list(args: argparse.Namespace, handler=None) -> int:
             log.debug("%s: to bake (%s)", shot.name, why)
             todo.append(shot)
     made = _make_output_dirs(todo)
+    if args.jobs == 0:
+        # Farm tasks run side by side and may share an output folder: one must not remove a
+        # folder another is about to save into.  An empty folder may stay after a failure.
+        made = []
     try:
         if args.jobs == 0:
             _bake_here(todo, args, records, bar)
@@ -220,7 +224,7 @@ def _make_output_dirs(shots: list[Shot]) -> list[Path]:
     made = []
     for folder in dict.fromkeys(s.output.parent for s in shots):
         if not folder.exists():
-            folder.mkdir()
+            folder.mkdir(exist_ok=True)  # another run (a farm task) may make it at the same time
             made.append(folder)
     return made
 
