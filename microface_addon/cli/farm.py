@@ -32,7 +32,7 @@ from typing import Any
 
 from .common import EXIT_OK, UsageError, add_common_arguments, discard, names_arg, temp_path
 from .shotlist import PATH_OPTIONS, Shot, ShotList, load_shot_list
-from .shots import blender_binary, whole_number
+from .shots import blender_binary, seconds_arg, whole_number
 
 SPEC_VERSION = "jobtemplate-2023-09"
 STEP = "BakeShots"
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_arg,
         metavar="S",
         help='seconds per shot for shots without their own "timeout"; a task\'s timeout is '
         "its shots' sum plus start-up (default: no task timeout)",

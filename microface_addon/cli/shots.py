@@ -75,7 +75,7 @@ def whole_number(flag: str, minimum: int):
     return parse
 
 
-def _seconds_arg(text: str) -> float:
+def seconds_arg(text: str) -> float:
     try:
         s = float(text)
     except ValueError:
@@ -108,7 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
     )
     group.add_argument(
         "--timeout",
-        type=_seconds_arg,
+        type=seconds_arg,
         metavar="S",
         help="seconds a shot may take before its worker is stopped and the shot fails "
         '(default: no limit; a shot\'s own "timeout" wins)',
