@@ -19,6 +19,7 @@ from .core import Settings, Timeline, load_preset, solve
 from .core.preset.controls import Controls, with_controls
 from .core.preset.settings import deep_merge
 from .core.timeline.grammar import load_intents_file, preset_timeline, settings_vocabulary
+from .rig.convention.landing import unlanded_cues
 from .rig.scene import character as character_mod
 from .rig.scene import detect as detect_mod
 from .rig.scene.look_at import resolve_look_at
@@ -152,9 +153,17 @@ def layer_micro_motion(
             tb = time.perf_counter()
             result = tx.write(perf, rigmap, start, end, fps)
             te = time.perf_counter()
+            cues = unlanded_cues(
+                char_timeline,
+                settings.section("cascade").get("intents", {}),
+                rigmap.mapped_channels,
+                rigmap.character,
+                duration_s,
+            )
             reports.append(
                 {
                     **rigmap.report(),
+                    "unlanded_cues": cues,  # each cue that moves nothing on this character
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "ids": result.ids,

@@ -92,6 +92,7 @@ def test_every_library_preset_passes_the_check():
         assert load_preset(info.path, extra_dirs=[]).name == info.name
 
 
+@pytest.mark.blender  # the bake command imports bpy (and the control opens the shot)
 def test_cli_bake_refuses_the_preset_before_opening_any_blend(tmp_path, capsys):
     preset = bad_cascade(tmp_path)
     shot = tmp_path / "shot.blend"

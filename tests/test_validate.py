@@ -168,6 +168,7 @@ def library_reports():
     return out
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_physiological_library_presets_are_within_their_bands(library_reports):
     failures = {
         (name, row.statistic) for name, rep in library_reports.items() for row in rep.failures
@@ -177,6 +178,34 @@ def test_physiological_library_presets_are_within_their_bands(library_reports):
     assert sum(not r.stylised for r in library_reports.values()) == len(LIBRARY) - 1
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
+def test_cli_validate_all_measures_every_library_preset_and_passes(
+    library_reports, monkeypatch, capsys
+):
+    """``validate --all`` (what CI used to run after every leg) measures exactly the runs the
+    fixture measured: every preset on the search path, 10 minutes, seed 0.  The measurement is
+    taken from the fixture instead of being solved twice; its verdicts are the test above."""
+    from microface_addon.cli import common
+    from microface_addon.core.measure import validate as validate_mod
+
+    monkeypatch.delenv(library.PRESET_PATH_ENV, raising=False)
+    monkeypatch.setattr(common, "user_preset_folder", lambda: None)
+    asked = []
+
+    def measured(settings, minutes, seed):
+        asked.append((settings.name, minutes, seed))
+        return library_reports[settings.name], None
+
+    monkeypatch.setattr(validate_mod, "validate_settings", measured)
+    assert cli.main(["validate", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert sorted(asked) == sorted((name, 10.0, 0) for name in LIBRARY)
+    assert f"{len(LIBRARY)} preset(s) measured over 10 min, seed 0: all within their bands" in out
+    for name in LIBRARY:
+        assert f"== {name}  (" in out
+
+
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_library_presets_are_pairwise_measurably_different(library_reports):
     for a, b in itertools.combinations(LIBRARY, 2):
         diff = signature_differences(library_reports[a].signature, library_reports[b].signature)
@@ -184,6 +213,7 @@ def test_library_presets_are_pairwise_measurably_different(library_reports):
         assert len(big) >= 3, (a, b, {k: round(v, 2) for k, v in diff.items()})
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_each_library_preset_shows_its_character(library_reports):
     sig = {n: r.signature for n, r in library_reports.items()}
     base = sig["neutral_idle"]

@@ -10,8 +10,9 @@ Takes a ``Performance`` (core) and a ``RigMap`` (rig.convention) and a frame ran
   fps)`` → ``BakeResult``: all characters land, or none; ``remove(members)``,
   ``has_layer(members)``.
 - ``plan`` — ``plan(samples, rigmap, frames)`` → ``IdPlan`` per ID (shape-key datablocks,
-  armatures): every key value, composed over the user's pose, before anything is touched.
-- ``curves`` — pure numpy: ``shape_key_curves``, ``bone_rotvecs``/``bone_rotation_curves``,
+  armatures, objects turned as a whole): every key value, composed over the user's pose, before anything is touched.
+- ``curves`` — pure numpy: ``shape_key_curves``, ``bone_rotvecs``/``object_rotvecs``,
+  ``rotation_curves`` (a bone's or an object's own rotation),
   ``bone_offsets``/``bone_location_curves`` → ``PropertyCurve``; ``rotations`` — vectorised
   quaternion/Euler maths.
 - ``layer`` — the layer on one ID: ``prepare``/``attach``/``detach``/``reattach``, the record

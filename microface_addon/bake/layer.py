@@ -66,7 +66,11 @@ def _write_record(idb, record: dict | None) -> None:
 
 
 def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str, int]]:
-    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers."""
+    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers.
+
+    Muted tracks and strips animate nothing (glTF imports every clip as a muted track: Face
+    Cap's empties hold their pose), so what they would animate is static and must be carried.
+    """
     ad = idb.animation_data
     if ad is None:
         return set()
@@ -74,8 +78,10 @@ def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str
     if ad.action is not None:
         actions.append(ad.action)
     for tr in ad.nla_tracks:
+        if tr.mute:
+            continue
         for st in tr.strips:
-            if st.action is not None and st.action.name != exclude_action:
+            if st.action is not None and st.action.name != exclude_action and not st.mute:
                 actions.append(st.action)
     paths = {(fc.data_path, fc.array_index) for a in actions for fc in compat.iter_fcurves(a)}
     paths |= {(d.data_path, d.array_index) for d in ad.drivers}

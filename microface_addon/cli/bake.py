@@ -153,6 +153,8 @@ def run_bake(args: argparse.Namespace) -> int:
             print(_shot_line(shot), flush=True)
             for notice in shot["preset_notices"]:
                 print(f"{PROG}: notice: {notice}", file=sys.stderr)
+            for cue in (c for ch in shot["characters"] for c in ch.get("unlanded_cues", ())):
+                print(f"{PROG}: notice: cue not landed: {cue}", file=sys.stderr)
         if args.report:
             report_path = destination(args.report, "report")
             doc = _run_report(args, request, shots, time.perf_counter() - t0)

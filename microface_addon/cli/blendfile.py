@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..rig.convention.rigmap import NothingToMapError
-from .common import UsageError, blender_chatter, discard, one_line, temp_path
+from .common import UsageError, blender_chatter, discard, existing_input, one_line, temp_path
 
 
 def open_blend(path: Path, debug: bool) -> None:
@@ -76,6 +76,16 @@ def pick_objects(scene, names: list[str] | None, source: str) -> list:
             "no mesh with shape keys and no armature"
         )
     return objects
+
+
+def input_file(args) -> Path | None:
+    """The ``.blend`` a command reads: its FILE argument, else the file Blender opened (``blender
+    -b FILE.blend -c microface …``; None when that file was never saved)."""
+    if args.file:
+        return existing_input(args.file)
+    if args.file_is_open:
+        return current_file()
+    raise UsageError("no input file given")
 
 
 def current_file() -> Path | None:

@@ -27,7 +27,7 @@ import sys
 import traceback
 
 from .. import __version__
-from . import farm, inspect, presets, sample, shots, validate
+from . import farm, inspect, presets, sample, shots, validate, vrm_names
 from .common import (
     EXIT_FAILURE,
     EXIT_NOTHING_TO_MAP,
@@ -65,6 +65,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "list the presets on the search path and where each comes from",
         presets.add_presets_arguments,
         presets.run_presets,
+    ),
+    "vrm-names": Subcommand(
+        "restore shape-key names a VRM 0.x file lost on glTF import (target_0 …)",
+        vrm_names.add_vrm_names_arguments,
+        vrm_names.run_vrm_names,
     ),
     "farm-bundle": Subcommand(
         "write an Open Job Description job bundle (AWS Deadline Cloud layout) for a shot list",

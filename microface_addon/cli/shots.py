@@ -396,9 +396,13 @@ def _skipped(shot: Shot, fingerprint: str) -> dict[str, Any]:
 
 
 def _tell(bar: progress.Progress, record: dict) -> None:
-    """Progress for a finished shot, and its preset notices (an old format_version…)."""
+    """Progress for a finished shot, and its notices (an old preset format, a cue not landed),
+    as the one-shot ``bake`` gives them."""
     for notice in record.get("preset_notices", []):
         log.warning("%s: notice: %s", record["name"], notice)
+    for char in record.get("characters", []):
+        for cue in char.get("unlanded_cues", ()):
+            log.warning("%s: notice: cue not landed: %s", record["name"], cue)
     bar.ended(record["name"], record["status"], _line(record))
 
 

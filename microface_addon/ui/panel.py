@@ -165,6 +165,7 @@ def summary_lines(report_json: str) -> list[str]:
                     f"  {len(ch['mapped'])} mapped, {len(ch['unmapped'])} unmapped, "
                     f"{ch['keys_written']} keys"
                 )
+                lines += [f"  cue not landed: {cue}" for cue in ch.get("unlanded_cues", [])]
                 lines += [f"  {note}" for note in ch.get("notes", [])]
         except (ValueError, KeyError, TypeError, IndexError):
             lines = ["(unreadable report)"]
@@ -177,7 +178,7 @@ def mapping_lines(ch: dict[str, Any]) -> list[str]:
     skipped and what the rig offers that nothing drives."""
     runner = ch.get("runner_up")
     lines = [
-        f"  score {ch['score']:.2f}"
+        f"  {ch.get('score_kind') or 'score'} {ch['score']:.2f}"
         + (f", runner-up {runner[0]} {runner[1]:.2f}" if runner else "")
         + (f", bones: {ch['bone_convention']}" if ch.get("bone_convention") else "")
     ]

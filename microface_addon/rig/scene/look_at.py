@@ -95,6 +95,10 @@ class _HeadFrame:
         self.eye_offset = None
         self.pivot = None
         if self.arm is None:
+            roles = rigmap.object_roles
+            if roles is not None and roles.head:
+                self._from_objects(rigmap, roles)
+                return
             self.owner = bpy.data.objects[rigmap.objects[0]]
             self.axes = [Vector((1, 0, 0)), Vector((0, 0, 1)), Vector((0, -1, 0))]
             self.centre = Vector((0.0, 0.0, 0.0))
@@ -116,6 +120,32 @@ class _HeadFrame:
             self.centre = Vector((0.0, 0.0, 0.0))
             self.notes.append("look-at: no head bone; measuring from the armature origin")
         self.pivot = self._pivot(rigmap, arm)
+
+    def _from_objects(self, rigmap: RigMap, roles) -> None:
+        """The head and eyes are objects (Face Cap): measure in the head object's own space,
+        from between the eye objects, with the frame detection measured; the head turns about
+        its origin."""
+        self.owner = bpy.data.objects[roles.head]
+        to_local = self.owner.matrix_world.inverted()
+        rot = to_local.to_3x3()
+        self.axes = [(rot @ Vector(a)).normalized() for a in (roles.left, roles.up, roles.forward)]
+        if len(roles.eyes) == 2:
+            el = to_local @ bpy.data.objects[roles.eyes["L"]].matrix_world.translation
+            er = to_local @ bpy.data.objects[roles.eyes["R"]].matrix_world.translation
+            self.centre, self.eye_offset = (el + er) / 2.0, el - er
+        else:
+            self.centre = Vector((0.0, 0.0, 0.0))
+            self.notes.append(f"look-at: no eye objects; measuring from {roles.head}'s origin")
+        turns = any(
+            o.obj == roles.head and o.channel == "head_yaw" for o in rigmap.object_rotations
+        )
+        if turns:
+            rel = -self.centre
+            self.pivot = tuple(float(rel.dot(a) * self._scale(a)) for a in self.axes)
+
+    def _scale(self, axis_local: Vector) -> float:
+        """Metres per unit of the owner's space along ``axis_local``."""
+        return (self.owner.matrix_world.to_3x3() @ axis_local).length
 
     def _pivot(self, rigmap: RigMap, arm) -> tuple[float, float, float] | None:
         """Where the baked head turn happens, relative to the cyclopean eye in (left, up,
