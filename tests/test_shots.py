@@ -20,26 +20,13 @@ import bpy
 import numpy as np
 import pytest
 from test_cli import layer_keys_in_open_file
+from test_cli import run_module as run_cli
 
 from microface_addon import compat
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = "1:48"
 NUMPY1 = int(np.__version__.split(".")[0]) < 2
-
-
-def run_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python -m microface_addon ARGS`` in a subprocess, as users (and farms) run it: a batch
-    starts worker processes and its exit code and stderr are what a pipeline sees."""
-    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
-    return subprocess.run(
-        [sys.executable, "-m", "microface_addon", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
 
 
 def layer_curves(path: Path) -> dict[str, np.ndarray]:
