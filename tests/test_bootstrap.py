@@ -26,6 +26,7 @@ BAKE_50 = [
     "tests/test_breath_head_bake.py",
     "tests/test_cascade_bake.py",
     "tests/test_golden_curves.py",
+    "tests/test_dialogue_bake.py",
 ]
 
 # Stands in for a venv's python.  `python - VERSION` is the venv probe (complete: exit 0);

@@ -353,13 +353,13 @@ def test_unwritable_report_leaves_no_output_and_no_temp(files, tmp_path, run_cli
     # /proc refuses new files even to root; the output's temporary file was already saved.
     out = tmp_path / "o.blend"
     proc = run_cli("bake", files["head"], "-o", out, "--frames", FRAMES, "--report", "/proc/r.json")
-    assert_error(proc, 1, "cannot write /proc/r.json")
+    assert_error(proc, 4, "cannot write /proc/r.json", "nothing was written")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_output_exits_1(files, run_cli):
+def test_unwritable_output_exits_4(files, run_cli):
     proc = run_cli("bake", files["head"], "-o", "/proc/microface_out.blend", "--frames", FRAMES)
-    assert_error(proc, 1, "cannot write /proc/microface_out.blend")
+    assert_error(proc, 4, "cannot write /proc/microface_out.blend", "nothing was written")
 
 
 def test_existing_output_is_replaced_whole(files, tmp_path, run_cli):

@@ -176,6 +176,38 @@ def test_paths_are_relative_to_the_list_and_options_become_bake_flags(shots_dir,
     assert shotlist.Shot.from_json(json.loads(json.dumps(a.to_json()))).flags == a.flags
 
 
+def test_audio_options_become_bake_flags_with_files_relative_to_the_list(shots_dir, monkeypatch):
+    """Dialogue's flags in a list: files beside the list (a CHARACTER= prefix kept, a file whose
+    name holds "=" kept whole), strips by character, and the parsed bake options they give."""
+    lists = shots_dir / "lists"
+    write(lists / "vo" / "ann.wav", "")
+    write(lists / "vo" / "a=b.wav", "")
+    text = json.dumps(
+        {
+            "shots": [
+                {
+                    "input": "../in/sh010.blend",
+                    "output": "out.blend",
+                    "audio": ["Ann=vo/ann.wav", "vo/a=b.wav"],
+                    "audio-start": 12,
+                    "audio-strips": {"Ann": ["ann_01", "ann_02"], "Bob": "bob_01"},
+                    "no-audio": True,
+                }
+            ]
+        }
+    )
+    path = write(lists / "dialogue.json", text)
+    monkeypatch.chdir(shots_dir / "in")
+    (shot,) = load_shot_list(path).shots
+    args = shotlist.shot_args(shot)
+    assert args.audio == [
+        ("Ann", str(lists / "vo" / "ann.wav")),
+        ("", str(lists / "vo" / "a=b.wav")),
+    ]
+    assert args.audio_start == 12 and args.no_audio is True
+    assert args.audio_strips == [("Ann", ["ann_01", "ann_02"]), ("Bob", ["bob_01"])]
+
+
 def test_only_selects_in_list_order_and_names_unknown_shots(shots_dir):
     text = json.dumps(
         {

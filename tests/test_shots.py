@@ -337,3 +337,25 @@ def test_blender_command_bakes_a_shot_list_on_workers(head, tmp_path, capfd):
     assert out.splitlines()[-1] == "1 shot: 1 ok, 0 failed, 0 skipped"
     assert (tmp_path / "a_out.blend").is_file()
     assert layer_curves(tmp_path / "a_out.blend")
+
+
+def test_a_missing_audio_file_is_placed_at_its_option(tmp_path):
+    """Found when the shots are resolved (before any opens), pointed at the option."""
+    from test_shotlist import position, write
+
+    from microface_addon.cli import shotlist
+
+    shots_dir = tmp_path
+    write(shots_dir / "in" / "sh010.blend", "not read here")
+    text = json.dumps(
+        {"shots": [{"input": "in/sh010.blend", "output": "o.blend", "audio": "gone.wav"}]},
+        indent=1,
+    )
+    path = write(shots_dir / "shots.json", text)
+    shot_list = shotlist.load_shot_list(path)
+    with pytest.raises(shotlist.ShotListError) as err:
+        shotlist.resolve_all(shot_list, shot_list.shots)
+    (line,) = [str(p) for p in err.value.problems]
+    row, col = position(text, '"gone.wav"')
+    assert f"shots.json:{row}:{col}" in line and "/shots/0/audio" in line
+    assert "audio file not found" in line and "gone.wav" in line

@@ -18,6 +18,7 @@
 #                           when set, only the 4.2 and 5.2 legs run)
 #   MICROFACE_TEST_JOBS     test only: pytest runs at once (default 2; 1 runs them one after another)
 #   MICROFACE_SKIP_50       test only: 1 skips the Blender 5.0 bake-tests leg
+#   MICROFACE_NO_ESPEAK     test only: 1 = do not try to install espeak-ng (the dialogue tests then skip)
 #
 # Why bash and not Python: the script has to start from a machine that may not yet have the right Python.
 set -uo pipefail
@@ -26,7 +27,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV_ROOT=${MICROFACE_VENV_ROOT:-$HOME/.cache/microface}
 # Blender line -> Python it embeds. Order = test order and demo preference.
 TARGETS=("4.2:3.11" "5.2:3.13")
-BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py tests/test_golden_curves.py"
+BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py tests/test_golden_curves.py tests/test_dialogue_bake.py"
 
 say() { printf '[microface] %s\n' "$*"; }
 warn() { printf '[microface] %s\n' "$*" >&2; }
@@ -304,12 +305,40 @@ leg_result() {
     return 0
 }
 
+# The dialogue tests speak real lines with espeak-ng (a Debian/Ubuntu package, no model download).
+# Install it when missing and we can (root, or sudo without a password); otherwise say what skips.
+ensure_espeak() {
+    command -v espeak-ng >/dev/null 2>&1 && return 0
+    [[ ${MICROFACE_NO_ESPEAK:-0} == 1 ]] && return 0
+    local -a run=()
+    if ((EUID != 0)); then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            run=(sudo -n)
+        else
+            warn "espeak-ng is missing and cannot be installed without root: the dialogue tests will" \
+                "skip (install it with: sudo apt-get install espeak-ng)"
+            return 0
+        fi
+    fi
+    if command -v apt-get >/dev/null 2>&1; then
+        say "installing espeak-ng (real speech for the dialogue tests)"
+        if ! { "${run[@]}" apt-get install -y espeak-ng >/dev/null 2>&1 ||
+            { "${run[@]}" apt-get update >/dev/null 2>&1 &&
+                "${run[@]}" apt-get install -y espeak-ng >/dev/null 2>&1; }; }; then
+            warn "apt-get install espeak-ng failed: the dialogue tests will skip"
+        fi
+    else
+        warn "espeak-ng is missing (no apt-get here): install it to run the dialogue tests"
+    fi
+}
+
 cmd_test() {
     local t failed=0 paths=${MICROFACE_TEST_PATHS:-tests} leg part
     local -a legs=() lines=()
     local tmp
     tmp=$(mktemp -d) || return 1
     JOB_LOGS=$tmp
+    ensure_espeak
     for t in "${TARGETS[@]}"; do
         legs+=("${t%%:*}")
     done

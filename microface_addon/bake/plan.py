@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import bpy
 import numpy as np
 
 from .. import compat
@@ -59,7 +58,7 @@ def _slider_ranges(rigmap: RigMap):
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
     datablocks = {}
     for t in rigmap.shape_keys:
-        key = bpy.data.objects[t.mesh].data.shape_keys
+        key = L.resolve_id("OBJECT", t.mesh).data.shape_keys
         kb = key.key_blocks[t.key_block]
         lo, hi = ranges.get((t.mesh, t.key_block), (kb.slider_min, kb.slider_max))
         if t.range is not None:  # a profile's range narrows the slider's (all targets agree)
@@ -105,7 +104,7 @@ def plan_armatures(
     turns = object_rotvecs(samples, rigmap)
     plans = []
     for name in sorted(rotations.keys() | moves.keys() | turns.keys()):
-        p = IdPlan("OBJECT", bpy.data.objects[name])
+        p = IdPlan("OBJECT", L.resolve_id("OBJECT", name))
         if name in turns:
             _add_rotation(p, p.idb, name, lambda prop: prop, turns[name], frames)
         for bone, rotvec in sorted(rotations.get(name, {}).items()):

@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.jsondoc import PresetError, Problem, positions_of, problem_at, read_json
+from ..core.limits import InputError
 from ..core.preset.schema import validate_document
 from . import bake
 from .common import OUTPUT_SUFFIX, Parser, UsageError, one_line
@@ -280,6 +281,15 @@ def _flags(key: str, value: Any, folder: Path) -> list[str]:
     flag = f"--{key}"
     if key in PATH_OPTIONS or (key == "preset" and _is_preset_path(value)):
         value = str(_path(folder, value))
+    if key == "audio":
+        files = value if isinstance(value, list) else [value]
+        return [part for text in files for part in (flag, _audio_flag(folder, text))]
+    if key == "audio-strips":
+        return [
+            part
+            for who, strips in value.items()
+            for part in (flag, f"{who}={strips if isinstance(strips, str) else ','.join(strips)}")
+        ]
     if isinstance(value, bool):
         return [flag] if value else []
     if key == "intensity":
@@ -288,6 +298,15 @@ def _flags(key: str, value: Any, folder: Path) -> list[str]:
     if isinstance(value, list):
         return [flag, ",".join(value)] if value else []
     return [flag, str(value)]
+
+
+def _audio_flag(folder: Path, text: str) -> str:
+    """``FILE`` or ``CHARACTER=FILE`` with the file made absolute (a file whose name holds "="
+    is a file when it exists beside the list, as ``bake --audio`` decides in its folder)."""
+    who, sep, name = text.partition("=")
+    if not sep or (folder / Path(text).expanduser()).is_file() or not who.strip():
+        return str(_path(folder, text))
+    return f"{who.strip()}={_path(folder, name)}"
 
 
 def _intensity_text(item: float | Mapping[str, float]) -> str:
@@ -342,7 +361,7 @@ def resolve_all(shot_list: ShotList, shots: Sequence[Shot]) -> dict[str, Any]:
         args = shot_args(shot)
         try:
             requests[shot.name] = cache.get(shot, args)
-        except (PresetError, UsageError) as exc:
+        except (PresetError, InputError) as exc:  # InputError: an audio file, a profile…
             key = _culprit(exc, args)
             ptr = shot.origins.get(key, shot.pointer)
             tokens = [t.replace("~1", "/").replace("~0", "~") for t in ptr.split("/")[1:]]
@@ -362,6 +381,8 @@ def _culprit(exc: Exception, args: argparse.Namespace) -> str:
             return "intents"
         return "preset"
     text = str(exc)
+    if "audio file" in text:
+        return "audio"
     if "rig profile" in text:
         return "profile"
     if "override" in text or (args.overrides and args.overrides in text):
@@ -374,7 +395,7 @@ def _culprit(exc: Exception, args: argparse.Namespace) -> str:
 
 def settings_hash(shot: Shot, request, blender: str) -> str:
     """What the shot's output depends on, hashed: versions, options, the merged preset and the
-    contents of the intents and override files."""
+    contents of the intents, override and ``audio`` files."""
     options = request.report_options()
 
     def content(path: str | None) -> str | None:
@@ -391,6 +412,7 @@ def settings_hash(shot: Shot, request, blender: str) -> str:
         "preset": request.settings.data,
         "intents": content(options.get("intents_file")),
         "overrides_map": content(options.get("overrides_map")),
+        "audio": [content(path) for _who, path in options.get("audio_files", ())],
     }
     text = json.dumps(doc, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -398,13 +420,15 @@ def settings_hash(shot: Shot, request, blender: str) -> str:
 
 def depends_on(shot: Shot, request) -> list[Path]:
     """The files whose change makes the output stale: input, preset chain, the defaults,
-    intents and override map."""
+    intents, override map and ``audio`` files (sound strips inside the .blend are the input's:
+    a changed recording they point to is not seen — ``--force`` re-bakes)."""
     from ..core.preset.library import DEFAULTS_NAME, builtin_preset_dir
 
     options = request.report_options()
     files = [shot.input, *map(Path, request.settings.chain)]
     files.append(builtin_preset_dir() / f"{DEFAULTS_NAME}.json")
     files += [Path(p) for p in (options.get("intents_file"), options.get("overrides_map")) if p]
+    files += [Path(path) for _who, path in options.get("audio_files", ())]
     return files
 
 

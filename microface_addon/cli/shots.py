@@ -33,10 +33,13 @@ from .common import (
     UsageError,
     destination,
     discard,
+    fsync_folder,
     names_arg,
     one_line,
+    remove_stale_temps,
     temp_path,
     use_user_presets,
+    write_failure,
     write_json_atomic,
 )
 from .shotlist import (
@@ -273,7 +276,7 @@ def _bake_on_workers(shots: list[Shot], args, records: dict, bar: progress.Progr
 def _discard_temps(shot: Shot, pid: int) -> None:
     if pid:
         for final in (shot.output, shot.stamp):
-            discard(temp_path(final, pid))
+            discard(temp_path(final, pid=pid))
 
 
 def worker_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
@@ -318,6 +321,8 @@ def bake_one(shot: Shot, cache: RequestCache, describe, debug: bool) -> dict[str
         args = shot_args(shot, debug)
         request = cache.get(shot, args)
         fingerprint = settings_hash(shot, request, bpy.app.version_string)
+        for final in (shot.output, shot.stamp):  # what killed runs on this shot left behind
+            remove_stale_temps(final)
         report, tmp = bake._bake_shot(shot.input, shot.output, request, args)
         _land(shot, tmp, {"shot": shot.name, "settings_hash": fingerprint, "report": report})
     except Exception as exc:
@@ -339,8 +344,12 @@ def _land(shot: Shot, tmp: Path, stamp: dict) -> None:
     try:
         with contextlib.suppress(FileNotFoundError):
             shot.stamp.unlink()
-        os.replace(tmp, shot.output)
-        os.replace(stamp_tmp, shot.stamp)
+        for staged, final in ((tmp, shot.output), (stamp_tmp, shot.stamp)):
+            try:
+                os.replace(staged, final)
+            except OSError as exc:
+                raise write_failure(final, exc) from exc
+        fsync_folder(shot.output.parent)
     except BaseException:
         discard(tmp)
         discard(stamp_tmp)

@@ -166,11 +166,28 @@ def summary_lines(report_json: str) -> list[str]:
                     f"{ch['keys_written']} keys"
                 )
                 lines += [f"  cue not landed: {cue}" for cue in ch.get("unlanded_cues", [])]
+                lines += dialogue_lines(ch)
                 lines += [f"  {note}" for note in ch.get("notes", [])]
         except (ValueError, KeyError, TypeError, IndexError):
             lines = ["(unreadable report)"]
         _SUMMARY_CACHE[report_json] = lines
     return _SUMMARY_CACHE[report_json]
+
+
+def dialogue_lines(ch: dict[str, Any]) -> list[str]:
+    """What the dialogue layer did for a character: its turns, breaths and cues."""
+    d = ch.get("dialogue")
+    if not d:
+        return []
+    own = sum(1 for t in d["turns"] if t["speaker"] == "self")
+    breaths = d.get("breaths", {})
+    cues = d.get("cues", [])
+    line = (
+        f"  dialogue: {own} own turns, {len(d['turns']) - own} listened to, "
+        f"{len(breaths.get('inhale', []))} speech inhales, {len(cues)} cues"
+    )
+    left = d.get("lip_sync_channels") or []
+    return [line] + ([f"  left to the lip-sync: {', '.join(left)}"] if left else [])
 
 
 def mapping_lines(ch: dict[str, Any]) -> list[str]:

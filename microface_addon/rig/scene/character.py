@@ -97,13 +97,13 @@ def characters_of(objects) -> list[list[bpy.types.Object]]:
     empties between the meshes and the armature (or the top-most empty) come last.  Cameras and
     lights are ignored; a selected empty stands for what hangs below it.
     """
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     groups: list[list[bpy.types.Object]] = []
     for picked in objects:
         if picked is None:
             continue
         for obj in _entry_points(picked):
-            if obj.name in seen:
+            if _identity(obj) in seen:
                 continue
             arm = armature_of(obj)
             if arm is not None:
@@ -118,12 +118,18 @@ def characters_of(objects) -> list[list[bpy.types.Object]]:
                 # The mesh with the most shape keys first: it names the character.
                 meshes.sort(key=lambda o: (-_key_count(o), o.name))
                 members = [*meshes, *_empties_carrying(meshes, top)]
-            members = [m for m in members if m.name not in seen]
+            members = [m for m in members if _identity(m) not in seen]
             if not members:
                 continue
-            seen.update(m.name for m in members)
+            seen.update(_identity(m) for m in members)
             groups.append(members)
     return groups
+
+
+def _identity(ob: bpy.types.Object) -> tuple[str, str]:
+    """An object's name is unique only within its file: a library override and the linked
+    object it overrides share it."""
+    return ob.name, ob.library.filepath if ob.library is not None else ""
 
 
 def _key_count(ob: bpy.types.Object) -> int:

@@ -203,6 +203,20 @@ def resolve_look_at(
         look = LookAt.fixed(float(m["yaw"]), float(m["pitch"]), dist, source=spec.strip())
         return look, [f"look-at: fixed direction {spec.strip()}"]
     point, target_obj, label = _target_point(spec)
+    return _track(scene, rigmap, point, target_obj, label, frame_start, frame_end, fps)
+
+
+def _track(
+    scene: bpy.types.Scene,
+    rigmap: RigMap,
+    point,
+    target_obj,
+    label: str,
+    frame_start: int,
+    frame_end: int,
+    fps: float,
+) -> tuple[LookAt, list[str]]:
+    """Sample ``point()`` (a world position) in ``rigmap``'s head frame over the frame range."""
     frame = _HeadFrame(rigmap)
     if target_obj is not None and target_obj.name in rigmap.objects and label == target_obj.name:
         raise LookAtError(f"look-at target {label!r} is part of the character itself")
@@ -232,3 +246,40 @@ def resolve_look_at(
         f"{np.linalg.norm(pts, axis=1).mean():.2f} m away)"
     ]
     return look, notes
+
+
+def _character_point(speaker: RigMap):
+    """A function returning where ``speaker``'s eyes are (world, current frame), its object and
+    a label: between its eye bones, else the middle of its head bone, else the top of its
+    first mesh's bounding box (a face without bones)."""
+    arm = _armature(speaker)
+    sk = speaker.skeleton
+    if arm is not None and sk is not None and len(sk.eyes) == 2:
+        el, er = arm.pose.bones[sk.eyes["L"]], arm.pose.bones[sk.eyes["R"]]
+        return (lambda: arm.matrix_world @ ((el.head + er.head) / 2.0)), arm, speaker.character
+    if arm is not None and sk is not None and sk.head:
+        pb = arm.pose.bones[sk.head]
+        return (lambda: arm.matrix_world @ ((pb.head + pb.tail) / 2.0)), arm, speaker.character
+    obj = bpy.data.objects[speaker.objects[0]]
+
+    def top() -> Vector:
+        corners = [obj.matrix_world @ Vector(c) for c in obj.bound_box]
+        z = max(c.z for c in corners)
+        near = [c for c in corners if c.z >= z - 1e-6]
+        return sum(near, Vector()) / len(near)
+
+    return top, obj, speaker.character
+
+
+def look_at_character(
+    scene: bpy.types.Scene,
+    rigmap: RigMap,
+    speaker: RigMap,
+    frame_start: int,
+    frame_end: int,
+    fps: float,
+) -> tuple[LookAt, list[str]]:
+    """The look-at track from ``rigmap``'s eyes to another character's eyes (a conversation
+    partner), like ``resolve_look_at`` for an object."""
+    point, target_obj, label = _character_point(speaker)
+    return _track(scene, rigmap, point, target_obj, label, frame_start, frame_end, fps)
