@@ -108,7 +108,9 @@ def test_corrupt_shot_fails_alone_reruns_skip_and_curves_do_not_depend_on_jobs(t
     by_name = {s["name"]: s for s in report["shots"]}
     assert list(by_name) == ["sh010", "sh020", "sh030"]  # list order, whatever finished first
     bad = by_name["sh030"]
-    assert bad["status"] == "failed" and bad["exit_code"] == 1
+    assert (
+        bad["status"] == "failed" and bad["exit_code"] == 2
+    )  # bad input, as the one-shot bake exits
     assert bad["error"].startswith(f"cannot open {folder / 'in' / 'sh030.blend'}")
     # stderr says which shot failed and why; stdout's table lists all three.
     assert f"sh030 failed: {bad['error']}" in proc.stderr
