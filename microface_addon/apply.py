@@ -216,6 +216,7 @@ def layer_micro_motion(
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "ids": result.ids,
+                    "shared_ids": result.shared,  # written by an earlier linked duplicate
                     "saved_in": result.saved_in,
                     "notes": rigmap.notes + look_notes + result.notes + _lip_sync_notes(left),
                     "dialogue": _dialogue_report(perf, left),

@@ -31,11 +31,16 @@ class BakeResult:
     # "KIND:name" → where that layer is saved ("shot file", "shot file, as a library override
     # of //lib.blend", …): the report says per character what was written where.
     saved_in: dict[str, str] = field(default_factory=dict)
+    # "KIND:name" of the IDs this character shares with one baked before it in the same
+    # transaction (linked duplicates' shape-key datablock): written once, by that character.
+    shared: list[str] = field(default_factory=list)
 
 
 class Transaction:
     def __init__(self) -> None:
         self._undo: list = []  # callables restoring what was changed, newest last
+        # Each ID written in this transaction (by its address) → the character that wrote it.
+        self._writers: dict[int, str] = {}
         self._old_actions: list[str] = []  # previous layers' actions, deleted on commit
 
     def write(
@@ -50,7 +55,7 @@ class Transaction:
         samples = perf.at_frames(fps, frames.size)
         prepared = []
         try:
-            for p in plan(samples, rigmap, frames):
+            for p in self._first_writer(plan(samples, rigmap, frames), rigmap, result):
                 prep = L.prepare(p.kind, p.idb, p.curves, frames, p.static)
                 if p.kind == "KEY" and p.idb.user is not None and p.idb.user.name in made:
                     m = made[p.idb.user.name]
@@ -81,6 +86,27 @@ class Transaction:
             result.ids.append(f"{prep.id_kind}:{prep.id_name}")
             result.saved_in[f"{prep.id_kind}:{prep.id_name}"] = overrides.saved_where(idb)
         return result
+
+    def _first_writer(self, plans: list, rigmap: RigMap, result: BakeResult) -> list:
+        """The plans of IDs no other character of this transaction has written.
+
+        Why: linked duplicates (Alt+D) of a character share one mesh and so one shape-key
+        datablock; every duplicate plans a layer for it, but the datablock can hold only one,
+        and each later one would replace the one before (written, then thrown away, and counted
+        in the report as keys the file does not hold).  The first character bakes it; the others
+        show that motion through the shared mesh, and their report says so."""
+        kept = []
+        for p in plans:
+            writer = self._writers.setdefault(p.idb.as_pointer(), rigmap.character)
+            if writer == rigmap.character:
+                kept.append(p)
+                continue
+            result.shared.append(f"{p.kind}:{p.idb.name}")
+            result.notes.append(
+                f"{p.idb.name}: shared with {writer} (a linked duplicate's data): baked once, "
+                f"by {writer}; {rigmap.character} shows that motion there"
+            )
+        return kept
 
     def make_shape_keys_savable(self, rigmap: RigMap, result: BakeResult) -> dict:
         """Give every overridden mesh object the rig map drives whose mesh is still linked an
