@@ -23,6 +23,7 @@ from test_cli import layer_keys_in_open_file
 from test_cli import run_module as run_cli
 
 from microface_addon import compat
+from microface_addon.cli.common import TEMP_MARK, TEMP_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = "1:48"
@@ -55,8 +56,12 @@ def assert_same_curves(a: dict, b: dict) -> None:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Temporary files a bake may have left in ``folder``."""
-    return sorted(p.name for p in folder.rglob("*") if "microface-tmp" in p.name)
+    """Temporary files a bake may have left in ``folder`` (today's names and older ones)."""
+    return sorted(
+        p.name
+        for p in folder.rglob("*")
+        if (p.name.startswith(TEMP_PREFIX) and TEMP_MARK in p.name) or "microface-tmp" in p.name
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +113,9 @@ def test_corrupt_shot_fails_alone_reruns_skip_and_curves_do_not_depend_on_jobs(t
     by_name = {s["name"]: s for s in report["shots"]}
     assert list(by_name) == ["sh010", "sh020", "sh030"]  # list order, whatever finished first
     bad = by_name["sh030"]
-    assert (
-        bad["status"] == "failed" and bad["exit_code"] == 2
-    )  # bad input, as the one-shot bake exits
-    assert bad["error"].startswith(f"cannot open {folder / 'in' / 'sh030.blend'}")
+    # Bad input (exit 2), the one-shot bake's own message: the file is damaged.
+    assert bad["status"] == "failed" and bad["exit_code"] == 2
+    assert bad["error"].startswith(f"input {folder / 'in' / 'sh030.blend'} is damaged")
     # stderr says which shot failed and why; stdout's table lists all three.
     assert f"sh030 failed: {bad['error']}" in proc.stderr
     table = proc.stdout.splitlines()
