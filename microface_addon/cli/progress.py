@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from .common import PROG
 
@@ -21,12 +22,15 @@ LOGGER = "microface"
 
 class LiveHandler(logging.StreamHandler):
     """A stream handler that, on a terminal, keeps one status line at the bottom: each record is
-    written above it and the line is redrawn."""
+    written above it and the line is redrawn.  The line has two parts: the batch's (shots done,
+    running) and the step the shot baking in this process is at ("solving Ann (2/4)")."""
 
     def __init__(self, stream: TextIO):
         super().__init__(stream)
         self.live = bool(getattr(stream, "isatty", lambda: False)())
         self._status = ""
+        self._batch = ""
+        self._step = ""
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.live and self._status:
@@ -36,16 +40,29 @@ class LiveHandler(logging.StreamHandler):
             self._draw()
 
     def status(self, text: str) -> None:
-        """Show ``text`` as the live line (a no-op when the stream is not a terminal)."""
+        """Show ``text`` as the batch's part of the live line (a no-op when the stream is not a
+        terminal)."""
+        self._batch = text
+        self._redraw()
+
+    def step(self, text: str) -> None:
+        """Show ``text`` as the step part of the live line ("" clears it)."""
+        self._step = text
+        self._redraw()
+
+    def _redraw(self) -> None:
         if not self.live:
             return
-        self._status = text
-        self._draw()
+        self._status = " — ".join(t for t in (self._batch, self._step) if t)
+        if self._status:
+            self._draw()
+        else:
+            self._clear()
 
     def done(self) -> None:
         if self.live and self._status:
             self._clear()
-        self._status = ""
+        self._status = self._batch = self._step = ""
 
     def _draw(self) -> None:
         self.stream.write("\r\x1b[K" + self._status)
@@ -69,6 +86,32 @@ def configure(quiet: bool = False, verbose: bool = False, stream: TextIO | None 
     logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
     return handler
+
+
+def live_handler() -> LiveHandler | None:
+    """The ``microface`` logger's handler when it draws a live line (a terminal, not --quiet)."""
+    logger = logging.getLogger(LOGGER)
+    if logger.getEffectiveLevel() > logging.INFO:
+        return None
+    for h in logger.handlers:
+        if isinstance(h, LiveHandler) and h.live:
+            return h
+    return None
+
+
+def steps(label: str) -> Callable[[Any], None] | None:
+    """The bake's step callback for a shot baked in this process (``apply.Progress``: what it
+    does next, ``done`` of ``total``): "LABEL: solving Ann (2/4)" on the live line, beside the
+    batch's count when there is one; called with None, it clears its part.  None when there is
+    no live line (a log, a pipe, --quiet): logs get one line per shot, not per step."""
+    handler = live_handler()
+    if handler is None:
+        return None
+
+    def show(step) -> None:
+        handler.step("" if step is None else f"{label}: {step.text} ({step.done + 1}/{step.total})")
+
+    return show
 
 
 class Progress:
