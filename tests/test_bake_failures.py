@@ -32,7 +32,7 @@ STAGES = {
     "solve": ("microface_addon.apply", "solve"),
     "mapping": ("microface_addon.bake.transaction", "plan"),
     "action creation": ("microface_addon.compat", "new_action"),
-    "key writing": ("microface_addon.bake.layer", "write_fcurve"),
+    "key writing": ("microface_addon.bake.layer", "write_keyed"),  # sparse keys (the default)
 }
 
 
@@ -87,15 +87,19 @@ def _wrap(monkeypatch, stage: str, fail_at: int | None) -> dict:
 
 @pytest.fixture(scope="module")
 def first_call_of_bob(shot) -> dict[str, int]:
-    """Per stage, the call that starts the second character's share of the work: a failure there
-    comes after Ann's layer is written (and, for the later stages, swapped in)."""
-    with pytest.MonkeyPatch.context() as mp:
-        counts = {stage: _wrap(mp, stage, None) for stage in STAGES}
-        scene = _open(shot)
-        layer_micro_motion(scene, list(scene.objects), BakeOptions(seed=3))
-    totals = {stage: c["n"] for stage, c in counts.items()}
-    assert all(n >= 2 and n % 2 == 0 for n in totals.values()), totals  # two alike characters
-    return {stage: n // 2 + 1 for stage, n in totals.items()}
+    """Per stage, the call that starts the second character's share of the work (Ann's calls,
+    counted by baking her alone, plus one): a failure there comes after Ann's layer is written
+    and swapped in."""
+    counts = {}
+    for who in (["Ann"], ["Ann", "Bob"]):
+        with pytest.MonkeyPatch.context() as mp:
+            calls = {stage: _wrap(mp, stage, None) for stage in STAGES}
+            scene = _open(shot)
+            objects = [ob for ob in scene.objects if ob.name.startswith(tuple(who))]
+            layer_micro_motion(scene, objects, BakeOptions(seed=3))
+        counts[len(who)] = {stage: c["n"] for stage, c in calls.items()}
+    assert all(counts[2][s] > counts[1][s] > 0 for s in STAGES), counts  # Bob's share exists
+    return {stage: n + 1 for stage, n in counts[1].items()}
 
 
 @pytest.mark.parametrize("stage", list(STAGES))

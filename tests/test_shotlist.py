@@ -176,7 +176,9 @@ def test_paths_are_relative_to_the_list_and_options_become_bake_flags(shots_dir,
     assert shotlist.Shot.from_json(json.loads(json.dumps(a.to_json()))).flags == a.flags
 
 
-def test_audio_options_become_bake_flags_with_files_relative_to_the_list(shots_dir, monkeypatch):
+def test_audio_and_keying_options_become_bake_flags_files_relative_to_the_list(
+    shots_dir, monkeypatch
+):
     """Dialogue's flags in a list: files beside the list (a CHARACTER= prefix kept, a file whose
     name holds "=" kept whole), strips by character, and the parsed bake options they give."""
     lists = shots_dir / "lists"
@@ -192,6 +194,8 @@ def test_audio_options_become_bake_flags_with_files_relative_to_the_list(shots_d
                     "audio-start": 12,
                     "audio-strips": {"Ann": ["ann_01", "ann_02"], "Bob": "bob_01"},
                     "no-audio": True,
+                    "tolerance": 1.5,
+                    "every-frame": True,
                 }
             ]
         }
@@ -206,6 +210,7 @@ def test_audio_options_become_bake_flags_with_files_relative_to_the_list(shots_d
     ]
     assert args.audio_start == 12 and args.no_audio is True
     assert args.audio_strips == [("Ann", ["ann_01", "ann_02"]), ("Bob", ["bob_01"])]
+    assert args.tolerance == 1.5 and args.every_frame is True
 
 
 def test_only_selects_in_list_order_and_names_unknown_shots(shots_dir):

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
+from .. import compat
 from ..core.performance import Performance
+from ..core.solver import registry
 from ..rig.convention.rigmap import RigMap
+from ..rig.scene.character import IDENTITY_PROP
 from . import layer as L
 from . import overrides
 from .plan import plan
+from .strips import BASE, Keying, layer_strips
 
 
 @dataclass
@@ -34,6 +38,29 @@ class BakeResult:
     # "KIND:name" of the IDs this character shares with one baked before it in the same
     # transaction (linked duplicates' shape-key datablock): written once, by that character.
     shared: list[str] = field(default_factory=list)
+    strips: list[str] = field(default_factory=list)  # track names, bottom first (first ID's)
+    every_frame: bool = False
+
+
+def _labels() -> dict[str, str]:
+    """Track label of each strip: the solver layer's panel label, "Base" for the base pose."""
+    out = {layer.name: layer.label for layer in registry.layers()}
+    out[BASE] = "Base"
+    out[""] = "Motion"  # a hand-made Performance without layer records
+    return out
+
+
+def _default_of(kind: str):
+    """The value COMBINE is relative to for the properties of an ID of ``kind``."""
+    key_default = compat.shape_key_value_default()
+    return lambda _curve: key_default if kind == "KEY" else 0.0
+
+
+def _take_curves(p) -> list:
+    """An ID plan's curves, handed over: ``layer_strips`` frees each property's rows as it goes,
+    which it can only do when nothing else holds them."""
+    curves, p.curves = p.curves, None
+    return curves
 
 
 class Transaction:
@@ -44,27 +71,31 @@ class Transaction:
         self._old_actions: list[str] = []  # previous layers' actions, deleted on commit
 
     def write(
-        self, perf: Performance, rigmap: RigMap, frame_start: int, frame_end: int, fps: float
+        self,
+        perf: Performance,
+        rigmap: RigMap,
+        frame_start: int,
+        frame_end: int,
+        fps: float,
+        keying: Keying | None = None,
+        release: bool = False,
     ) -> BakeResult:
-        """Bake ``perf`` onto the character described by ``rigmap`` over the frame range."""
+        """Bake ``perf`` onto the character described by ``rigmap`` over the frame range:
+        sparse keys on one strip per solver layer (default), or ``Keying(every_frame=True)``'s
+        linear key on every frame in one strip.  ``release``: ``perf`` is not used after this
+        call, so its internal-grid samples may be freed once sampled (a long shot's memory)."""
+        keying = keying or Keying()
+        keying.check()
         frames = np.arange(frame_start, frame_end + 1, dtype=np.float64)
         if frames.size < 2:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
-        result = BakeResult()
+        result = BakeResult(every_frame=keying.every_frame)
         made = self.make_shape_keys_savable(rigmap, result)
-        samples = perf.at_frames(fps, frames.size)
-        prepared = []
-        try:
-            for p in self._first_writer(plan(samples, rigmap, frames), rigmap, result):
-                prep = L.prepare(p.kind, p.idb, p.curves, frames, p.static)
-                if p.kind == "KEY" and p.idb.user is not None and p.idb.user.name in made:
-                    m = made[p.idb.user.name]
-                    prep.made_override = (m.object_name, m.mesh_name)
-                prepared.append((p.idb, prep))
-        except Exception:
-            for _, p in prepared:
-                bpy.data.actions.remove(L.local_action(p.action_name))
-            raise
+        prepared = self._prepare(perf, rigmap, frames, fps, keying, result, release)
+        for idb, prep in prepared:
+            if prep.id_kind == "KEY" and idb.user is not None and idb.user.name in made:
+                m = made[idb.user.name]
+                prep.made_override = (m.object_name, m.mesh_name)
         for n, (idb, prep) in enumerate(prepared):
             ad = idb.animation_data
             if ad is not None and ad.action is not None and ad.action_blend_type != "COMBINE":
@@ -77,14 +108,16 @@ class Transaction:
                 self._swap(idb, prep)
             except Exception:
                 for _, p in prepared[n:]:
-                    act = L.local_action(p.action_name)
-                    if act is not None:
-                        bpy.data.actions.remove(act)
+                    p.discard()
                 raise
             result.keys_written += prep.keys
             result.fcurves += prep.fcurves
             result.ids.append(f"{prep.id_kind}:{prep.id_name}")
             result.saved_in[f"{prep.id_kind}:{prep.id_name}"] = overrides.saved_where(idb)
+            for st in prep.strips:
+                if st.track not in result.strips:
+                    result.strips.append(st.track)
+        self._stamp(rigmap)
         return result
 
     def _first_writer(self, plans: list, rigmap: RigMap, result: BakeResult) -> list:
@@ -127,32 +160,91 @@ class Transaction:
             )
         return made
 
+    def _stamp(self, rigmap: RigMap) -> None:
+        """Store the character's identity on its first member, so a rename keeps its motion
+        (``rig.scene.character.character_id``); undone with the rest."""
+        owner = L.resolve_id("OBJECT", rigmap.objects[0]) if rigmap.objects else None
+        if owner is None:
+            return
+        name, before = owner.name, owner.get(IDENTITY_PROP)
+        owner[IDENTITY_PROP] = rigmap.character
+
+        def undo(name=name, before=before):
+            ob = L.resolve_id("OBJECT", name)
+            if ob is None:
+                return
+            if before is None:
+                ob.pop(IDENTITY_PROP, None)
+            else:
+                ob[IDENTITY_PROP] = before
+
+        self._undo.append(undo)
+
+    def _prepare(self, perf, rigmap, frames, fps, keying: Keying, result, release) -> list:
+        """Every ID's actions, written but not attached (all deleted again on a failure); IDs
+        another character of this transaction wrote are left out (``_first_writer``).
+
+        Memory: with ``release`` the performance's internal-grid arrays are freed as soon as
+        they are sampled to frames, and each ID's layer rows as soon as its strips are fitted
+        (an hour at 60 fps: the grids are ~600 MB, the rows of all IDs ~550 MB)."""
+        prepared = []
+        try:
+            if keying.every_frame:
+                samples = perf.at_frames(fps, frames.size)
+                if release:
+                    perf.drop_samples()
+                for p in self._first_writer(plan(samples, rigmap, frames), rigmap, result):
+                    prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, frames, p.static)))
+            else:
+                layers, stacked = perf.layer_frames(fps, frames.size)
+                if release:
+                    perf.drop_samples()
+                labels = _labels()
+                plans = self._first_writer(plan(stacked, rigmap, frames), rigmap, result)
+                del stacked
+                while plans:
+                    p = plans.pop(0)
+                    strips = layer_strips(
+                        _take_curves(p), layers, frames, keying, _default_of(p.kind)
+                    )
+                    prep = L.prepare_strips(p.kind, p.idb, strips, labels, p.static)
+                    del strips
+                    prepared.append((p.idb, prep))
+        except Exception:
+            for _, p in prepared:
+                p.discard()
+            raise
+        return prepared
+
     def _swap(self, idb, prep: L.PreparedLayer) -> None:
         """Replace any existing layer on ``idb`` by ``prep``, registering how to undo it."""
         kind, name = prep.id_kind, prep.id_name
         old = L.read_record(idb)
-        old_start = L.layer_frame_start(idb, old) if old else 0
+        old_starts = L.strip_starts(idb, old) if old else {}
+        old_actions = sorted(L.record_actions(old)) if old else []
         if old is not None:
             L.detach(idb, restore_user=False)
-            self._old_actions.append(old["action"])
+            self._old_actions += old_actions
         try:
             L.attach(idb, prep, old)
         except Exception:
             if old is not None:
-                L.reattach(idb, old, old_start)
-                self._old_actions.remove(old["action"])
+                L.reattach(idb, old, old_starts)
+                for a in old_actions:
+                    self._old_actions.remove(a)
             raise
 
-        def undo(kind=kind, name=name, old=old, old_start=old_start, new_action=prep.action_name):
+        def undo(kind=kind, name=name, old=old, starts=old_starts, new=prep.action_names):
             target = L.resolve_id(kind, name)
             if target is None:
                 return
             L.detach(target, restore_user=old is None)
-            act = L.local_action(new_action)
-            if act is not None:
-                bpy.data.actions.remove(act)
+            for action_name in new:
+                act = L.local_action(action_name)
+                if act is not None:
+                    bpy.data.actions.remove(act)
             if old is not None:
-                L.reattach(target, old, old_start)
+                L.reattach(target, old, starts)
 
         self._undo.append(undo)
 
@@ -185,20 +277,26 @@ def transaction():
 
 
 def remove(members) -> list[str]:
-    """Remove the MicroFace layer from every ID of a character; returns what was cleaned."""
+    """Remove the MicroFace layer from every ID of a character; returns what was cleaned.
+
+    The identity the bake stamped on the character goes too: without a layer the character is
+    again what it was before its first bake."""
     removed = []
     for kind, idb in L.character_ids(members):
         name = idb.name
         record = L.detach(idb, restore_user=True)
         if record is None:
             continue
-        act = L.local_action(record.get("action", ""))
-        if act is not None and act.users == 0:
-            bpy.data.actions.remove(act)
+        for action_name in L.record_actions(record):
+            act = L.local_action(action_name)
+            if act is not None and act.users == 0:
+                bpy.data.actions.remove(act)
         removed.append(f"{kind}:{name}")
         made = record.get("made_override")
         if made and overrides.undo_override(overrides.MadeOverride(*made)):
             removed.append(f"MESH:{made[1]} (the override made for the layer; linked mesh back)")
+    if removed and members and IDENTITY_PROP in members[0].keys():
+        del members[0][IDENTITY_PROP]
     return removed
 
 

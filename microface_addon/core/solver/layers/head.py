@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, iirpeak, lfilter
 
 from ...channels import sided
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
@@ -89,6 +88,8 @@ class HeadParams:
 
 
 def _filtered(noise: np.ndarray, stages: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     for b, a in stages:
         noise = lfilter(b, a, noise)
     return noise
@@ -108,6 +109,8 @@ def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np
     Each axis has an RMS of ``amplitude_deg[axis]`` (the two parts are normalised to unit
     variance and mixed by ``drift_share`` of the variance).
     """
+    from scipy.signal import butter, iirpeak  # lazy: solver/__init__.py
+
     fs = 1.0 / (t[1] - t[0])
     smooth = butter(2, p.smoothing_hz, fs=fs)
     resonance = [iirpeak(p.peak_hz, p.q, fs=fs), smooth]
