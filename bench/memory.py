@@ -1,12 +1,18 @@
 """Peak memory (RSS) of a long bake: the sample head at 60 fps, one hour (216,001 frames).
 
     python bench/memory.py [--minutes 10,30,60] [--fps 60]
+    python bench/memory.py --where [--minutes 60]    # where the memory goes, stage by stage
 
 Each length is baked by its own ``python -m microface_addon bake`` process (the way a farm task
 runs it) and its peak resident set size read from the kernel when it exits (``wait4``), so
 nothing of this script is counted.  The slope between lengths gives the memory per frame: a bake
 that keeps every frame of every channel in memory grows linearly with the shot.  The goal for a
 one-hour shot at 60 fps is under 800 MB.
+
+``--where`` bakes the sample head in this process instead and follows the arrays Python holds
+(``tracemalloc``, which numpy reports to) through each solver layer and each bake stage: what
+each holds when it starts, its peak, what it leaves.  Blender's own memory (the start-up, the
+keys) is not in those numbers; the resident size is printed beside them.
 """
 
 from __future__ import annotations
@@ -41,12 +47,86 @@ def peak_rss_mb(args: list[str]) -> tuple[float, float]:
     return usage.ru_maxrss / 1024.0, time.perf_counter() - t0  # Linux: ru_maxrss in KiB
 
 
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def where(minutes: float, fps: int) -> None:
+    """Each solver layer's and each bake stage's arrays (MiB): at start, peak, at the end."""
+    import importlib
+    import tracemalloc
+
+    import bpy
+
+    sys.path.insert(0, str(ROOT))
+    from microface_addon import apply
+    from microface_addon.assets.sample_head import build_sample_head
+    from microface_addon.core.performance import Performance
+    from microface_addon.core.solver import registry
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = fps, 1
+    build_sample_head(scene)
+    scene.frame_start, scene.frame_end = 1, int(round(minutes * 60 * fps)) + 1
+    request = apply.resolve(apply.BakeOptions(seed=0))
+    mib = 1024.0**2
+    rows = []
+
+    def follow(owner, name: str, label: str) -> None:
+        real = getattr(owner, name)
+
+        def followed(*a, **k):
+            start, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            out = real(*a, **k)
+            end, peak = tracemalloc.get_traced_memory()
+            rows.append((label, start / mib, peak / mib, end / mib, rss_mb()))
+            tracemalloc.reset_peak()
+            return out
+
+        if isinstance(owner, type) or not hasattr(owner, "__dataclass_fields__"):
+            setattr(owner, name, followed)
+        else:  # a solver layer's record is a frozen dataclass
+            object.__setattr__(owner, name, followed)
+
+    for layer in registry.layers():
+        follow(layer, "apply", f"solve: {layer.name}")
+    transaction = importlib.import_module("microface_addon.bake.transaction")
+    layer_mod = importlib.import_module("microface_addon.bake.layer")
+    follow(Performance, "layer_frames", "bake: layer_frames")
+    follow(transaction, "plan", "bake: plan")
+    follow(transaction, "layer_strips", "bake: layer_strips")
+    follow(layer_mod, "prepare_strips", "bake: write keys")
+    print(f"{minutes:g} min at {fps} fps; rss before the bake {rss_mb():.0f} MB")
+    tracemalloc.start()
+    apply.layer_micro_motion(scene, list(scene.objects), request)
+    print(f"{'stage':26s} {'start':>8s} {'peak':>8s} {'end':>8s}  (MiB of arrays)  rss MB")
+    for label, start, peak, end, rss in rows:
+        print(f"{label:26s} {start:8.0f} {peak:8.0f} {end:8.0f}  {rss:22.0f}")
+    print(f"peak resident size of this process: {resource_peak_mb():.0f} MB")
+
+
+def resource_peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", default="10,30,60")
     ap.add_argument("--fps", type=int, default=60)
+    ap.add_argument("--where", action="store_true", help="stage-by-stage breakdown, one length")
     args = ap.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]
+    if args.where:
+        where(minutes[-1], args.fps)
+        return
     with tempfile.TemporaryDirectory(prefix="microface-memory-") as tmp:
         head = Path(tmp) / "head.blend"
         subprocess.run(
