@@ -13,8 +13,8 @@ import importlib
 import bpy
 import pytest
 from conftest import animation_fingerprint
+from test_cli import layer_keys_in_open_file
 
-from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
 from microface_addon.assets.sample_head import build_sample_head
 
@@ -47,16 +47,6 @@ def linked_duplicates(scene, copies: int) -> list[bpy.types.Object]:
     return out
 
 
-def keys_in_file() -> int:
-    """Every keyframe point of MicroFace's actions in the open file."""
-    return sum(
-        len(fc.keyframe_points)
-        for action in bpy.data.actions
-        if action.name.startswith("MicroFace")
-        for fc in compat.iter_fcurves(action)
-    )
-
-
 @pytest.fixture
 def duplicates(empty_scene):
     empty_scene.frame_start, empty_scene.frame_end = 1, FRAMES
@@ -85,13 +75,13 @@ def test_a_shared_key_is_baked_once_and_the_report_counts_the_file(duplicates):
     key_actions = {s.action.name for t in key.animation_data.nla_tracks for s in t.strips}
     assert len(key_actions) >= 1
     assert all(a.startswith(f"MicroFace|{key.name}") for a in key_actions)
-    assert sum(c["keys_written"] for c in chars) == keys_in_file()
+    assert sum(c["keys_written"] for c in chars) == layer_keys_in_open_file()
     # Every duplicate still moves: its own bones and the shared shape keys.
     rigs = [ob for ob in objects if ob.type == "ARMATURE"]
     assert all(r.animation_data and r.animation_data.nla_tracks for r in rigs)
 
     remove_micro_motion(scene, objects)
-    assert keys_in_file() == 0 and key.animation_data is None
+    assert layer_keys_in_open_file() == 0 and key.animation_data is None
 
 
 def test_a_failed_bake_of_duplicates_undoes_the_shared_key_too(duplicates, monkeypatch):
@@ -111,4 +101,4 @@ def test_a_failed_bake_of_duplicates_undoes_the_shared_key_too(duplicates, monke
     with pytest.raises(RuntimeError, match="simulated"):
         layer_micro_motion(scene, objects, BakeOptions(seed=1))
     assert animation_fingerprint() == before
-    assert keys_in_file() == 0
+    assert layer_keys_in_open_file() == 0
