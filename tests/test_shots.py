@@ -301,10 +301,26 @@ def test_progress_one_line_per_shot_in_a_log_a_live_line_on_a_terminal(head, tmp
     quiet = run_cli("bake", "--shots", shots, "--force", "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
 
-    primary, secondary = pty.openpty()  # stderr on a terminal
+    tty, screen = on_a_terminal("bake", "--shots", shots, "--force")
+    assert tty.returncode == 0
+    assert "\r\x1b[K" in screen and "[2/2] 2 ok, 0 failed, 0 skipped" in screen
+    assert "baking " in screen  # which shots are running
+    assert "microface: [1/2] a ok" not in screen  # no per-shot lines on a terminal
+    # Baked in this process, a shot's steps join the batch's count on the same line.
+    tty, screen = on_a_terminal("bake", "--shots", shots, "--force", "--jobs", 0)
+    assert tty.returncode == 0
+    assert "[0/2] 0 ok, 0 failed, 0 skipped; baking a" in screen
+    assert "a.blend: solving MicroFaceRig (1/2)" in screen
+    assert "b.blend: baking MicroFaceRig (2/2)" in screen
+    assert screen.endswith("\r\x1b[K")  # the line is cleared at the end
+
+
+def on_a_terminal(*args) -> tuple[subprocess.CompletedProcess, str]:
+    """``python -m microface_addon ARGS`` with stderr on a terminal: (the run, what it drew)."""
+    primary, secondary = pty.openpty()
     try:
-        tty = subprocess.run(
-            [sys.executable, "-m", "microface_addon", "bake", "--shots", str(shots), "--force"],
+        run = subprocess.run(
+            [sys.executable, "-m", "microface_addon", *map(str, args)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=secondary,
@@ -322,11 +338,7 @@ def test_progress_one_line_per_shot_in_a_log_a_live_line_on_a_terminal(head, tmp
             break
         chunks.append(data)
     os.close(primary)
-    screen = b"".join(chunks).decode()
-    assert tty.returncode == 0
-    assert "\r\x1b[K" in screen and "[2/2] 2 ok, 0 failed, 0 skipped" in screen
-    assert "baking " in screen  # which shots are running
-    assert "microface: [1/2] a ok" not in screen  # no per-shot lines on a terminal
+    return run, b"".join(chunks).decode()
 
 
 def test_blender_command_bakes_a_shot_list_on_workers(head, tmp_path, capfd):
