@@ -278,7 +278,8 @@ def bake_steps(
             done += 1
             yield Progress(done, total, f"baking {members[0].name}")
             tb = time.perf_counter()
-            result = tx.write(perf, rigmap, start, end, fps, options.keying)
+            # release: only perf.events is read after this (the dialogue report)
+            result = tx.write(perf, rigmap, start, end, fps, options.keying, release=True)
             te = time.perf_counter()
             done += 1
             cues = unlanded_cues(
@@ -301,6 +302,7 @@ def bake_steps(
                     "frames": n_frames,
                     "strips": result.strips,
                     "ids": result.ids,
+                    "shared_ids": result.shared,  # written by an earlier linked duplicate
                     "saved_in": result.saved_in,
                     "notes": rigmap.notes + look_notes + result.notes + _lip_sync_notes(left),
                     "dialogue": _dialogue_report(perf, left),

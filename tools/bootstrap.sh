@@ -88,7 +88,7 @@ venv_complete() {
     [[ -x $venv/bin/python ]] || return 1
     "$venv/bin/python" - "$blender" >/dev/null 2>&1 <<'PY'
 import sys
-import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib, xdist  # noqa: F401  (all must import)
+import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib, xdist, yaml, openjd.cli  # noqa: F401  (all must import)
 sys.exit(0 if "%d.%d" % tuple(bpy.app.version[:2]) == sys.argv[1] else 3)
 PY
 }

@@ -169,8 +169,8 @@ def _deltas(group: list[PropertyCurve], n_layers: int, default: float, keying: K
         identity = np.array([1.0, 0.0, 0.0, 0.0])
         budget = tolerance(group[0], group[0].values[-1], keying)
         for k in range(n_layers):
-            curves = [
-                PropertyCurve(c.data_path, c.index, step[k, :, i], float(identity[i]))
+            curves = [  # copies: a view would keep every layer's rows alive with this one's
+                PropertyCurve(c.data_path, c.index, step[k, :, i].copy(), float(identity[i]))
                 for i, c in enumerate(group)
             ]
             delta = (step[k] - identity).T
@@ -184,7 +184,7 @@ def _deltas(group: list[PropertyCurve], n_layers: int, default: float, keying: K
     budget = tolerance(c, v[-1], keying)
     for k in range(n_layers):
         held = PropertyCurve(c.data_path, c.index, default + diff[k], default)
-        out.append(_Delta(k, [held], [default], diff[k][None, :], budget))
+        out.append(_Delta(k, [held], [default], diff[k][None, :].copy(), budget))
     return out
 
 
@@ -286,12 +286,19 @@ def layer_strips(
     shared with the layers still to come — so the sum over strips is within the budget on every
     frame.  A layer that moves a property by less than ``DROP_SHARE`` of the budget (over all
     layers) gets no curve for it; its motion counts as error spent.
+
+    Memory: each property's layer rows are let go once its deltas are made, so a caller that
+    hands ``curves`` over (keeps no reference) does not hold every ID's rows through the fit.
     """
     for c in curves:
         refuse_non_finite(c.data_path, c.index, frames, c.values)
     n_layers = len(layers)
+    base = StripPlan(BASE, [_constant(c, frames[0] - 1) for c in curves])
+    groups = _groups(curves)
+    del curves  # each group's layer rows go as soon as its deltas are made
     props: list[_Property] = []
-    for group in _groups(curves):
+    while groups:
+        group = groups.pop(0)
         deltas = _deltas(group, n_layers, default_of(group[0]), keying)
         quaternion = len(group) == 4
         small = DROP_SHARE * deltas[0].budget / n_layers
@@ -333,7 +340,7 @@ def layer_strips(
             prop.spent = prop.spent + f.error()
         strip.curves.sort(key=lambda c: (c.data_path, c.index))
         strips.append(strip)
-    return strips + [StripPlan(BASE, [_constant(c, frames[0] - 1) for c in curves])]
+    return strips + [base]
 
 
 def _inside_float32(band, values: np.ndarray, frames: np.ndarray):

@@ -35,6 +35,9 @@ class BakeResult:
     # "KIND:name" → where that layer is saved ("shot file", "shot file, as a library override
     # of //lib.blend", …): the report says per character what was written where.
     saved_in: dict[str, str] = field(default_factory=dict)
+    # "KIND:name" of the IDs this character shares with one baked before it in the same
+    # transaction (linked duplicates' shape-key datablock): written once, by that character.
+    shared: list[str] = field(default_factory=list)
     strips: list[str] = field(default_factory=list)  # track names, bottom first (first ID's)
     every_frame: bool = False
 
@@ -53,9 +56,18 @@ def _default_of(kind: str):
     return lambda _curve: key_default if kind == "KEY" else 0.0
 
 
+def _take_curves(p) -> list:
+    """An ID plan's curves, handed over: ``layer_strips`` frees each property's rows as it goes,
+    which it can only do when nothing else holds them."""
+    curves, p.curves = p.curves, None
+    return curves
+
+
 class Transaction:
     def __init__(self) -> None:
         self._undo: list = []  # callables restoring what was changed, newest last
+        # Each ID written in this transaction (by its address) → the character that wrote it.
+        self._writers: dict[int, str] = {}
         self._old_actions: list[str] = []  # previous layers' actions, deleted on commit
 
     def write(
@@ -66,10 +78,12 @@ class Transaction:
         frame_end: int,
         fps: float,
         keying: Keying | None = None,
+        release: bool = False,
     ) -> BakeResult:
         """Bake ``perf`` onto the character described by ``rigmap`` over the frame range:
         sparse keys on one strip per solver layer (default), or ``Keying(every_frame=True)``'s
-        linear key on every frame in one strip."""
+        linear key on every frame in one strip.  ``release``: ``perf`` is not used after this
+        call, so its internal-grid samples may be freed once sampled (a long shot's memory)."""
         keying = keying or Keying()
         keying.check()
         frames = np.arange(frame_start, frame_end + 1, dtype=np.float64)
@@ -77,7 +91,7 @@ class Transaction:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
         result = BakeResult(every_frame=keying.every_frame)
         made = self.make_shape_keys_savable(rigmap, result)
-        prepared = self._prepare(perf, rigmap, frames, fps, keying)
+        prepared = self._prepare(perf, rigmap, frames, fps, keying, result, release)
         for idb, prep in prepared:
             if prep.id_kind == "KEY" and idb.user is not None and idb.user.name in made:
                 m = made[idb.user.name]
@@ -105,6 +119,27 @@ class Transaction:
                     result.strips.append(st.track)
         self._stamp(rigmap)
         return result
+
+    def _first_writer(self, plans: list, rigmap: RigMap, result: BakeResult) -> list:
+        """The plans of IDs no other character of this transaction has written.
+
+        Why: linked duplicates (Alt+D) of a character share one mesh and so one shape-key
+        datablock; every duplicate plans a layer for it, but the datablock can hold only one,
+        and each later one would replace the one before (written, then thrown away, and counted
+        in the report as keys the file does not hold).  The first character bakes it; the others
+        show that motion through the shared mesh, and their report says so."""
+        kept = []
+        for p in plans:
+            writer = self._writers.setdefault(p.idb.as_pointer(), rigmap.character)
+            if writer == rigmap.character:
+                kept.append(p)
+                continue
+            result.shared.append(f"{p.kind}:{p.idb.name}")
+            result.notes.append(
+                f"{p.idb.name}: shared with {writer} (a linked duplicate's data): baked once, "
+                f"by {writer}; {rigmap.character} shows that motion there"
+            )
+        return kept
 
     def make_shape_keys_savable(self, rigmap: RigMap, result: BakeResult) -> dict:
         """Give every overridden mesh object the rig map drives whose mesh is still linked an
@@ -145,20 +180,35 @@ class Transaction:
 
         self._undo.append(undo)
 
-    @staticmethod
-    def _prepare(perf, rigmap, frames, fps, keying: Keying) -> list:
-        """Every ID's actions, written but not attached (all deleted again on a failure)."""
+    def _prepare(self, perf, rigmap, frames, fps, keying: Keying, result, release) -> list:
+        """Every ID's actions, written but not attached (all deleted again on a failure); IDs
+        another character of this transaction wrote are left out (``_first_writer``).
+
+        Memory: with ``release`` the performance's internal-grid arrays are freed as soon as
+        they are sampled to frames, and each ID's layer rows as soon as its strips are fitted
+        (an hour at 60 fps: the grids are ~600 MB, the rows of all IDs ~550 MB)."""
         prepared = []
         try:
             if keying.every_frame:
-                for p in plan(perf.at_frames(fps, frames.size), rigmap, frames):
+                samples = perf.at_frames(fps, frames.size)
+                if release:
+                    perf.drop_samples()
+                for p in self._first_writer(plan(samples, rigmap, frames), rigmap, result):
                     prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, frames, p.static)))
             else:
                 layers, stacked = perf.layer_frames(fps, frames.size)
+                if release:
+                    perf.drop_samples()
                 labels = _labels()
-                for p in plan(stacked, rigmap, frames):
-                    strips = layer_strips(p.curves, layers, frames, keying, _default_of(p.kind))
+                plans = self._first_writer(plan(stacked, rigmap, frames), rigmap, result)
+                del stacked
+                while plans:
+                    p = plans.pop(0)
+                    strips = layer_strips(
+                        _take_curves(p), layers, frames, keying, _default_of(p.kind)
+                    )
                     prep = L.prepare_strips(p.kind, p.idb, strips, labels, p.static)
+                    del strips
                     prepared.append((p.idb, prep))
         except Exception:
             for _, p in prepared:

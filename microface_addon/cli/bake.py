@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from . import controls
+from . import controls, progress
 from .blendfile import check_input, current_file, open_blend, pick_objects, save_copy
 from .common import (
     EXIT_OK,
@@ -45,7 +45,7 @@ from .rig_options import add_overrides_argument, check_overrides, check_profile
 def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> None:
     parser.add_argument(
         "inputs",
-        nargs="*" if file_is_open else "+",
+        nargs="*",  # none: the open file, or the shots of --shots
         metavar="INPUT.blend",
         help="shot(s) to bake; never modified"
         + (" (default: the file Blender opened)" if file_is_open else ""),
@@ -224,7 +224,7 @@ def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
     elif args.file_is_open:
         inputs = [current_file()]
     else:
-        raise UsageError("no input file given")
+        raise UsageError("no input file given (or --shots SHOTS.json)")
     if args.output:
         if len(inputs) > 1:
             raise UsageError("--output takes a single input; use --output-dir DIR for several")
@@ -317,21 +317,6 @@ def _resolve(args: argparse.Namespace):
     return replace(request, options=checked)
 
 
-def progress_line(label: str):
-    """A progress callback writing one updating line to a terminal (stderr), or None when
-    stderr is not a terminal (logs and pipes get the result lines only).  Called with None, it
-    clears the line."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(step) -> None:
-        text = "" if step is None else f"{label}: {step.text} ({step.done + 1}/{step.total})"
-        sys.stderr.write("\r\x1b[K" + text)
-        sys.stderr.flush()
-
-    return show
-
-
 def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namespace):
     """Open one shot (or use the open file), layer micro-motion, save it under a temporary name
     beside ``output``: (the shot's report, the temporary file)."""
@@ -350,7 +335,7 @@ def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namesp
     label = str(source) if source is not None else "open file"
     objects = pick_objects(scene, args.objects, label)
     t_open = time.perf_counter()
-    show = progress_line(Path(label).name)
+    show = progress.steps(Path(label).name)  # the live line on a terminal, else None
     try:
         report = layer_micro_motion(scene, objects, request, show)
     except ProfileError:  # a profile file's problems name that file, whatever the shot

@@ -152,13 +152,15 @@ def _output_tag(final: Path) -> str:
     return TEMP_PREFIX + hashlib.sha1(final.name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def temp_path(final: Path, suffix: str | None = None) -> Path:
-    """A temporary name beside ``final`` for this process: short whatever ``final`` is called
-    (file names are limited to 255 bytes, and Blender adds "@" while saving), ending in
-    ``suffix`` (default: ``final``'s, when it is a short one)."""
+def temp_path(final: Path, suffix: str | None = None, pid: int | None = None) -> Path:
+    """A temporary name beside ``final`` for process ``pid`` (default: this one): short whatever
+    ``final`` is called (file names are limited to 255 bytes, and Blender adds "@" while saving),
+    ending in ``suffix`` (default: ``final``'s, when it is a short one).  A batch coordinator
+    names a dead worker's temporaries with the worker's pid."""
     if suffix is None:
         suffix = final.suffix if len(final.suffix) <= 16 else ""
-    return final.with_name(f"{_output_tag(final)}.{os.getpid()}{TEMP_MARK}{suffix}")
+    pid = os.getpid() if pid is None else pid
+    return final.with_name(f"{_output_tag(final)}.{pid}{TEMP_MARK}{suffix}")
 
 
 def discard(path: Path) -> None:

@@ -31,7 +31,7 @@ import sys
 import traceback
 
 from .. import __version__
-from . import analyze_audio, bake, inspect, presets, sample, validate, vrm_names
+from . import analyze_audio, farm, inspect, presets, sample, shots, validate, vrm_names
 from .common import (
     EXIT_FAILURE,
     EXIT_NOTHING_TO_MAP,
@@ -53,7 +53,7 @@ COMMAND_ID = "microface"  # blender -c microface …
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "bake": Subcommand(
-        "layer micro-motion onto shots, writing new files", bake.add_bake_arguments, bake.run_bake
+        "layer micro-motion onto shots, writing new files", shots.add_arguments, shots.run
     ),
     "sample": Subcommand(
         "write the sample ARKit head as a .blend", sample.add_sample_arguments, sample.run_sample
@@ -82,6 +82,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "show the utterances, pauses and accents MicroFace hears in a voice recording",
         analyze_audio.add_analyze_audio_arguments,
         analyze_audio.run_analyze_audio,
+    ),
+    "farm-bundle": Subcommand(
+        "write an Open Job Description job bundle (AWS Deadline Cloud layout) for a shot list",
+        farm.add_arguments,
+        farm.run,
     ),
 }
 
@@ -133,6 +138,11 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback)"
 
 
+def describe_error(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one-line message) of a failure: what a batch reports for a failed shot."""
+    return exit_code_for(exc), _message(exc)
+
+
 def main(argv: list[str] | None = None, file_is_open: bool = False) -> int:
     """Run one command; returns the exit code (never raises, never calls ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -147,6 +157,7 @@ def main(argv: list[str] | None = None, file_is_open: bool = False) -> int:
         if args.command is None:
             raise UsageError(f"no command given; choose one of {', '.join(SUBCOMMANDS)}")
         args.file_is_open = file_is_open
+        args.describe_error = describe_error
         return SUBCOMMANDS[args.command].run(args)
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK

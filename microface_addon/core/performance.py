@@ -27,6 +27,13 @@ class Performance:
     # limited.
     layer_sums: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
+    def drop_samples(self) -> None:
+        """Free the curves on the internal grid (``channels``, ``layer_sums``) once the bake has
+        sampled them to frames: an hour at 240 Hz is ~600 MB it need not hold while it writes.
+        ``events`` and ``meta`` stay."""
+        self.channels = {}
+        self.layer_sums = {}
+
     @property
     def n_samples(self) -> int:
         return next(iter(self.channels.values())).shape[0] if self.channels else 0

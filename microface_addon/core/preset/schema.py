@@ -81,12 +81,18 @@ def plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
 
 
 def validate_document(
-    doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
+    doc: Any,
+    file: str,
+    text: str | None = None,
+    positions: Mapping | None = None,
+    against: jsonschema.Draft202012Validator | None = None,
 ) -> list[Problem]:
-    """The schema problems of ``doc`` (empty list when valid): all of them, up to
+    """The schema problems of ``doc`` (empty list when valid), against the preset schema or the
+    validator given (another document of the add-on: a shot list): all of them, up to
     ``MAX_SCHEMA_PROBLEMS`` (a million bad items would take minutes to list; one more line then
     says that checking stopped)."""
-    found = list(islice(validator().iter_errors(doc), MAX_SCHEMA_PROBLEMS + 1))
+    against = against or validator()
+    found = list(islice(against.iter_errors(doc), MAX_SCHEMA_PROBLEMS + 1))
     stopped = len(found) > MAX_SCHEMA_PROBLEMS
     errors = sorted(found[:MAX_SCHEMA_PROBLEMS], key=lambda e: list(map(str, e.absolute_path)))
     if errors and positions is None:
