@@ -387,24 +387,53 @@ def first_crossing_s(
     return (j - 1 + (level - x[j - 1]) / (x[j] - x[j - 1])) / rate_hz
 
 
-def apex_time_s(curve: np.ndarray, rate_hz: float, fraction: float = 0.95) -> float:
-    """When an expression reaches its apex: the curve first gets to ``fraction`` of its maximum.
+# The apex level is the median of the samples above this fraction of the maximum: the held top.
+APEX_TOP_FRACTION = 0.8
 
-    On a held expression the maximum sits on a long, nearly flat top, so its arg-max is
-    meaningless; the time the top is reached is what orders muscles in a cascade.
+
+def apex_level(curve: np.ndarray) -> float:
+    """The level an expression holds at its apex: the median of its samples above
+    ``APEX_TOP_FRACTION`` of the maximum.
+
+    Why not the maximum: a living hold wanders by a few per cent, so its maximum is a chance
+    excursion somewhere in the hold, and "the first time the curve reaches 95 % of its maximum"
+    would land anywhere in it.  The median of the top is the held level itself (for a bump with
+    no hold, a level just under the peak).
     """
     x = np.asarray(curve, dtype=np.float64)
-    return first_crossing_s(x, rate_hz, fraction * float(x.max()))
+    peak = float(x.max())
+    return float(np.median(x[x >= APEX_TOP_FRACTION * peak])) if peak > 0 else 0.0
+
+
+# An expression is at its apex once it is within this fraction of its held level: closer than
+# that, the slope of an eased attack has fallen so far that the few-per-cent wander of a living
+# hold, not the attack, decides when the curve gets there.
+APEX_FRACTION = 0.9
+
+
+def apex_time_s(curve: np.ndarray, rate_hz: float, fraction: float = APEX_FRACTION) -> float:
+    """When an expression reaches its apex: the curve first gets to ``fraction`` of its apex
+    level (``apex_level``).
+
+    On a held expression the maximum sits on a long, nearly flat (and wandering) top, so its
+    arg-max is meaningless; the time the top is reached is what orders muscles in a cascade.
+    """
+    x = np.asarray(curve, dtype=np.float64)
+    return first_crossing_s(x, rate_hz, fraction * apex_level(x))
 
 
 def onset_duration_s(
-    curve: np.ndarray, rate_hz: float, start_fraction: float = 0.02, apex_fraction: float = 0.95
+    curve: np.ndarray,
+    rate_hz: float,
+    start_fraction: float = 0.02,
+    apex_fraction: float = APEX_FRACTION,
 ) -> float:
-    """Onset phase of an expression (Schmidt et al. 2006): movement start → apex, seconds."""
+    """Onset phase of an expression (Schmidt et al. 2006): movement start (``start_fraction`` of
+    the apex level) → apex (``apex_time_s``), seconds."""
     x = np.asarray(curve, dtype=np.float64)
-    peak = float(x.max())
-    return first_crossing_s(x, rate_hz, apex_fraction * peak) - first_crossing_s(
-        x, rate_hz, start_fraction * peak
+    level = apex_level(x)
+    return first_crossing_s(x, rate_hz, apex_fraction * level) - first_crossing_s(
+        x, rate_hz, start_fraction * level
     )
 
 
