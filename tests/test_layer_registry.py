@@ -47,7 +47,15 @@ def registered(monkeypatch):
 
 
 def test_the_shipped_layers_in_solve_order():
-    assert registry.names() == ("breath", "cascade", "micro_events", "gaze", "head", "blink")
+    assert registry.names() == (
+        "breath",
+        "cascade",
+        "micro_events",
+        "gaze",
+        "head",
+        "lids",
+        "blink",
+    )
     assert layer_sections() == registry.names()
     s = load_preset()
     for layer in registry.layers():
@@ -93,8 +101,9 @@ def test_the_toy_layer_is_a_cli_choice(registered, capsys):
         parse_layer_list("toy")
     registered()
     assert dispatch.main(["bake", "--help"]) == 0
-    assert "turn layers off: breath, cascade, micro_events, gaze, head, blink, toy" in " ".join(
-        capsys.readouterr().out.split()
+    assert (
+        "turn layers off: breath, cascade, micro_events, gaze, head, lids, blink, toy"
+        in " ".join(capsys.readouterr().out.split())
     )
     args = dispatch.build_parser().parse_args(
         ["validate", "--disable", "head,toy", "--intensity", "toy=0.5"]

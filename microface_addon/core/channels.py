@@ -61,6 +61,18 @@ def _build() -> dict[str, Channel]:
         "AU61-64 coupling",
         "upper lid following eye pitch: + lowers the lid, - raises it",
     )
+    chans += _sided(
+        "upper_lid_droop",
+        "activation",
+        -1.0,
+        1.0,
+        "AU43 (tonic) / AU5",
+        "upper lid set by state (levator tone): + lowers it (fatigue), - lifts it (alertness);"
+        " same units as upper_lid_gaze",
+    )
+    chans += _sided(
+        "lid_tightener", *act, "AU7", "lid tightener: orbicularis oculi tone narrowing the eye"
+    )
     chans += _sided("eye_yaw", "angle", -45.0, 45.0, "AU61/AU62", "eye-in-head yaw, degrees")
     chans += _sided("eye_pitch", "angle", -35.0, 35.0, "AU63/AU64", "eye-in-head pitch, degrees")
     # Brows

@@ -217,10 +217,26 @@ def spectral_peak_hz(f: np.ndarray, psd: np.ndarray, f_min: float = 0.05, f_max:
     return float(fb[int(np.argmax(smooth))])
 
 
-def loglog_slope(f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float) -> float:
-    """Least-squares slope of log10(psd) against log10(f) between ``f_lo`` and ``f_hi``."""
+def loglog_slope(
+    f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float, bins_per_octave: float = 0.0
+) -> float:
+    """Least-squares slope of log10(psd) against log10(f) between ``f_lo`` and ``f_hi``.
+
+    With ``bins_per_octave`` > 0 the spectrum is first averaged in log-spaced bins, so every
+    octave weighs the same in the fit: a Welch spectrum has evenly spaced bins, and a plain fit
+    over 0.02-0.3 Hz would let its top octave (most of the bins, and where breathing adds its
+    peak) decide the slope of a spectrum that matters most at its slow end.
+    """
     band = (f >= f_lo) & (f <= f_hi) & (psd > 0)
-    return float(np.polyfit(np.log10(f[band]), np.log10(psd[band]), 1)[0])
+    x, y = np.log10(f[band]), np.log10(psd[band])
+    if bins_per_octave > 0:
+        n = max(int(np.ceil(bins_per_octave * np.log2(f_hi / f_lo))), 2)
+        edges = np.linspace(np.log10(f_lo), np.log10(f_hi), n + 1)
+        which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n - 1)
+        keep = [b for b in range(n) if np.any(which == b)]
+        x = np.array([x[which == b].mean() for b in keep])
+        y = np.array([np.log10(np.mean(10 ** y[which == b])) for b in keep])
+    return float(np.polyfit(x, y, 1)[0])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ Order matters: a layer may read what the layers before it wrote.
   micro_events → twitches and leaks (reads tension and the cascade's intent spans)
   gaze         → eye angles, lid-follow, gaze_head_share_*, forced blinks
   head         → head angles (sway, posture, breath pitch, gaze share) + VOR on the eyes
+  lids         → upper-lid baseline and AU7 tone by state, fatigue and tension (reads the final
+                 eye pitch and the shared tension)
   blink        → lid closure (reads modulators and forced blinks)
 """
 
@@ -32,7 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from ..channels import CHANNELS
-from .layers import blink, breath, cascade, gaze, head, micro_events
+from .layers import blink, breath, cascade, gaze, head, lids, micro_events
 
 # (path inside the layer's section, message) for each problem its check finds.
 SectionProblems = list[tuple[list[Any], str]]
@@ -72,6 +74,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer.of(micro_events),
     Layer.of(gaze),
     Layer.of(head),
+    Layer.of(lids),
     Layer.of(blink),
 )
 
