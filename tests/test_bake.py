@@ -252,9 +252,38 @@ def test_keys_are_written_in_bulk_per_frame(empty_scene):
     track = ob.data.shape_keys.animation_data.nla_tracks["MicroFace"]
     fcs = list(compat.iter_fcurves(track.strips[0].action))
     assert [fc.data_path for fc in fcs] == ['key_blocks["eyeBlinkLeft"].value']
-    # one key per frame plus one rest key each side of the range
-    assert len(fcs[0].keyframe_points) == 100 + 2 == result.keys_written
-    assert fcs[0].keyframe_points[0].co[0] == 9 and fcs[0].keyframe_points[-1].co[0] == 110
+    # one key per frame plus a second of blend keys each side of the range (24 fps)
+    assert len(fcs[0].keyframe_points) == 100 + 2 * 24 == result.keys_written
+    assert fcs[0].keyframe_points[0].co[0] == 10 - 24 and fcs[0].keyframe_points[-1].co[0] == 133
+
+
+def test_the_layer_blends_in_and_out_at_the_range_ends(empty_scene):
+    """Clean edges: outside the baked range the layer eases back to the user's pose over a
+    second instead of snapping there on the next frame (a chin-up head pitch, a held smile)."""
+    ob, arm = build_mini_character()
+    rigmap = detect(characters_of([ob])[0])
+    smile = 0.8
+    with bake.transaction() as tx:
+        tx.write(
+            _synthetic({"zygomaticus_major_L": smile, "head_pitch": 10.0}), rigmap, 50, 149, 24.0
+        )
+    kb = ob.data.shape_keys.key_blocks["mouthSmileLeft"]
+    head = arm.pose.bones["head"]
+
+    def evaluated(frame):
+        empty_scene.frame_set(frame)
+        return kb.value, head.rotation_quaternion.angle
+
+    inside = evaluated(100)
+    assert inside[0] == pytest.approx(smile, abs=1e-4) and inside[1] > 0.01
+    values = [evaluated(f) for f in range(10, 190)]
+    steps = np.abs(np.diff(np.array(values), axis=0)).max(axis=0)
+    # The largest step per frame around the edges: a raised cosine over 24 frames moves at most
+    # π/48 of the way per frame (no jump of the whole value on one frame).
+    assert steps[0] < 0.07 * smile and steps[1] < 0.07 * inside[1]
+    for frame in (10, 25, 174, 189):  # a second and more away: the user's own pose, exactly
+        assert evaluated(frame) == pytest.approx((0.0, 0.0), abs=1e-6)
+    assert evaluated(149 + 12)[0] == pytest.approx(smile / 2, abs=0.02)  # half-way out
 
 
 def test_a_rig_with_nothing_to_map_is_an_error_and_changes_nothing(empty_scene):

@@ -31,6 +31,28 @@ class PropertyCurve:
         return PropertyCurve(self.data_path, self.index, self.values + offset, self.rest + offset)
 
 
+# How long the layer takes to blend in before the baked range and out after it, seconds: a
+# chin-up posture or a held smile eases back to the user's own pose instead of snapping there on
+# the frame after the range (visible with motion blur and in the Graph Editor).
+EDGE_BLEND_S = 1.0
+
+
+def with_edges(
+    frames: np.ndarray, values: np.ndarray, rest: float, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keys for ``frames``/``values`` plus ``n`` keys each side of the range that ease (raised
+    cosine, zero slope where they meet the rest value) from ``rest`` into the first value and
+    from the last value back to ``rest``; the outermost keys hold ``rest``, which the strip holds
+    beyond them.  ``n`` = 1 is a plain rest key each side."""
+    n = max(int(n), 1)
+    j = np.arange(n, 0, -1, dtype=np.float64)  # frames before the range, farthest first
+    ease = 0.5 + 0.5 * np.cos(np.pi * j / n)  # 0 at the outermost key … → 1 at the range
+    before = rest + (values[0] - rest) * ease
+    after = rest + (values[-1] - rest) * ease[::-1]
+    keys = np.concatenate((frames[0] - j, frames, frames[-1] + j[::-1]))
+    return keys.astype(np.float64), np.concatenate((before, values, after))
+
+
 def shape_key_curves(
     samples: dict[str, np.ndarray],
     rigmap: RigMap,

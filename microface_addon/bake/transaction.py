@@ -17,6 +17,7 @@ import numpy as np
 from ..core.performance import Performance
 from ..rig.convention.rigmap import RigMap
 from . import layer as L
+from .curves import EDGE_BLEND_S
 from .plan import plan
 
 
@@ -41,10 +42,12 @@ class Transaction:
         if frames.size < 2:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
         samples = perf.at_frames(fps, frames.size)
+        blend = max(int(round(EDGE_BLEND_S * fps)), 1)
         prepared = []
         try:
             for p in plan(samples, rigmap, frames):
-                prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, frames, p.static)))
+                args = (p.kind, p.idb, p.curves, frames, p.static, blend)
+                prepared.append((p.idb, L.prepare(*args)))
         except Exception:
             for _, p in prepared:
                 bpy.data.actions.remove(bpy.data.actions[p.action_name])
