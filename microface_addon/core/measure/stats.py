@@ -217,10 +217,11 @@ def spectral_peak_hz(f: np.ndarray, psd: np.ndarray, f_min: float = 0.05, f_max:
     return float(fb[int(np.argmax(smooth))])
 
 
-def loglog_slope(
+def loglog_fit(
     f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float, bins_per_octave: float = 0.0
-) -> float:
-    """Least-squares slope of log10(psd) against log10(f) between ``f_lo`` and ``f_hi``.
+) -> tuple[float, float, int]:
+    """Least-squares slope of log10(psd) against log10(f) between ``f_lo`` and ``f_hi``, with its
+    standard error and the fit's degrees of freedom.
 
     With ``bins_per_octave`` > 0 the spectrum is first averaged in log-spaced bins, so every
     octave weighs the same in the fit: a Welch spectrum has evenly spaced bins, and a plain fit
@@ -236,7 +237,20 @@ def loglog_slope(
         keep = [b for b in range(n) if np.any(which == b)]
         x = np.array([x[which == b].mean() for b in keep])
         y = np.array([np.log10(np.mean(10 ** y[which == b])) for b in keep])
-    return float(np.polyfit(x, y, 1)[0])
+    slope, icept = np.polyfit(x, y, 1)
+    dof = x.size - 2
+    if dof <= 0:
+        return float(slope), float("nan"), 0
+    res = y - (slope * x + icept)
+    se = float(np.sqrt(np.sum(res**2) / dof / np.sum((x - x.mean()) ** 2)))
+    return float(slope), se, dof
+
+
+def loglog_slope(
+    f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float, bins_per_octave: float = 0.0
+) -> float:
+    """The slope of ``loglog_fit``."""
+    return loglog_fit(f, psd, f_lo, f_hi, bins_per_octave)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,8 +437,8 @@ def apex_level(curve: np.ndarray) -> float:
 
 # An expression is at its apex once it is within this fraction of its held level: closer than
 # that, the slope of an eased attack has fallen so far that the few-per-cent wander of a living
-# hold, not the attack, decides when the curve gets there.
-APEX_FRACTION = 0.9
+# hold (larger in weakly contracted muscles), not the attack, decides when the curve gets there.
+APEX_FRACTION = 0.85
 
 
 def apex_time_s(curve: np.ndarray, rate_hz: float, fraction: float = APEX_FRACTION) -> float:

@@ -35,10 +35,10 @@ from ..primitives.activation import (
 )
 from .instances import (
     EventAsymmetry,
+    GridWobble,
     Instance,
     InstanceSpread,
     LivingHold,
-    Wobble,
     draw_instances,
     node_wobble,
     tension_scale,
@@ -314,6 +314,8 @@ class Asymmetry:
 _MERGE_GAP_S = 10.0
 # Tension below this drives nothing (it would move a muscle by less than a billionth).
 _TENSION_FLOOR = 1e-9
+# A drive below this does not wobble: its wobble would move the muscle by less than a billionth.
+_WOBBLE_FLOOR = 1e-8
 # Decay time constants allowed after the last drive of a window before it is cut:
 # e^-30 ≈ 1e-13 of the peak, far below anything a rig can show.
 _TAIL_TIME_CONSTANTS = 30.0
@@ -368,6 +370,7 @@ def _add_span_drive(
     t: np.ndarray,
     rate_hz: float,
     alive: np.ndarray,
+    hold: LivingHold,
 ) -> None:
     """Add one intent instance's drive (per muscle, per side) to ``drives`` over the times ``t``.
 
@@ -400,8 +403,9 @@ def _add_span_drive(
             sides = ((1.0, span.onset_s),)
         for r, (g, onset) in enumerate(sides):
             x = amp * g * envelope(tt, onset, *args)
+            size = hold.relative_size(amp * g) * alive[i0:i1]
             still[r, i0:i1] += x
-            rows[r, i0:i1] += x * (1.0 + alive[i0:i1] * inst.wobble[(m, r)](tt))
+            rows[r, i0:i1] += x * (1.0 + size * inst.wobble[(m, r)](tt))
 
 
 def _activation(u: np.ndarray, node: NodeDynamics, rate_hz: float) -> np.ndarray:
@@ -410,6 +414,21 @@ def _activation(u: np.ndarray, node: NodeDynamics, rate_hz: float) -> np.ndarray
     if u.max() > 1.0 - SOFT_KNEE_FRACTION:  # summed drives saturate smoothly at 1
         u = soft_limit(u, 0.0, 1.0)
     return asymmetric_activation(u, node.tau_rise_s, node.tau_fall_s, rate_hz)
+
+
+def _living(
+    a: np.ndarray, live_u: np.ndarray, clean_u: np.ndarray, node: NodeDynamics, rate_hz: float
+) -> np.ndarray:
+    """The activation ``a`` of the clean drive, alive: × (1 + the drive's relative wobble,
+    lagged like activation).
+
+    Why not the activation of the living drive itself: the wobble is a small multiplicative
+    fluctuation, so the activation's rise/fall lag treats it as the linear lag it is between
+    switches — and solving the nonlinear lag on a drive that turns up and down a few times a
+    second would cost a filter call per turn instead of about two per intent.
+    """
+    rel = np.divide(live_u - clean_u, clean_u, out=np.zeros_like(clean_u), where=clean_u > 0.0)
+    return a * (1.0 + lowpass(rel, node.tau_rise_s, rate_hz))
 
 
 def _propagate(
@@ -423,28 +442,27 @@ def _propagate(
     """Activations of every driven muscle, following edges in topological order.
 
     ``drives`` is each muscle's living drive, ``clean`` the same without the wobble.  An edge
-    carries the source's clean activation, and the target multiplies it by its own ``1 + w(t)``
-    rows (``live(muscle)``): every muscle wanders once, on its own, instead of adding its
+    carries the source's clean activation, and the target brings it alive with its own wobble
+    (``live(muscle, drive)``): every muscle wanders once, on its own, instead of adding its
     sources' wander to its own down the chain.
     """
     chans = muscles()
     acts: dict[str, np.ndarray] = {}
     for m in graph.order:
-        u = drives.get(m)
+        u = clean.get(m)
         if u is None:
             continue
         node = graph.nodes[m]
-        acts[m] = _activation(u, node, rate_hz)
-        edges = [e for e in graph.out_edges(m) if not e.variants or e.index in open_edges]
-        if not edges:
-            continue
-        source = _activation(clean[m], node, rate_hz)
-        for e in edges:
+        source = _activation(u, node, rate_hz)
+        acts[m] = _living(source, drives[m], u, node, rate_hz)
+        for e in graph.out_edges(m):
+            if e.variants and e.index not in open_edges:
+                continue
             c = delayed_lag(source, e.delay_s, e.tau_s, e.gain, rate_hz)
             n_dst = len(chans[e.dst])
             if c.shape[0] != n_dst:
                 c = np.repeat(c, 2, axis=0) if n_dst == 2 else c.mean(axis=0, keepdims=True)
-            for target, x in ((drives, c * live(e.dst)), (clean, c)):
+            for target, x in ((drives, live(e.dst, c)), (clean, c)):
                 if e.dst in target:
                     target[e.dst] += x
                 else:
@@ -486,7 +504,7 @@ class _Drive:
     hold: LivingHold
     alive: np.ndarray  # how much tension enlarges every wobble, per sample
     base_seed: int  # the character-wide wobbles derive from it (``node_wobble``)
-    _node: dict[tuple[str, int], Wobble] = field(default_factory=dict)
+    _node: dict[tuple[str, int], GridWobble] = field(default_factory=dict)
 
     @property
     def spans(self) -> list[IntentSpan]:
@@ -496,16 +514,24 @@ class _Drive:
         inst = self.instances[i]
         return _span_extent(inst.span, self.max_pause_s, self.asym.onset_R_s + inst.onset_R_s)
 
-    def live(self, muscle: str, w: slice) -> np.ndarray:
-        """``1 + w(t)`` rows of a muscle's own character-wide wobble over window ``w``."""
-        tw = self.t[w]
-        rows = []
-        for r in range(len(muscles()[muscle])):
+    def live(self, muscle: str, w: slice, x: np.ndarray) -> np.ndarray:
+        """Drive ``x`` (rows per side over window ``w``) alive with the muscle's own
+        character-wide wobble, sized for its level (``LivingHold.relative_size``)."""
+        out = np.array(x, dtype=np.float64, copy=True)
+        for r in range(x.shape[0]):
             key = (muscle, r)
             if key not in self._node:
-                self._node[key] = node_wobble(self.base_seed, muscle, r, self.hold)
-            rows.append(1.0 + self.alive[w] * self._node[key](tw))
-        return np.asarray(rows)
+                wobble = node_wobble(self.base_seed, muscle, r, self.hold)
+                self._node[key] = GridWobble(wobble, self.t)
+            # Only where the drive is not negligible (a decay's long tail wobbles for nothing).
+            on = np.flatnonzero(np.abs(x[r]) > _WOBBLE_FLOOR)
+            if on.size == 0:
+                continue
+            sl = slice(int(on[0]), int(on[-1]) + 1)
+            grid = slice(w.start + sl.start, w.start + sl.stop)
+            size = self.hold.relative_size(x[r, sl]) * self.alive[grid]
+            out[r, sl] = x[r, sl] * (1.0 + size * self._node[key].values(grid))
+        return out
 
 
 def _driving_tension(ctx, sec: Mapping, spans: Sequence[IntentSpan]) -> np.ndarray | None:
@@ -539,13 +565,14 @@ def _window_drives(
         a0, a1 = d.extent(i)
         if a1 >= tw[0] and a0 <= tw[-1]:
             inst, pause = d.instances[i], float(d.pause_u[i])
-            _add_span_drive(drives, clean, inst, pause, d.graph, d.asym, tw, d.rate_hz, d.alive[w])
+            args = (d.graph, d.asym, tw, d.rate_hz, d.alive[w], d.hold)
+            _add_span_drive(drives, clean, inst, pause, *args)
     if with_tension and np.any(d.tension[w]):
         chans = muscles()
         for m, g in d.tension_drive.items():
             x = g * d.tension[w]
             rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
-            rows += x * d.live(m, w)  # a held clench lives too
+            rows += d.live(m, w, np.broadcast_to(x, rows.shape))  # a held clench lives too
             still = clean.setdefault(m, np.zeros((len(chans[m]), tw.size)))
             still += x
     return drives, clean
@@ -574,7 +601,7 @@ def _activations(d: _Drive) -> tuple[dict[str, np.ndarray], dict[str, list[tuple
             intervals += _active_runs(d.tension, d.rate_hz)
         for w in _windows(intervals, tail, d.rate_hz, d.t.size):
             drives, clean = _window_drives(d, members, w, base)
-            live = lambda m, w=w: d.live(m, w)  # noqa: E731
+            live = lambda m, x, w=w: d.live(m, w, x)  # noqa: E731
             for m, a in _propagate(d.graph, drives, clean, key, d.rate_hz, live).items():
                 nz = np.flatnonzero(np.any(a != 0.0, axis=0))
                 if nz.size == 0:

@@ -44,6 +44,9 @@ AXES = ("pitch", "yaw", "roll")
 WARMUP_S = 30.0
 # Ornstein-Uhlenbeck parts of the postural drift (corners spread over its band).
 DRIFT_POLES = 7
+# The drift is simulated at this rate and interpolated: its fastest corner is well under 1 Hz, and
+# the smoothing filter that follows removes the interpolation's corners.
+DRIFT_RATE_HZ = 10.0
 # Length of the impulse response summed to find the sway filters' output level (their slowest
 # pole decays far within it).
 IMPULSE_S = 120.0
@@ -114,26 +117,45 @@ def _smoothed(x: np.ndarray, smooth: tuple[np.ndarray, np.ndarray]) -> np.ndarra
     return y
 
 
+def postural_drift(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> np.ndarray:
+    """Unit-variance 1/f-like drift per axis, ``(len(AXES), t.size)``: ``pink_process`` at
+    ``DRIFT_RATE_HZ``, interpolated onto ``t`` (drawn row by row, so a longer solve starts the
+    same)."""
+    n = int(np.ceil(t[-1] * DRIFT_RATE_HZ)) + 2
+    coarse = np.arange(n) / DRIFT_RATE_HZ
+    noise = rng.standard_normal(size=(n, len(AXES) * DRIFT_POLES))
+    out = np.empty((len(AXES), t.size))
+    for j in range(len(AXES)):
+        cols = noise[:, j * DRIFT_POLES : (j + 1) * DRIFT_POLES]
+        out[j] = np.interp(
+            t, coarse, pink_process(cols, DRIFT_RATE_HZ, p.drift_band_hz, p.drift_exponent)
+        )
+    return out
+
+
 def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Postural sway per axis (degrees, before tension): a slow 1/f-like drift (``drift_share``
     of the variance) and a band-pass resonance, both smoothed above ``smoothing_hz`` so the head's
     velocity is smooth from frame to frame.
 
     Each axis has an RMS of ``amplitude_deg[axis]`` (both parts are normalised to unit variance
-    before mixing).  All noise is drawn in one block, one row per sample, so a longer solve starts
-    with the same rows and therefore the same motion.
+    before mixing).  The resonance and the drift draw from child streams of their own, each block
+    row by row, so a longer solve starts with the same rows and therefore the same motion.
     """
     fs = 1.0 / (t[1] - t[0])
+    r_res, r_drift = (
+        np.random.Generator(np.random.PCG64(s)) for s in rng.integers(0, 2**63 - 1, 2)
+    )
     smooth = butter(2, p.smoothing_hz, fs=fs)
     resonance = [iirpeak(p.peak_hz, p.q, fs=fs), smooth]
     sd_r = _output_sd(resonance, fs)
     warm = int(WARMUP_S * fs)
-    noise = rng.standard_normal(size=(warm + t.size, len(AXES) * (1 + DRIFT_POLES)))
+    noise = r_res.standard_normal(size=(warm + t.size, len(AXES)))
+    drift = postural_drift(t, p, r_drift)
     out = {}
     for j, axis in enumerate(AXES):
         res = _filtered(noise[:, j], resonance)[warm:] / sd_r
-        cols = noise[warm:, len(AXES) + j * DRIFT_POLES : len(AXES) + (j + 1) * DRIFT_POLES]
-        dri = _smoothed(pink_process(cols, fs, p.drift_band_hz, p.drift_exponent), smooth)
+        dri = _smoothed(drift[j], smooth)
         mix = np.sqrt(1.0 - p.drift_share) * res + np.sqrt(p.drift_share) * dri
         out[axis] = p.amplitude_deg[axis] * mix
     return out

@@ -18,7 +18,9 @@ with the force (signal-dependent noise: Harris & Wolpert 1998; Jones, Hamilton &
 a small physiological tremor at 8-12 Hz rides on top (Elble & Koller 1990; McAuley & Marsden 2000).
 So every drive is multiplied by ``1 + w(t)``: ``w`` is a slow 1/f-like multisine (``wander_*``) plus
 a band-limited tremor (``tremor_*``), per muscle and per side, its size raised by tension
-(``tension_gain``).  The muscle and tissue dynamics downstream filter it the way muscle and skin
+(``tension_gain``) and, in weak contractions, relatively larger (the coefficient of variation of
+force rises at low forces: Galganski, Fuglevand & Enoka 1993; Moritz et al. 2005): below
+``wander_floor`` it stops shrinking in proportion, up to ``low_force_gain`` times.  The muscle and tissue dynamics downstream filter it the way muscle and skin
 filter real force noise: the tremor is all but invisible, the wander shows as a face that lives.
 Each instance draws its own wander (and its size); muscles driven through the graph or by tension
 wander on their own as well (``node_wander``).
@@ -67,6 +69,16 @@ class LivingHold:
     tremor_cv: float  # RMS of the tremor, fraction of the drive
     tremor_band_hz: Range
     tension_gain: float  # wander and tremor × (1 + tension_gain · tension)
+    wander_floor: float  # below this drive the wander stops shrinking in proportion …
+    low_force_gain: float  # … up to this many times its relative size
+
+    def relative_size(self, drive):
+        """How large the wobble is relative to ``drive`` (1 = ``wander_cv``/``tremor_cv`` as
+        given; scalar or array): force fluctuates relatively more in weak contractions."""
+        d = np.asarray(drive, dtype=np.float64)
+        bigger = np.maximum(d, np.minimum(self.wander_floor, self.low_force_gain * d))
+        out = np.divide(bigger, d, out=np.ones_like(d), where=d > 0.0)
+        return float(out) if out.ndim == 0 else out
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,30 @@ class Wobble:
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         return self.wander_size * self.wander(t) + self.tremor_size * self.tremor(t)
+
+
+@dataclass
+class GridWobble:
+    """A wobble over the solve's grid ``t``, evaluated block by block on demand and kept: the
+    muscles the graph recruits are asked for it window after window (once per edge group), and
+    a sparse timeline only ever needs a few blocks."""
+
+    wobble: Wobble
+    t: np.ndarray
+    block: int = 2400  # samples per cached block (10 s at 240 Hz)
+    _blocks: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def values(self, sl: slice) -> np.ndarray:
+        """The wobble at ``t[sl]``."""
+        first, last = sl.start // self.block, (sl.stop - 1) // self.block
+        parts = []
+        for b in range(first, last + 1):
+            if b not in self._blocks:
+                self._blocks[b] = self.wobble(self.t[b * self.block : (b + 1) * self.block])
+            parts.append(self._blocks[b])
+        joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        offset = sl.start - first * self.block
+        return joined[offset : offset + (sl.stop - sl.start)]
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ def apply(ctx) -> None:
     wobbles, hold = tone_wobbles(ctx)
     alive = tension_scale(hold, tension)
     for side, wobble in zip(SIDES, wobbles, strict=True):
-        ctx.add(f"upper_lid_droop_{side}", gain * (droop + lost_lift(ctx, p, side)))
+        lid = droop + lost_lift(ctx, p, side)
+        if np.any(lid):  # a lid that never leaves its usual place is not baked
+            ctx.add(f"upper_lid_droop_{side}", gain * lid)
         if np.any(tone):
             ctx.add(f"lid_tightener_{side}", gain * tone * (1.0 + alive * wobble(ctx.t)))
