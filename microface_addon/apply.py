@@ -15,12 +15,23 @@ from typing import Any
 import bpy
 
 from . import bake
-from .core import Settings, Timeline, load_preset, solve
+from .bake.keyed import keyed_channels
+from .core import Settings, Timeline, limits, load_preset, solve
+from .core.audio.analysis import AnalysisParams
+from .core.channels import MOUTH_CHANNELS
+from .core.performance import Performance
 from .core.preset.controls import Controls, with_controls
 from .core.preset.settings import deep_merge
+from .core.sections import from_section
+from .core.solver.dialogue.params import ConversationParams
+from .core.solver.primitives.saccades import MainSequence
 from .core.timeline.grammar import load_intents_file, preset_timeline, settings_vocabulary
+from .core.timeline.speech import Speech, is_self
+from .rig.convention.landing import unlanded_cues
+from .rig.convention.rigmap import RigMap
 from .rig.scene import character as character_mod
 from .rig.scene import detect as detect_mod
+from .rig.scene.dialogue import SceneSpeech, listener_look_at, scene_speech
 from .rig.scene.look_at import resolve_look_at
 from .rig.scene.markers import scene_marker_timeline
 
@@ -41,6 +52,14 @@ class BakeOptions:
     intents_file: str | None = None  # JSON intents file (--intents), merged with markers
     # Gaze target: object/camera name, "Armature:bone" or "dir:YAW,PITCH[,DIST]" (--look-at).
     look_at: str | None = None
+    # Dialogue (docs/dialogue.md): read the scene's sound strips (False: --no-audio); audio files
+    # as (speaker or "", path) pairs (--audio [CHARACTER=]FILE) starting at ``audio_start``
+    # (a frame; None: the bake's first); strips given to speakers by name (--audio-strips, the
+    # panel's strip picker): speaker (character, object or any other name) → strip names.
+    use_audio: bool = True
+    audio_files: list[tuple[str, str]] = field(default_factory=list)
+    audio_start: int | None = None
+    audio_strips: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,11 +99,19 @@ def scene_fps(scene: bpy.types.Scene) -> float:
 
 
 def frame_range(scene: bpy.types.Scene, options: BakeOptions) -> tuple[int, int]:
+    """The frames to bake: the options' range, else the scene's (checked by ``check_shot``)."""
     start = scene.frame_start if options.frame_start is None else int(options.frame_start)
     end = scene.frame_end if options.frame_end is None else int(options.frame_end)
-    if end < start:
-        raise ValueError(f"frame range {start}:{end} is empty (end before start)")
     return start, end
+
+
+def check_shot(scene: bpy.types.Scene, start: int, end: int, fps: float) -> float:
+    """The shot's duration in seconds, or ``ShotError`` naming the scene, its range and rate
+    when MicroFace cannot bake it (one frame, longer than the documented limits, an absurd
+    ``fps_base``) — before anything is solved or written."""
+    render = scene.render
+    where = f"scene {scene.name!r} ({render.fps} fps / fps base {render.fps_base:g})"
+    return limits.check_shot(start, end, fps, where)
 
 
 def scene_timeline(
@@ -93,13 +120,23 @@ def scene_timeline(
     """The request's timeline + the scene's ``mf:`` markers, in seconds from ``start_frame``.
     Raises ``MarkerError`` (bad marker)."""
     vocab = settings_vocabulary(request.settings)
-    return request.timeline.merged(scene_marker_timeline(scene, start_frame, fps, vocab))
+    timeline = request.timeline.merged(scene_marker_timeline(scene, start_frame, fps, vocab))
+    cues = len(timeline.changes) + len(timeline.intents)
+    if cues > limits.MAX_TIMELINE_ENTRIES:
+        raise limits.InputError(
+            f"scene {scene.name!r}: {cues:,} cues (the preset's timeline, the intents file and "
+            f"the mf: markers together); MicroFace plays at most "
+            f"{limits.MAX_TIMELINE_ENTRIES:,} in one bake"
+        )
+    return timeline
 
 
 def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list[tuple[list, Any]]:
     """(members, RigMap) of every character; detection errors surface before anything is
     written."""
     characters = character_mod.characters_of(objects)
+    # A character only linked from a library cannot keep a layer: refuse it with the fix.
+    bake.refuse_linked(objects, characters)
     if not characters:
         raise detect_mod.NothingToMapError(
             "no character selected: select a mesh with shape keys or an armature"
@@ -121,8 +158,10 @@ def layer_micro_motion(
     """Bake micro-motion onto every character the given objects belong to; return a report.
 
     ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here).  Raises
-    ``PresetError`` (bad preset/options), ``NothingToMapError`` (a character with nothing to
-    drive) or ``RigError``; on any error nothing in the scene has changed.
+    ``PresetError`` (bad preset/options), ``ShotError`` (a frame range, rate or length it
+    cannot bake), ``LinkedDataError`` (a character only linked from a library),
+    ``NothingToMapError`` (a character with nothing to drive) or ``RigError``; on any error
+    nothing in the scene has changed.
     """
     t0 = time.perf_counter()
     if isinstance(request, BakeOptions):
@@ -130,35 +169,56 @@ def layer_micro_motion(
     options, settings = request.options, request.settings
     start, end = frame_range(scene, options)
     fps = scene_fps(scene)
+    check_shot(scene, start, end, fps)
     n_frames = end - start + 1
     duration_s = max((n_frames - 1) / fps, 1.0 / fps)
     timeline = scene_timeline(scene, request, start, fps)
     characters = _detect(objects, options)
+    heard = _scene_speech(scene, characters, request, start, fps, duration_s)
     targets = {}
-    if options.look_at:
-        for members, rigmap in characters:
+    for members, rigmap in characters:
+        look, notes = timeline.look_at, []
+        if options.look_at or heard.speech:
             # Each character sees the target from its own eyes, as the user animated the head
             # (a previous MicroFace layer muted, so a re-bake does not chase its own result).
             with bake.muted(members):
-                look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
-            targets[rigmap.character] = (replace(timeline, look_at=look), notes)
+                if options.look_at:
+                    look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+                if heard.speech:  # the listener looks at whoever speaks
+                    look, more = _listening_target(
+                        scene, rigmap, characters, heard, look, settings, (start, end), fps
+                    )
+                    notes = notes + more
+        speech = timeline.speech.merged(heard.speech)
+        targets[rigmap.character] = (replace(timeline, look_at=look, speech=speech), notes)
 
     reports = []
     with bake.transaction() as tx:
         for _members, rigmap in characters:
             ts = time.perf_counter()
-            char_timeline, look_notes = targets.get(rigmap.character, (timeline, []))
+            char_timeline, look_notes = targets[rigmap.character]
             perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)
+            perf, left = _leave_lip_sync(perf, rigmap, char_timeline.speech)
             tb = time.perf_counter()
             result = tx.write(perf, rigmap, start, end, fps)
             te = time.perf_counter()
+            cues = unlanded_cues(
+                char_timeline,
+                settings.section("cascade").get("intents", {}),
+                rigmap.mapped_channels,
+                rigmap.character,
+                duration_s,
+            )
             reports.append(
                 {
                     **rigmap.report(),
+                    "unlanded_cues": cues,  # each cue that moves nothing on this character
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
                     "ids": result.ids,
-                    "notes": rigmap.notes + look_notes + result.notes,
+                    "saved_in": result.saved_in,
+                    "notes": rigmap.notes + look_notes + result.notes + _lip_sync_notes(left),
+                    "dialogue": _dialogue_report(perf, left),
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},
                 }
             )
@@ -171,12 +231,84 @@ def layer_micro_motion(
         "frame_range": [start, end],
         "fps": fps,
         "options": request.report_options(),
+        "dialogue": heard.report() if heard.clips else None,
         "characters": reports,
         "timings_s": {
             "load": round(request.load_s, 4),
             "total": round(time.perf_counter() - t0, 4),
         },
     }
+
+
+# --- dialogue ---------------------------------------------------------------------------------
+
+
+def _scene_speech(scene, characters, request: BakeRequest, start: int, fps: float, duration_s):
+    """Everyone's speech from the sound strips and ``--audio`` files (``docs/dialogue.md``);
+    raises ``AudioError`` before anything is written."""
+    options = request.options
+    if not options.use_audio and not options.audio_files:
+        return SceneSpeech()
+    section = request.settings.section("dialogue")
+    return scene_speech(
+        scene,
+        {rigmap.character: list(rigmap.objects) for _m, rigmap in characters},
+        use_strips=options.use_audio,
+        files=[(who, bpy.path.abspath(path)) for who, path in options.audio_files],
+        file_start=start if options.audio_start is None else int(options.audio_start),
+        explicit=options.audio_strips,
+        bake_start=start,
+        fps=fps,
+        duration_s=duration_s,
+        analysis=AnalysisParams.of(section["analysis"]),
+    )
+
+
+def _listening_target(
+    scene, rigmap: RigMap, characters, heard: SceneSpeech, look, settings: Settings, frames, fps
+):
+    """The character's gaze target with the other speakers of the scene in it."""
+    dialogue = settings.section("dialogue")
+    gaze = settings.section("gaze")
+    return listener_look_at(
+        scene,
+        rigmap,
+        {r.character: r for _m, r in characters},
+        heard.speech,
+        look,
+        from_section(ConversationParams, dialogue["conversation"]),
+        float(dialogue["gaze"]["speaker_reaction_s"]),
+        from_section(MainSequence, gaze["main_sequence"]),
+        float(gaze["vergence"]["default_distance_m"]),
+        frames,
+        fps,
+        (frames[1] - frames[0]) / fps,
+    )
+
+
+def _leave_lip_sync(perf: Performance, rigmap: RigMap, speech: Speech):
+    """A speaking character's mouth channels that the user animates (a lip-sync) are left out of
+    the layer entirely: (the performance without them, their names)."""
+    if not any(is_self(u.speaker, rigmap.character) for u in speech.utterances):
+        return perf, []
+    left = keyed_channels(rigmap, [c for c in MOUTH_CHANNELS if c in perf.channels])
+    if not left:
+        return perf, []
+    kept = {k: v for k, v in perf.channels.items() if k not in left}
+    return replace(perf, channels=kept), left
+
+
+def _lip_sync_notes(left: list[str]) -> list[str]:
+    if not left:
+        return []
+    return [f"dialogue: {', '.join(left)} left to your lip-sync (animated mouth channels)"]
+
+
+def _dialogue_report(perf: Performance, left: list[str]) -> dict[str, Any] | None:
+    plan = perf.events.get("dialogue")
+    if plan is None:
+        return None
+    return {**plan.report(), "lip_sync_channels": list(left)}
 
 
 def remove_micro_motion(scene: bpy.types.Scene, objects: list[bpy.types.Object]) -> dict[str, Any]:

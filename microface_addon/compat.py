@@ -62,3 +62,45 @@ def set_strip_slot(strip: bpy.types.NlaStrip, slot) -> None:
 def set_action_slot(anim_data, slot) -> None:
     if SLOTTED_ACTIONS and slot is not None:
         anim_data.action_slot = slot
+
+
+def sound_strips(scene: bpy.types.Scene) -> list:
+    """Every sound strip of the scene's sequencer, inside meta strips too (``strips_all`` from
+    4.4, ``sequences_all`` before; 5.0 removed the old name)."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return []
+    strips = getattr(editor, "strips_all", None)
+    if strips is None:
+        strips = editor.sequences_all
+    return [s for s in strips if s.type == "SOUND"]
+
+
+def strip_channel_muted(scene: bpy.types.Scene, strip) -> bool:
+    """Is the sequencer channel ``strip`` sits on muted (channel mute exists from 3.3)?"""
+    channels = getattr(scene.sequence_editor, "channels", None)
+    if channels is None or not 0 <= strip.channel < len(channels):
+        return False
+    return bool(channels[strip.channel].mute)
+
+
+def strip_timing(strip) -> tuple[float, float, float, float]:
+    """A strip's (content start, left handle, right handle, content trim) in frames.
+
+    5.x names them ``content_start``, ``left_handle``, ``right_handle`` and
+    ``content_trim_start`` (the old ``frame_start``, ``frame_final_start``,
+    ``frame_final_end`` and ``animation_offset_start`` are deprecated there and go in 6.0).
+    """
+    if hasattr(strip, "left_handle"):
+        return (
+            float(strip.content_start),
+            float(strip.left_handle),
+            float(strip.right_handle),
+            float(getattr(strip, "content_trim_start", 0.0)),
+        )
+    return (
+        float(strip.frame_start),
+        float(strip.frame_final_start),
+        float(strip.frame_final_end),
+        float(getattr(strip, "animation_offset_start", 0.0)),
+    )

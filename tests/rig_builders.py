@@ -8,6 +8,8 @@ each convention spells its own way.
 
 from __future__ import annotations
 
+import math
+
 import bmesh
 import bpy
 
@@ -141,3 +143,95 @@ def lift(mesh, key: str) -> float:
     index = list(mesh.data.shape_keys.key_blocks).index(mesh.data.shape_keys.key_blocks[key]) - 1
     basis = mesh.data.shape_keys.key_blocks[0].data[index].co.z
     return ev.data.vertices[index].co.z - basis
+
+
+# --- eyeballs (issue #11: real avatars) ---------------------------------------------------------
+
+EYE_RADIUS_M = 0.012
+# (key stem, axis in world/armature space, degrees) for the left eye; the right eye mirrors yaw.
+# Sculpted stronger than ARKit's documented 30°/25° scale, as avatars often are.
+LOOKS_DEG = {"Out": 40.0, "In": 40.0, "Up": 35.0, "Down": 35.0}
+
+
+def _rotated(co, centre, axis, deg):
+    from mathutils import Matrix, Vector
+
+    rot = Matrix.Rotation(math.radians(deg), 3, Vector(axis))
+    c = Vector(centre)
+    return [tuple(rot @ (Vector(p) - c) + c) for p in co]
+
+
+def look_axis(side: str, stem: str) -> tuple[tuple[float, float, float], float]:
+    """Rotation (axis, sign) of an ``eyeLook<stem><Side>`` key for a character facing −Y with
+    its left at +X: yaw about +Z (+ toward the character's left), pitch about −X (+ up)."""
+    toward_left = {"Out": 1.0, "In": -1.0}.get(stem)
+    if toward_left is not None:
+        return (0.0, 0.0, 1.0), toward_left if side == "L" else -toward_left
+    return (-1.0, 0.0, 0.0), 1.0 if stem == "Up" else -1.0
+
+
+def add_eyeball(
+    name: str,
+    centre,
+    side: str,
+    armature=None,
+    bone: str | None = None,
+    weight: float = 1.0,
+    rest_bone: str | None = None,
+    looks: dict[str, float] | None = None,
+    parent=None,
+    parent_bone: str | None = None,
+):
+    """A UV-sphere eyeball at ``centre`` (world), optionally skinned to ``bone`` with ``weight``
+    (the rest to ``rest_bone``), with ``eyeLook*`` morphs that turn it by ``looks`` degrees."""
+    me = bpy.data.meshes.new(name)
+    bm = bmesh.new()
+    bmesh.ops.create_uvsphere(bm, u_segments=16, v_segments=10, radius=EYE_RADIUS_M)
+    bm.to_mesh(me)
+    bm.free()
+    ob = bpy.data.objects.new(name, me)
+    bpy.context.scene.collection.objects.link(ob)
+    for v in me.vertices:
+        v.co = (v.co.x + centre[0], v.co.y + centre[1], v.co.z + centre[2])
+    if looks:
+        ob.shape_key_add(name="Basis", from_mix=False)
+        basis = [tuple(v.co) for v in me.vertices]
+        sname = "Left" if side == "L" else "Right"
+        for stem, deg in looks.items():
+            axis, sign = look_axis(side, stem)
+            kb = ob.shape_key_add(name=f"eyeLook{stem}{sname}", from_mix=False)
+            for i, p in enumerate(_rotated(basis, centre, axis, sign * deg)):
+                kb.data[i].co = p
+            kb.value = 0.0
+    if armature is not None:
+        n = len(me.vertices)
+        if bone is not None:
+            ob.vertex_groups.new(name=bone).add(list(range(n)), weight, "REPLACE")
+        if rest_bone is not None and weight < 1.0:
+            ob.vertex_groups.new(name=rest_bone).add(list(range(n)), 1.0 - weight, "REPLACE")
+        ob.modifiers.new("Armature", "ARMATURE").object = armature
+    if parent is not None:
+        world = ob.matrix_world.copy()
+        ob.parent = parent
+        if parent_bone:
+            ob.parent_type = "BONE"
+            ob.parent_bone = parent_bone
+        bpy.context.view_layer.update()
+        ob.matrix_world = world  # keep the eyeball where it is
+    return ob
+
+
+def evaluated_world(ob):
+    """(n, 3) world positions of ``ob``'s evaluated (deformed, keyed) vertices."""
+    import numpy as np
+
+    deps = bpy.context.evaluated_depsgraph_get()
+    ev = ob.evaluated_get(deps)
+    me = ev.to_mesh()
+    try:
+        co = np.empty(3 * len(me.vertices))
+        me.vertices.foreach_get("co", co)
+    finally:
+        ev.to_mesh_clear()
+    m = np.array(ev.matrix_world)
+    return co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3]

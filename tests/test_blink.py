@@ -6,6 +6,8 @@ Bands from ../shared/science-targets.md (Bentivoglio et al. 1997; Doughty 2001; 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from conftest import assert_same_curve
@@ -17,10 +19,18 @@ MINUTES = 10
 SEEDS = (11, 12, 13)
 
 
+@functools.cache
 def _blinks(state: str, seed: int, eye: str = "L"):
+    """10 minutes in ``state``, solved and measured once per (state, seed, eye) for the whole
+    module (the rate, interval, shape and ordering tests measure the same runs) and shared
+    read-only, so no test can change what another sees."""
     s = load_preset().with_overrides({"state": state})
     perf = solve(s, MINUTES * 60, seed=seed, character_id="Test")
-    return perf, detect_blinks(perf.channels[f"orbicularis_oculi_palpebral_{eye}"], perf.rate_hz)
+    b = detect_blinks(perf.channels[f"orbicularis_oculi_palpebral_{eye}"], perf.rate_hz)
+    for a in (*perf.channels.values(), *(getattr(b, f) for f in b.__dataclass_fields__)):
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    return perf, b
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import json
 import bpy
 import numpy as np
 import pytest
-from conftest import animation_fingerprint, build_mini_character
+from conftest import animation_fingerprint, build_mini_character, run_cli_in_process
 
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.assets.sample_head import build_sample_head
@@ -117,21 +117,7 @@ QUIET = {k: {"enabled": False} for k in ("blink", "gaze", "head", "breath", "mic
 
 
 def _run_cli(*args):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
-    root = Path(__file__).resolve().parents[1]
-    return subprocess.run(
-        [sys.executable, "-m", "microface_addon", *map(str, args)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    return run_cli_in_process(*args)
 
 
 @pytest.fixture

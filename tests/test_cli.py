@@ -1,5 +1,8 @@
-"""The command line, run as users run it: ``python -m microface_addon …`` in a subprocess of this
-venv's Python (real bpy), plus the ``blender -c microface`` callback invoked in-process.
+"""The command line on the real bpy: ``microface_addon.cli.main(argv)`` in this process, its
+output captured at the file-descriptor level (so Blender's own C-level prints would show up in
+stdout too), plus what only a subprocess proves: ``python -m microface_addon``'s exit codes and a
+stdout that carries nothing but MicroFace's output from interpreter start to exit.  The
+``blender -c microface`` callback is invoked in-process (the bpy module cannot be given ``-c``).
 
 Fixture files are built in code (the sample head through the ``sample`` subcommand itself).
 """
@@ -12,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import bpy
 import pytest
@@ -26,7 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAMES = "1:48"  # short shots keep the suite fast; the range itself is checked in the report
 
 
-def run_cli(*args, timeout: float = 180) -> subprocess.CompletedProcess:
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_module(*args, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``python -m microface_addon ARGS`` in a fresh interpreter, as users run it."""
     env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
     return subprocess.run(
         [sys.executable, "-m", "microface_addon", *map(str, args)],
@@ -38,11 +49,25 @@ def run_cli(*args, timeout: float = 180) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture
+def run_cli(capfd, monkeypatch):
+    """``run_cli(*args)``: the command in this process; exit code and captured stdout/stderr."""
+    monkeypatch.delenv("MICROFACE_PRESET_PATH", raising=False)
+
+    def run(*args) -> Result:
+        capfd.readouterr()
+        code = cli.main([str(a) for a in args])
+        out, err = capfd.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def assert_error(proc: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
+def assert_error(proc: Result | subprocess.CompletedProcess, code: int, *fragments: str) -> str:
     """Exit ``code``, exactly one stderr line ``microface: error: …`` containing ``fragments``."""
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
@@ -82,9 +107,8 @@ def layer_keys_in_open_file() -> int:
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli_inputs")
     head = d / "head.blend"
-    proc = run_cli("sample", head)
-    assert proc.returncode == 0, proc.stderr
-    assert head.is_file() and "wrote sample head" in proc.stdout
+    assert cli.main(["sample", str(head)]) == 0
+    assert head.is_file()
     cube = d / "cube.blend"
     save_cube_file(cube)
     broken = d / "broken_preset.json"
@@ -95,7 +119,7 @@ def files(tmp_path_factory):
 # --- help and argument errors ---------------------------------------------------------------
 
 
-def test_help_on_every_command():
+def test_help_on_every_command(run_cli):
     top = run_cli("--help")
     assert top.returncode == 0
     for name in ("bake", "sample", "inspect"):
@@ -128,14 +152,14 @@ def test_help_on_every_command():
         (["inspect", "{head}", "--object", "Nobody"], "'Nobody'"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(files, tmp_path, args, fragment):
+def test_bad_arguments_exit_2_with_one_line(files, tmp_path, args, fragment, run_cli):
     subst = {"head": files["head"], "cube": files["cube"], "tmp": tmp_path}
     proc = run_cli(*(a.format(**subst) for a in args))
     assert_error(proc, 2, fragment)
     assert list(tmp_path.iterdir()) == []  # nothing written, not even a temp file
 
 
-def test_missing_input_file_exits_2_naming_it(tmp_path):
+def test_missing_input_file_exits_2_naming_it(tmp_path, run_cli):
     missing = tmp_path / "no_such_shot.blend"
     assert_error(run_cli("bake", missing, "-o", tmp_path / "o.blend"), 2, str(missing))
     assert_error(run_cli("inspect", missing), 2, str(missing))
@@ -145,7 +169,7 @@ def test_missing_input_file_exits_2_naming_it(tmp_path):
 # --- preset and rig errors ------------------------------------------------------------------
 
 
-def test_missing_preset_path_exits_2_naming_the_file(files, tmp_path):
+def test_missing_preset_path_exits_2_naming_the_file(files, tmp_path, run_cli):
     preset = tmp_path / "nowhere" / "take.json"
     out = tmp_path / "out.blend"
     line = assert_error(run_cli("bake", files["head"], "-o", out, "--preset", preset), 2)
@@ -153,7 +177,7 @@ def test_missing_preset_path_exits_2_naming_the_file(files, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_invalid_preset_exits_2_naming_file_line_and_field(files, tmp_path):
+def test_invalid_preset_exits_2_naming_file_line_and_field(files, tmp_path, run_cli):
     out = tmp_path / "out.blend"
     proc = run_cli("bake", files["head"], "-o", out, "--preset", files["broken"])
     # intensity 7 is on line 3 of the preset file
@@ -161,12 +185,12 @@ def test_invalid_preset_exits_2_naming_file_line_and_field(files, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_preset_name_exits_2_listing_known_ones(files, tmp_path):
+def test_unknown_preset_name_exits_2_listing_known_ones(files, tmp_path, run_cli):
     proc = run_cli("bake", files["head"], "-o", tmp_path / "o.blend", "--preset", "nope")
     assert_error(proc, 2, "no preset named 'nope'", "neutral_idle")
 
 
-def test_rig_with_nothing_to_map_exits_3(files, tmp_path):
+def test_rig_with_nothing_to_map_exits_3(files, tmp_path, run_cli):
     before = sha256(files["cube"])
     proc = run_cli("bake", files["cube"], "-o", tmp_path / "o.blend")
     assert_error(proc, 3, "no character", str(files["cube"]))
@@ -178,7 +202,7 @@ def test_rig_with_nothing_to_map_exits_3(files, tmp_path):
     assert sha256(files["cube"]) == before
 
 
-def test_debug_adds_the_traceback(files, tmp_path):
+def test_debug_adds_the_traceback(files, tmp_path, run_cli):
     proc = run_cli(
         "bake", files["cube"], "-o", tmp_path / "o.blend", "--objects", "Cube", "--debug"
     )
@@ -190,7 +214,7 @@ def test_debug_adds_the_traceback(files, tmp_path):
 # --- a successful bake ----------------------------------------------------------------------
 
 
-def test_bake_writes_output_and_report_and_leaves_input_untouched(files, tmp_path):
+def test_bake_writes_output_and_report_and_leaves_input_untouched(files, tmp_path, run_cli):
     head = files["head"]
     before = sha256(head)
     out, report_path = tmp_path / "shot_out.blend", tmp_path / "report.json"
@@ -227,7 +251,7 @@ def test_bake_writes_output_and_report_and_leaves_input_untouched(files, tmp_pat
     assert layer_keys_in_open_file() == 0
 
 
-def test_batch_writes_one_output_per_shot_and_one_report(files, tmp_path):
+def test_batch_writes_one_output_per_shot_and_one_report(files, tmp_path, run_cli):
     shots = tmp_path / "shots"
     shots.mkdir()
     a, b = shots / "sh010.blend", shots / "sh020.blend"
@@ -254,7 +278,7 @@ def test_batch_writes_one_output_per_shot_and_one_report(files, tmp_path):
     assert k[0] == k[1] > 0
 
 
-def test_inspect_reports_the_same_mapping_the_bake_uses(files, tmp_path):
+def test_inspect_reports_the_same_mapping_the_bake_uses(files, tmp_path, run_cli):
     text = run_cli("inspect", files["head"])
     assert text.returncode == 0, text.stderr
     assert "convention: arkit52" in text.stdout and "unmapped:" in text.stdout
@@ -278,10 +302,34 @@ def test_inspect_reports_the_same_mapping_the_bake_uses(files, tmp_path):
     assert char["mapped"] == bchar["mapped"] and char["unmapped"] == bchar["unmapped"]
 
 
+def test_sample_writes_the_head_and_says_so(tmp_path, run_cli):
+    proc = run_cli("sample", tmp_path / "head.blend")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote sample head" in proc.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["head.blend"]
+
+
+# --- as users run it: a fresh interpreter ---------------------------------------------------
+
+
+def test_python_m_exit_codes_and_a_stdout_with_nothing_but_microface_output(files, tmp_path):
+    """What only a fresh interpreter shows: ``sys.exit(main())`` makes the code the process's
+    exit status, and nothing else (bpy starting, files loading) writes to stdout."""
+    ok = run_module("inspect", files["head"], "--json")
+    assert ok.returncode == 0, ok.stderr
+    doc = json.loads(ok.stdout)  # the whole of stdout is the JSON document
+    assert doc["file"] == str(files["head"])
+    assert doc["characters"][0]["convention"] == "arkit52"
+    failed = run_module("bake", files["cube"], "-o", tmp_path / "o.blend", "--objects", "Cube")
+    assert_error(failed, 3, "nothing to drive", "'Cube'")
+    assert failed.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- atomic output --------------------------------------------------------------------------
 
 
-def test_failing_shot_in_a_batch_leaves_no_output_and_no_temp(files, tmp_path):
+def test_failing_shot_in_a_batch_leaves_no_output_and_no_temp(files, tmp_path, run_cli):
     out_dir = tmp_path / "out"  # the bake would create it
     report_path = tmp_path / "batch.json"
     # The head bakes and is saved (to a temporary file) before the cube fails.
@@ -301,20 +349,20 @@ def test_failing_shot_in_a_batch_leaves_no_output_and_no_temp(files, tmp_path):
     assert list(tmp_path.iterdir()) == []  # no output, temp file, report or created folder
 
 
-def test_unwritable_report_leaves_no_output_and_no_temp(files, tmp_path):
+def test_unwritable_report_leaves_no_output_and_no_temp(files, tmp_path, run_cli):
     # /proc refuses new files even to root; the output's temporary file was already saved.
     out = tmp_path / "o.blend"
     proc = run_cli("bake", files["head"], "-o", out, "--frames", FRAMES, "--report", "/proc/r.json")
-    assert_error(proc, 1, "cannot write /proc/r.json")
+    assert_error(proc, 4, "cannot write /proc/r.json", "nothing was written")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_output_exits_1(files):
+def test_unwritable_output_exits_4(files, run_cli):
     proc = run_cli("bake", files["head"], "-o", "/proc/microface_out.blend", "--frames", FRAMES)
-    assert_error(proc, 1, "cannot write /proc/microface_out.blend")
+    assert_error(proc, 4, "cannot write /proc/microface_out.blend", "nothing was written")
 
 
-def test_existing_output_is_replaced_whole(files, tmp_path):
+def test_existing_output_is_replaced_whole(files, tmp_path, run_cli):
     out = tmp_path / "o.blend"
     out.write_bytes(b"old contents")
     proc = run_cli("bake", files["head"], "-o", out, "--frames", FRAMES)
@@ -398,7 +446,7 @@ def test_blender_command_survives_a_command_that_disables_the_addon(tmp_path, ca
     assert cli._HANDLE is None
 
 
-def test_an_old_format_preset_bakes_with_a_notice_in_stderr_and_report(files, tmp_path):
+def test_an_old_format_preset_bakes_with_a_notice_in_stderr_and_report(files, tmp_path, run_cli):
     old = tmp_path / "old_style.json"
     old.write_text(
         json.dumps(

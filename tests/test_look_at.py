@@ -181,21 +181,16 @@ def test_fixed_direction_and_unknown_targets(empty_scene):
 
 def test_cli_look_at_flag(tmp_path, empty_scene):
     import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    from conftest import run_cli_in_process
+
     parts = build_sample_head(empty_scene)
     add_camera(empty_scene, (0.2, -1.2, 1.7), name="ShotCam")
     src = tmp_path / "head_cam.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(src), copy=True)
-    env = {k: v for k, v in os.environ.items() if k != "MICROFACE_PRESET_PATH"}
 
     def cli(*args):
-        cmd = [sys.executable, "-m", "microface_addon", "bake", str(src), *map(str, args)]
-        return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300, env=env)
+        return run_cli_in_process("bake", src, *args)
 
     report_path = tmp_path / "r.json"
     ok = cli(

@@ -277,7 +277,9 @@ def test_problems_in_every_file_of_the_chain_are_reported_together(tmp_path):
 def test_non_numbers_json_allows_are_refused(tmp_path):
     p = write(tmp_path, "nan", '{"format_version": 1, "name": "nan", "intensity": NaN}')
     (pr,) = problems_of(lambda: load_preset(p))
-    assert "broken JSON" in pr.message and "NaN" in pr.message
+    # Refused with its place: NaN is read as a number only to be reported at its pointer.
+    assert pr.pointer == "/intensity" and (pr.line, pr.col) == (1, 51)
+    assert "NaN is not a usable number" in pr.message
 
 
 # --- format versions --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import jsonschema
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from microface_addon.core.preset.settings import (
     load_schema,
     validate_document,
 )
+
+pytestmark = pytest.mark.slow  # 1,600 generated documents
 
 REFERENCE = jsonschema.Draft202012Validator(load_schema())
 SHIPPED = [

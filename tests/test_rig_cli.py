@@ -1,4 +1,5 @@
-"""The rig options of the command line, run as users run it (``python -m microface_addon``):
+"""The rig options of the command line (``microface_addon.cli.main`` in-process, output captured
+at the file-descriptor level; tests/test_cli.py runs ``python -m microface_addon`` for real):
 ``inspect`` on a rig with no face (exit 3 with what was looked for), a studio profile from
 ``MICROFACE_PROFILE_PATH``, ``--profile`` and ``--overrides``."""
 
@@ -6,28 +7,38 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
+from typing import NamedTuple
 
 import bpy
 import pytest
 from rig_builders import LAYOUT, add_armature, add_mesh
 
-ROOT = Path(__file__).resolve().parents[1]
+from microface_addon.cli import dispatch as cli
 
 
-def run_cli(*args, env_extra=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROFACE_")}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "microface_addon", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capfd, monkeypatch):
+    """``run_cli(*args, env_extra=None)``: the command in this process with no ``MICROFACE_*``
+    variable but ``env_extra``'s."""
+
+    def run(*args, env_extra=None) -> Result:
+        with monkeypatch.context() as m:
+            for key in [k for k in os.environ if k.startswith("MICROFACE_")]:
+                m.delenv(key)
+            for key, value in (env_extra or {}).items():
+                m.setenv(key, value)
+            capfd.readouterr()
+            code = cli.main([str(a) for a in args])
+            out, err = capfd.readouterr()
+        return Result(code, out, err)
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +68,7 @@ def files(tmp_path_factory):
     return {"out": out, "profiles": profiles, "overrides": overrides, "bad": bad}
 
 
-def test_inspect_a_rig_with_no_face_exits_3_and_says_what_it_looked_for(files):
+def test_inspect_a_rig_with_no_face_exits_3_and_says_what_it_looked_for(files, run_cli):
     proc = run_cli("inspect", files["out"] / "prop.blend")
     assert proc.returncode == 3, proc.stderr
     assert "nothing to drive on character 'Prop'" in proc.stderr
@@ -71,7 +82,7 @@ def test_inspect_a_rig_with_no_face_exits_3_and_says_what_it_looked_for(files):
         assert looked in proc.stderr
 
 
-def test_studio_profile_on_the_path_and_override_file(files):
+def test_studio_profile_on_the_path_and_override_file(files, run_cli):
     env = {"MICROFACE_PROFILE_PATH": str(files["profiles"])}
     proc = run_cli(
         "inspect",
@@ -93,7 +104,26 @@ def test_studio_profile_on_the_path_and_override_file(files):
     assert "arkit52" in proc.stderr
 
 
-def test_a_broken_override_file_is_a_usage_error_with_its_place(files):
+def test_a_broken_override_file_is_a_usage_error_with_its_place(files, run_cli):
     proc = run_cli("inspect", files["out"] / "ghost.blend", "--overrides", files["bad"])
     assert proc.returncode == 2
     assert f"{files['bad']}:2:40: /zygomaticus_major_L/shape_key: expected string" in proc.stderr
+
+
+def test_bake_tells_which_cues_land_on_nothing(files, tmp_path, run_cli):
+    # A face with blinks and a jaw but no smile key, a smile cued by a marker.
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    add_mesh("FaceRig", ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen"])
+    scene = bpy.context.scene
+    scene.render.fps, scene.frame_start, scene.frame_end = 24, 1, 96
+    scene.timeline_markers.new("mf:smile 0.7 duchenne", frame=49)
+    shot = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(shot))
+    proc = run_cli("bake", shot, "-o", tmp_path / "out.blend", "--report", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stderr
+    notice = "notice: cue not landed: smile (duchenne) at 2.0 s: nothing on FaceRig drives"
+    assert notice in proc.stderr
+    (char,) = json.loads((tmp_path / "r.json").read_text())["shots"][0]["characters"]
+    assert char["unlanded_cues"] == [
+        "smile (duchenne) at 2.0 s: nothing on FaceRig drives zygomaticus major"
+    ]

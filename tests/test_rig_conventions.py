@@ -495,18 +495,26 @@ def test_bad_override_maps_are_clear_errors(empty_scene, tmp_path):
 def test_ambiguous_conventions_are_reported_and_an_explicit_profile_settles_it(
     empty_scene, tmp_path, monkeypatch
 ):
-    # A studio copy of ARKit with other gains claims the very same names.
+    # A studio copy of ARKit with other gains claims the very same names: choosing it drives
+    # the same keys differently, so it is a real alternative.
     doc = json.loads((PROFILE_DIR / "arkit52.json").read_text(encoding="utf-8"))
     doc["name"] = "arkit_studio"
+    doc["shape_keys"]["zygomaticus_major_L"] = [{"key": "mouthSmileLeft", "gain": 0.7}]
     monkeypatch.setenv(profiles_mod.PROFILE_PATH_ENV, str(tmp_path))
     (tmp_path / "arkit_studio.json").write_text(json.dumps(doc), encoding="utf-8")
     face = add_mesh("Face", ARKIT)
     rigmap = _detect(face)
     assert rigmap.ambiguous == ["arkit_studio"]
     assert any(
-        n.startswith("ambiguous shape keys: arkit52 1.000 vs arkit_studio 1.000")
+        n.startswith(
+            "ambiguous shape keys: arkit52 1.000 vs arkit_studio 1.000 (shape-key coverage"
+        )
         for n in rigmap.notes
     )
+    # The very same mapping under another name is no alternative: nothing would change.
+    doc["shape_keys"] = json.loads((PROFILE_DIR / "arkit52.json").read_text())["shape_keys"]
+    (tmp_path / "arkit_studio.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert _detect(face).ambiguous == []
     assert rigmap.report()["ambiguous"] == ["arkit_studio"]
     chosen = _detect(face, profile="arkit_studio")
     assert chosen.convention == "arkit_studio" and not chosen.ambiguous

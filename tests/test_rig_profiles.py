@@ -19,7 +19,7 @@ from microface_addon.rig.convention.profiles import (
     load_profile,
     shipped_profiles,
 )
-from microface_addon.rig.convention.scoring import score_profiles
+from microface_addon.rig.convention.scoring import MIN_SCORE, choose, score_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 ARKIT = json.loads((PROFILE_DIR / "arkit52.json").read_text(encoding="utf-8"))["vocabulary"]
@@ -85,6 +85,23 @@ def test_exporter_prefix_shared_by_a_mesh_is_ignored_but_short_lists_are_not_gue
     assert few.find("blinkLeft") is None
 
 
+@pytest.mark.parametrize(
+    ("name", "normal", "side"),
+    [
+        # The dot spells the side: "brow1" is the bone's own name, not an exporter namespace.
+        ("brow1.l_Armature", "brow1armatureleft", "L"),
+        ("brow1.r_Armature", "brow1armatureright", "R"),
+        # A namespace naming a body part is part of the name, whatever follows the dot.
+        ("Eye.Armature_bone", "eyearmaturebone", None),
+        # Exporter namespaces still go.
+        ("blendShape1.LeftEyeBlink", "eyeblinkleft", "L"),
+        ("Wolf3D_Head.jawOpen", "jawopen", None),
+    ],
+)
+def test_name_normalisation_never_swallows_the_word_that_says_what_it_is(name, normal, side):
+    assert normalise(name) == normal and side_of(name) == side
+
+
 def test_duplicate_suffix_matches_only_when_nothing_exact_exists():
     index = NameIndex(["jawOpen.001", "eyeBlinkLeft", "eyeBlinkLeft.001"])
     assert index.find("jawOpen") == "jawOpen.001"
@@ -124,6 +141,34 @@ def test_reallusion_facecap_vroid_and_facs_names_pick_their_own_profile():
     assert best(facs)[0] == "facs"
     vrm1 = ["blinkLeft", "blinkRight", "aa", "ou", "happy", "angry"]
     assert best(vrm1)[0] == "vrm"
+
+
+def test_unrelated_keys_cannot_outvote_a_complete_set():
+    # Issue #15 item 6: the complete ARKit set plus 1,000 correctives is still ARKit, at full
+    # coverage, whatever share of the character's keys the correctives are.
+    name, scores = best(ARKIT + [f"corrective_{i:04d}" for i in range(1000)])
+    assert name == "arkit52" and scores[0].keys == pytest.approx(1.0)
+    assert scores[0].mapped_keys == best(ARKIT)[1][0].mapped_keys
+
+
+def test_a_few_keys_of_a_convention_match_when_they_drive():
+    # An older export: two unsided ARKit-style keys, both driving channels.
+    profiles = {p.name: p for p in shipped_profiles()}
+    names = ["mouthSmile", "mouthOpen"]
+    choice = choose(
+        score_profiles(profiles.values(), names, []), profiles, "keys", NameIndex(names)
+    )
+    assert choice.profile.name == "arkit52" and choice.score.keys < MIN_SCORE
+    # reallusion_cc would drive the very same keys the same way: no real alternative.
+    assert choice.rivals == [] and choice.runner_up.profile == "reallusion_cc"
+    # One stray word is not evidence.
+    lone = ["eyeBlink", "Dent", "Open"]
+    assert (
+        choose(
+            score_profiles(profiles.values(), lone, []), profiles, "keys", NameIndex(lone)
+        ).profile
+        is None
+    )
 
 
 def test_whole_face_emotion_keys_are_recognised_but_score_nothing():

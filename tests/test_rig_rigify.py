@@ -118,8 +118,8 @@ def test_bake_blinks_close_the_lids(rig):
     layer_micro_motion(scene, [rig], BakeOptions(seed=3))
     track = next(t for t in rig.animation_data.nla_tracks if t.name == "MicroFace")
     paths = {fc.data_path for fc in compat.iter_fcurves(track.strips[0].action)}
-    if 'pose.bones["lid.T.L.002"].location' not in paths:
-        pytest.xfail("the bake does not write BoneLocationTarget (bone translation) yet")
+    # The lids are control bones that translate (BoneLocationTarget), keyed as locations.
+    assert {f'pose.bones["lid.{tb}.{side}.002"].location' for tb in "TB" for side in "LR"} <= paths
     fps = scene.render.fps
     blink = solve(load_preset(), 239 / fps, 3, "rig").at_frames(fps, 240)[
         "orbicularis_oculi_palpebral_L"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import bpy
@@ -28,10 +27,22 @@ VOCABULARY = json.loads(
 )["vocabulary"]
 
 
-@pytest.fixture
-def sample():
+@pytest.fixture(scope="module")
+def built_head(tmp_path_factory):
+    """One head built from factory settings, kept as a .blend that every test opens afresh
+    (building takes ~0.2 s, opening ~0.03 s); the names are those the build returned."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    return build_sample_head()
+    names = {part: ob.name for part, ob in build_sample_head().items()}
+    path = tmp_path_factory.mktemp("sample_head") / "built.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path), copy=True)
+    return path, names
+
+
+@pytest.fixture
+def sample(built_head):
+    path, names = built_head
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    return {part: bpy.data.objects[name] for part, name in names.items()}
 
 
 def _co(seq) -> np.ndarray:
@@ -404,13 +415,6 @@ def test_build_into_another_scene_with_another_name():
     assert objs["head"].name == "ExtraHead" and objs["armature"].name == "ExtraRig"
     assert len(bpy.context.scene.objects) == 0
     assert bpy.context.mode == "OBJECT"
-
-
-def test_build_is_fast():
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    t0 = time.perf_counter()
-    build_sample_head()
-    assert time.perf_counter() - t0 < 2.0
 
 
 # --- .blend writer --------------------------------------------------------------------------

@@ -204,6 +204,7 @@ def library_reports():
     return out
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each, at three seeds
 def test_physiological_library_presets_are_within_their_bands_at_several_seeds(library_reports):
     failures = {
         (name, seed, row.statistic, row.context)
@@ -220,6 +221,39 @@ def test_physiological_library_presets_are_within_their_bands_at_several_seeds(l
     assert sum(not r[0].stylised for r in library_reports.values()) == len(LIBRARY) - 1
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
+def test_cli_validate_all_measures_every_library_preset_and_passes(
+    library_reports, monkeypatch, capsys
+):
+    """``validate --all --seed 4`` (what CI used to run after every leg) measures exactly the runs
+    the fixture measured: every preset on the search path, 10 minutes, seed 4, pooling by default.
+    The measurement is taken from the fixture instead of being solved twice; its verdicts are the
+    test above."""
+    from microface_addon.cli import common
+    from microface_addon.core.measure import validate as validate_mod
+
+    monkeypatch.delenv(library.PRESET_PATH_ENV, raising=False)
+    monkeypatch.setattr(common, "user_preset_folder", lambda: None)
+    asked = []
+    at = LIBRARY_SEEDS[0]
+
+    def measured(settings, minutes, seed, pool_minutes):
+        asked.append((settings.name, minutes, seed, pool_minutes))
+        return library_reports[settings.name][0], None
+
+    monkeypatch.setattr(validate_mod, "validate_settings", measured)
+    assert cli.main(["validate", "--all", "--seed", str(at)]) == 0
+    out = capsys.readouterr().out
+    pool = validate_mod.DEFAULT_POOL_MINUTES
+    assert sorted(asked) == sorted((name, 10.0, at, pool) for name in LIBRARY)
+    assert (
+        f"{len(LIBRARY)} preset(s) measured over 10 min, seed {at}: all within their bands" in out
+    )
+    for name in LIBRARY:
+        assert f"== {name}  (" in out
+
+
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_library_presets_are_pairwise_measurably_different(library_reports):
     for a, b in itertools.combinations(LIBRARY, 2):
         diff = signature_differences(
@@ -229,6 +263,7 @@ def test_library_presets_are_pairwise_measurably_different(library_reports):
         assert len(big) >= 3, (a, b, {k: round(v, 2) for k, v in diff.items()})
 
 
+@pytest.mark.slow  # every library preset, 10 minutes each
 def test_each_library_preset_shows_its_character(library_reports):
     sig = {n: r[0].signature for n, r in library_reports.items()}
     base = sig["neutral_idle"]

@@ -14,7 +14,11 @@
 #   MICROFACE_BLENDER       demo only: force "4.2" or "5.2" (default: 4.2 if Python 3.11 is here, else 5.2)
 #   MICROFACE_PYTHON311     explicit Python 3.11 interpreter (default: searched on PATH and in pyenv)
 #   MICROFACE_PYTHON313     explicit Python 3.13 interpreter
-#   MICROFACE_TEST_PATHS    test only: what pytest collects (whitespace-separated, default "tests")
+#   MICROFACE_TEST_PATHS    test only: what pytest collects (whitespace-separated, default "tests";
+#                           when set, only the 4.2 and 5.2 legs run)
+#   MICROFACE_TEST_JOBS     test only: pytest runs at once (default 2; 1 runs them one after another)
+#   MICROFACE_SKIP_50       test only: 1 skips the Blender 5.0 bake-tests leg
+#   MICROFACE_NO_ESPEAK     test only: 1 = do not try to install espeak-ng (the dialogue tests then skip)
 #
 # Why bash and not Python: the script has to start from a machine that may not yet have the right Python.
 set -uo pipefail
@@ -23,7 +27,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV_ROOT=${MICROFACE_VENV_ROOT:-$HOME/.cache/microface}
 # Blender line -> Python it embeds. Order = test order and demo preference.
 TARGETS=("4.2:3.11" "5.2:3.13")
-BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py"
+BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py tests/test_golden_curves.py tests/test_dialogue_bake.py"
 
 say() { printf '[microface] %s\n' "$*"; }
 warn() { printf '[microface] %s\n' "$*" >&2; }
@@ -84,7 +88,7 @@ venv_complete() {
     [[ -x $venv/bin/python ]] || return 1
     "$venv/bin/python" - "$blender" >/dev/null 2>&1 <<'PY'
 import sys
-import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib  # noqa: F401  (all must import)
+import bpy, scipy, jsonschema, pytest, hypothesis, matplotlib, xdist  # noqa: F401  (all must import)
 sys.exit(0 if "%d.%d" % tuple(bpy.app.version[:2]) == sys.argv[1] else 3)
 PY
 }
@@ -141,7 +145,7 @@ _install_venv() {
         return 1
     fi
     if ! venv_complete "$venv" "$blender"; then
-        SETUP_ERROR="$venv still cannot import bpy $blender + scipy/jsonschema/pytest/hypothesis/matplotlib"
+        SETUP_ERROR="$venv still cannot import bpy $blender + scipy/jsonschema/pytest/hypothesis/matplotlib/xdist"
         warn "$SETUP_ERROR after install"
         return 1
     fi
@@ -190,62 +194,172 @@ cmd_demo() {
     say "      Bake report: $out/report.json"
 }
 
-# One version's run: setup, pytest, validate. Sets RESULT_LINE; returns 0 only if everything passed.
-test_one() {
-    local blender=$1 pyver=$2 py rc summary out validate="validate --all: skipped (subcommand not available)"
-    local label="bpy $blender (Python $pyver)"
+# --- test: every leg's pure and Blender tests as separate pytest runs, run side by side --------
+#
+# A leg is one Blender line (its venv).  Each leg runs pytest twice over the same paths:
+# `-m pure` (the conftest blocks every Blender module there, so a mis-marked test fails) and
+# `-m blender`.  These runs are independent processes, so they share the machine's cores
+# (MICROFACE_TEST_JOBS at once; the short 5.0 leg last); each run's output is kept in its own log and
+# printed whole when it ends, so interleaved runs stay readable.  A leg passes when none of its runs failed
+# and at least one collected a test: pytest's exit 5 ("no tests collected") fails the leg when
+# every run of it says so.
+
+JOB_LEG=() JOB_BLENDER=() JOB_PYVER=() JOB_PART=() JOB_PATHS=() JOB_RC=() JOB_SECONDS=()
+JOB_LOGS=""
+
+add_job() { # LEG BLENDER PYVER PART PATHS
+    JOB_LEG+=("$1") JOB_BLENDER+=("$2") JOB_PYVER+=("$3") JOB_PART+=("$4") JOB_PATHS+=("$5")
+    JOB_RC+=("") JOB_SECONDS+=("")
+}
+
+job_label() { # JOB -> "bpy 4.2 (Python 3.11), pure tests"
+    printf 'bpy %s (Python %s), %s tests' "${JOB_BLENDER[$1]}" "${JOB_PYVER[$1]}" "${JOB_PART[$1]}"
+}
+
+# The body of one job (runs in the background, output to its log): venv, then pytest.
+# Exit 97 = the venv could not be set up (the reason is in $JOB_LOGS/JOB.setup).
+run_job() {
+    local j=$1 py
     local -a paths
-    read -r -a paths <<<"${MICROFACE_TEST_PATHS:-tests}"
-    say "=== $label: checking venv"
+    read -r -a paths <<<"${JOB_PATHS[$j]}"
     SETUP_ERROR="see messages above"
-    if ! ensure_venv "$blender" "$pyver"; then
-        RESULT_LINE="$label: FAIL  setup: $SETUP_ERROR"
+    if ! ensure_venv "${JOB_BLENDER[$j]}" "${JOB_PYVER[$j]}"; then
+        printf '%s\n' "$SETUP_ERROR" >"$JOB_LOGS/$j.setup"
+        exit 97
+    fi
+    py="$(venv_dir "${JOB_BLENDER[$j]}" "${JOB_PYVER[$j]}")/bin/python"
+    say "python -m pytest -q -p no:cacheprovider -m ${JOB_PART[$j]} ${paths[*]}"
+    cd "$REPO_ROOT" || exit 1
+    exec "$py" -m pytest -q -p no:cacheprovider -m "${JOB_PART[$j]}" "${paths[@]}"
+}
+
+# Run every job, at most MICROFACE_TEST_JOBS at once, in the order added; fills JOB_RC/JOB_SECONDS.
+run_jobs() {
+    local max=${MICROFACE_TEST_JOBS:-2} next=0 n=${#JOB_LEG[@]} j pid
+    local -a pid_of=() started=()
+    [[ $max =~ ^[1-9][0-9]*$ ]] || max=2
+    # Ctrl-C or a kill must not leave test processes behind (background jobs ignore SIGINT).
+    trap 'for pid in "${pid_of[@]}"; do kill "$pid" 2>/dev/null; done; exit 130' INT TERM
+    while :; do
+        while ((next < n && ${#pid_of[@]} < max)); do
+            say "--- started: $(job_label "$next")"
+            (run_job "$next") >"$JOB_LOGS/$next.log" 2>&1 &
+            pid_of[next]=$!
+            started[next]=$SECONDS
+            next=$((next + 1))
+        done
+        ((${#pid_of[@]})) || break
+        if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 403)); then
+            wait -n 2>/dev/null # until any job ends
+        else
+            sleep 1 # bash < 4.3 has no wait -n: poll
+        fi
+        for j in "${!pid_of[@]}"; do
+            pid=${pid_of[$j]}
+            kill -0 "$pid" 2>/dev/null && continue
+            wait "$pid"
+            JOB_RC[j]=$?
+            JOB_SECONDS[j]=$((SECONDS - started[j]))
+            unset "pid_of[$j]"
+            echo
+            say "=== $(job_label "$j"): exit ${JOB_RC[$j]} after ${JOB_SECONDS[$j]} s"
+            cat "$JOB_LOGS/$j.log"
+        done
+    done
+    trap - INT TERM
+}
+
+# The summary line of one leg from its jobs' exit codes and logs; returns 0 if the leg passed.
+leg_result() {
+    local leg=$1 j rc label="" line summary parts="" failed=0 collected=0 setup=""
+    for j in "${!JOB_LEG[@]}"; do
+        [[ ${JOB_LEG[$j]} == "$leg" ]] || continue
+        label="bpy ${JOB_BLENDER[$j]} (Python ${JOB_PYVER[$j]})"
+        rc=${JOB_RC[$j]}
+        summary=$(grep -E '(passed|failed|error|no tests ran|skipped|xfailed|deselected)' "$JOB_LOGS/$j.log" |
+            tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
+        case $rc in
+        0) line="${JOB_PART[$j]}: ${summary:-no summary line}" collected=1 ;;
+        5) line="${JOB_PART[$j]}: none collected" ;;
+        97)
+            setup=$(cat "$JOB_LOGS/$j.setup" 2>/dev/null)
+            line="${JOB_PART[$j]}: setup failed" failed=1
+            ;;
+        *) line="${JOB_PART[$j]}: exit $rc (${summary:-no summary line})" failed=1 ;;
+        esac
+        parts+="${parts:+; }$line"
+    done
+    if [[ -n $setup ]]; then
+        RESULT_LINE="$label: FAIL  setup: $setup"
         return 1
     fi
-    py="$(venv_dir "$blender" "$pyver")/bin/python"
-    say "=== $label: python -m pytest -q -p no:cacheprovider ${paths[*]}"
-    out=$(mktemp)
-    (cd "$REPO_ROOT" && "$py" -m pytest -q -p no:cacheprovider "${paths[@]}") 2>&1 | tee "$out"
-    rc=${PIPESTATUS[0]}
-    summary=$(grep -E '(passed|failed|error|no tests ran|skipped|xfailed|deselected)' "$out" | tail -n 1 |
-        sed -E 's/^=+ //; s/ =+$//')
-    rm -f "$out"
-    case $rc in
-    0) summary="pytest ok (${summary:-no summary line})" ;;
-    5) summary="pytest FAILED: exit 5, no tests collected" ;;
-    *) summary="pytest FAILED: exit $rc (${summary:-no summary line})" ;;
-    esac
-
-    local vrc=0
-    if [[ ${MICROFACE_NO_VALIDATE:-0} == 1 ]]; then
-        validate="validate --all: not run for this leg"
-    elif (cd "$REPO_ROOT" && "$py" -m microface_addon validate --help) >/dev/null 2>&1; then
-        say "=== $label: python -m microface_addon validate --all"
-        (cd "$REPO_ROOT" && "$py" -m microface_addon validate --all) || vrc=$?
-        if ((vrc == 0)); then validate="validate --all: ok"; else validate="validate --all: FAILED (exit $vrc)"; fi
+    if ((failed)); then
+        RESULT_LINE="$label: FAIL  pytest FAILED ($parts)"
+        return 1
     fi
-
-    if ((rc == 0 && vrc == 0)); then
-        RESULT_LINE="$label: PASS  $summary; $validate"
-        return 0
+    if ((!collected)); then
+        RESULT_LINE="$label: FAIL  pytest FAILED: exit 5, no tests collected ($parts)"
+        return 1
     fi
-    RESULT_LINE="$label: FAIL  $summary; $validate"
-    return 1
+    RESULT_LINE="$label: PASS  pytest ok ($parts)"
+    return 0
+}
+
+# The dialogue tests speak real lines with espeak-ng (a Debian/Ubuntu package, no model download).
+# Install it when missing and we can (root, or sudo without a password); otherwise say what skips.
+ensure_espeak() {
+    command -v espeak-ng >/dev/null 2>&1 && return 0
+    [[ ${MICROFACE_NO_ESPEAK:-0} == 1 ]] && return 0
+    local -a run=()
+    if ((EUID != 0)); then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            run=(sudo -n)
+        else
+            warn "espeak-ng is missing and cannot be installed without root: the dialogue tests will" \
+                "skip (install it with: sudo apt-get install espeak-ng)"
+            return 0
+        fi
+    fi
+    if command -v apt-get >/dev/null 2>&1; then
+        say "installing espeak-ng (real speech for the dialogue tests)"
+        if ! { "${run[@]}" apt-get install -y espeak-ng >/dev/null 2>&1 ||
+            { "${run[@]}" apt-get update >/dev/null 2>&1 &&
+                "${run[@]}" apt-get install -y espeak-ng >/dev/null 2>&1; }; }; then
+            warn "apt-get install espeak-ng failed: the dialogue tests will skip"
+        fi
+    else
+        warn "espeak-ng is missing (no apt-get here): install it to run the dialogue tests"
+    fi
 }
 
 cmd_test() {
-    local t failed=0
-    local -a lines=()
-    for t in "${TARGETS[@]}"; do # keep going: a failure on one Blender must not hide the other's result
-        test_one "${t%%:*}" "${t##*:}" || failed=1
-        lines+=("$RESULT_LINE")
+    local t failed=0 paths=${MICROFACE_TEST_PATHS:-tests} leg part
+    local -a legs=() lines=()
+    local tmp
+    tmp=$(mktemp -d) || return 1
+    JOB_LOGS=$tmp
+    ensure_espeak
+    for t in "${TARGETS[@]}"; do
+        legs+=("${t%%:*}")
+    done
+    # Both Blender lines' runs first (about a minute or two each on one core), then the short 5.0 leg.
+    for part in blender pure; do
+        for t in "${TARGETS[@]}"; do
+            add_job "${t%%:*}" "${t%%:*}" "${t##*:}" "$part" "$paths"
+        done
     done
     # Blender 5.0.x evaluates shape keys from a wrong RNA default (1.0); the bake compensates.
     # Pin that on the real 5.0 with the bake tests (the rest of the suite runs on 4.2 and 5.2).
     if [[ -z ${MICROFACE_TEST_PATHS:-} && ${MICROFACE_SKIP_50:-0} != 1 ]]; then
-        MICROFACE_TEST_PATHS="$BAKE_50_TESTS" MICROFACE_NO_VALIDATE=1 test_one 5.0 3.11 || failed=1
-        lines+=("$RESULT_LINE")
+        add_job 5.0 5.0 3.11 blender "$BAKE_50_TESTS"
+        legs+=(5.0)
     fi
+    run_jobs
+    for leg in "${legs[@]}"; do # keep going: a failure on one Blender must not hide the other's
+        leg_result "$leg" || failed=1
+        lines+=("$RESULT_LINE")
+    done
+    rm -rf "$tmp"
     echo
     say "=== summary"
     printf '[microface] %s\n' "${lines[@]}"

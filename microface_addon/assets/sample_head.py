@@ -933,13 +933,10 @@ def add_camera_and_light(scene: bpy.types.Scene) -> bpy.types.Object:
     return cam
 
 
-def save_sample_head(path) -> None:
-    """Write the sample head as a self-contained .blend at ``path`` (24 fps, frames 1–240).
+def new_sample_file() -> bpy.types.Scene:
+    """Make the sample head the open file (24 fps, frames 1–240, camera and light); its scene.
 
-    Starts from a fresh empty scene (this replaces the open file in the session) and writes
-    atomically: a temporary file in the same folder, then ``os.replace``.
-    """
-    path = Path(path)
+    Starts from a fresh empty scene: this replaces the open file in the session."""
     # read_homefile (not read_factory_settings): a clean file that keeps enabled add-ons, so
     # `blender -c microface sample` does not unregister the command that is running it.
     bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
@@ -949,6 +946,17 @@ def save_sample_head(path) -> None:
     scene.frame_start, scene.frame_end = 1, 240
     scene.frame_set(1)
     add_camera_and_light(scene)
+    return scene
+
+
+def save_sample_head(path) -> None:
+    """Write the sample head as a self-contained .blend at ``path`` (``new_sample_file``).
+
+    Writes atomically: a temporary file in the same folder, then ``os.replace`` (the command
+    line's ``sample`` also checks the file whole before it replaces anything).
+    """
+    path = Path(path)
+    new_sample_file()
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.blend")
     try:
         bpy.ops.wm.save_as_mainfile(

@@ -10,10 +10,14 @@ Takes a ``Performance`` (core) and a ``RigMap`` (rig.convention) and a frame ran
   fps)`` → ``BakeResult``: all characters land, or none; ``remove(members)``,
   ``has_layer(members)``.
 - ``plan`` — ``plan(samples, rigmap, frames)`` → ``IdPlan`` per ID (shape-key datablocks,
-  armatures): every key value, composed over the user's pose, before anything is touched.
-- ``curves`` — pure numpy: ``shape_key_curves``, ``bone_rotvecs``/``bone_rotation_curves``,
+  armatures, objects turned as a whole): every key value, composed over the user's pose, before anything is touched.
+- ``curves`` — pure numpy: ``shape_key_curves``, ``bone_rotvecs``/``object_rotvecs``,
+  ``rotation_curves`` (a bone's or an object's own rotation),
   ``bone_offsets``/``bone_location_curves`` → ``PropertyCurve``; ``rotations`` — vectorised
   quaternion/Euler maths.
+- ``overrides`` — linked and library-overridden characters: ``refuse_linked`` (only linked:
+  refused with the fix), ``editable_shape_keys`` (an override of a linked mesh so its Key keeps
+  the layer), ``undo_override``, ``saved_where``.
 - ``layer`` — the layer on one ID: ``prepare``/``attach``/``detach``/``reattach``, the record
   stored on the ID, ``static_values``, ``user_curve``; ``muted(members)`` to evaluate the scene
   without the layer; ``character_ids``.  ``keys`` — ``write_fcurve`` (bulk ``foreach_set``).
@@ -22,7 +26,19 @@ Data paths come from ``rig.convention.datapath``; Blender-version differences fr
 May import ``core``, ``rig`` and ``compat``; never ``apply``, ``ui`` or ``cli``.
 """
 
-from .layer import LAYER_NAME, muted
+from .layer import LAYER_NAME, RecordError, muted
+from .overrides import LinkedDataError, refuse_linked
 from .transaction import BakeResult, Transaction, has_layer, remove, transaction
 
-__all__ = ["LAYER_NAME", "BakeResult", "Transaction", "has_layer", "muted", "remove", "transaction"]
+__all__ = [
+    "LAYER_NAME",
+    "BakeResult",
+    "LinkedDataError",
+    "RecordError",
+    "Transaction",
+    "has_layer",
+    "muted",
+    "refuse_linked",
+    "remove",
+    "transaction",
+]

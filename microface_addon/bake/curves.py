@@ -103,6 +103,17 @@ def bone_rotvecs(
     )
 
 
+def object_rotvecs(samples: dict[str, np.ndarray], rigmap: RigMap) -> dict[str, np.ndarray]:
+    """Per object (Face Cap's head and eye empties): rotation vectors (n, 3) in the object's
+    parent frame, radians."""
+    return _summed(
+        rigmap.object_rotations,
+        samples,
+        lambda o: o.obj,
+        lambda o, v: np.radians(v * o.gain)[:, None] * np.asarray(o.axis)[None, :],
+    )
+
+
 def bone_offsets(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
@@ -135,7 +146,23 @@ def bone_rotation_curves(
     user: np.ndarray,
     animated: tuple[bool, ...],
 ) -> list[PropertyCurve]:
-    """F-curve values for a pose bone in its own rotation mode so that it evaluates to micro @ user.
+    """F-curve values for a pose bone in its own rotation mode (see ``rotation_curves``)."""
+    return rotation_curves(
+        lambda prop: datapath.bone(bone, prop), rotvec, rotation_mode, user, animated
+    )
+
+
+def rotation_curves(
+    path_of,
+    rotvec: np.ndarray,
+    rotation_mode: str,
+    user: np.ndarray,
+    animated: tuple[bool, ...],
+) -> list[PropertyCurve]:
+    """F-curve values for a rotation in its own mode so that it evaluates to micro @ user.
+
+    ``path_of(prop)`` spells the data path of ``rotation_quaternion``/``rotation_euler`` (a
+    pose bone's, or an object's own).
 
     ``user`` is the user's rotation per frame in the bone's mode ((n, 4) quaternion or (n, 3)
     Euler): keyed values where the user animates a component, the unkeyed pose elsewhere.
@@ -145,7 +172,7 @@ def bone_rotation_curves(
     """
     q = rotvec_to_quat(rotvec)
     if rotation_mode == "QUATERNION":
-        path = datapath.bone(bone, "rotation_quaternion")
+        path = path_of("rotation_quaternion")
         if all(animated):
             # COMBINE composes quaternions as layer @ user: the layer holds the micro rotation.
             rest = np.array([1.0, 0.0, 0.0, 0.0])
@@ -154,7 +181,7 @@ def bone_rotation_curves(
         q = quat_mul(q, static[None, :])
         return [PropertyCurve(path, i, q[:, i], float(static[i])) for i in range(4)]
     if rotation_mode == "AXIS_ANGLE":
-        raise ValueError(f"bone {bone!r} uses axis-angle rotation, which NLA cannot combine")
+        raise ValueError(f"{path_of('')!r} uses axis-angle rotation, which NLA cannot combine")
     # Euler COMBINE adds per axis, so compose exactly per frame and store the difference from the
     # user's own angles (wrapped, so a user angle near ±180° does not flip by a full turn).
     user = np.asarray(user, float)
@@ -163,5 +190,5 @@ def bone_rotation_curves(
     mask = np.asarray(animated, bool)[None, :]
     values = np.where(mask, delta, user + delta)
     rest = np.where(mask[0], 0.0, user[0])
-    path = datapath.bone(bone, "rotation_euler")
+    path = path_of("rotation_euler")
     return [PropertyCurve(path, i, values[:, i], float(rest[i])) for i in range(3)]

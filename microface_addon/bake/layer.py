@@ -12,7 +12,10 @@ Why this design (verified in ``docs/bake.md`` and the tests on 4.2 and 5.2):
   layer's keys therefore carry that static value (and, on Blender 5.0.x, compensate the wrong
   shape-key default), and removal writes the static value back.
 - What the layer changed is stored as an ID property on the ID, so it survives save, reload and
-  undo, and removal works in a later session.
+  undo, and removal works in a later session.  A library-override ID does not save custom
+  properties added to it, so the record is also kept on the layer's own (local) action and read
+  from there when the ID has none.  A record is checked when read (a damaged one, e.g. holding
+  NaN, is refused with the ID's name, never baked).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import bpy
 import numpy as np
 
 from .. import compat
+from ..core.jsondoc import PresetError, parse_json
+from ..core.limits import InputError
 from ..rig.convention import datapath
 from .curves import with_edges
 from .keys import write_fcurve
@@ -46,28 +51,116 @@ class PreparedLayer:
     fcurves: int
     keys: int
     static: dict[str, float] = field(default_factory=dict)  # "path|index" → value before bake
+    # (object, mesh) when the bake made a library override of the object's linked mesh so its
+    # shape keys could keep the layer (``overrides.py``); Remove puts the linked mesh back.
+    made_override: tuple[str, str] | None = None
+
+
+class RecordError(InputError):
+    """A MicroFace record stored in the file is damaged (hand-edited, or written by a broken
+    tool): it is refused rather than trusted, naming the ID."""
 
 
 def resolve_id(kind: str, name: str):
+    """The local (or library-override) ID of that kind and name; never a linked one, which can
+    share the name of its override."""
     coll = bpy.data.shape_keys if kind == "KEY" else bpy.data.objects
-    return coll.get(name)
+    return coll.get((name, None))
+
+
+def local_action(name: str):
+    return bpy.data.actions.get((name, None))
+
+
+def _record_on_layer_action(idb) -> str | None:
+    """The record a library-override ID keeps on its layer's action (its own is not saved)."""
+    ad = idb.animation_data
+    if ad is None:
+        return None
+    for track in ad.nla_tracks:
+        if track.name.startswith(LAYER_NAME):
+            for strip in track.strips:
+                if strip.action is not None and RECORD_PROP in strip.action.keys():
+                    return strip.action[RECORD_PROP]
+    return None
 
 
 def read_record(idb) -> dict | None:
+    """The record of the layer on ``idb``, checked (``RecordError`` when damaged), or None."""
     raw = idb.get(RECORD_PROP)
-    return json.loads(raw) if raw else None
+    if raw is None:
+        raw = _record_on_layer_action(idb)
+    if not raw:
+        return None
+    return checked_record(raw, f"{type(idb).__name__} {idb.name!r}")
+
+
+_BLEND_TYPES = ("REPLACE", "COMBINE", "ADD", "SUBTRACT", "MULTIPLY")
+
+
+def _record_problems(record) -> list[str]:
+    if not isinstance(record, dict):
+        return ["it is not a JSON object"]
+    out = []
+    if not isinstance(record.get("action"), str) or not record.get("action"):
+        out.append("'action' is not a name")
+    if record.get("blend_type") not in (None, *_BLEND_TYPES):
+        out.append(f"'blend_type' {record.get('blend_type')!r} is not a blend type")
+    if not isinstance(record.get("created_animation_data", False), bool):
+        out.append("'created_animation_data' is not true/false")
+    static = record.get("static", {})
+    if not isinstance(static, dict):
+        return [*out, "'static' is not an object"]
+    for key, value in static.items():
+        path, sep, index = key.rpartition("|")
+        if not sep or not path or not index.isdigit():
+            out.append(f"'static' key {key!r} is not 'data_path|index'")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            out.append(f"'static' {key!r} is not a number")
+    made = record.get("made_override")
+    if made is not None and not (
+        isinstance(made, list) and len(made) == 2 and all(isinstance(m, str) for m in made)
+    ):
+        out.append("'made_override' is not [object, mesh]")
+    return out
+
+
+def checked_record(raw, owner: str) -> dict:
+    """Parse and check a stored record; ``RecordError`` naming ``owner`` when it is damaged."""
+    fix = (
+        f"remove the {LAYER_NAME!r} NLA track and the custom property {RECORD_PROP!r} of "
+        f"{owner}, then bake again"
+    )
+    if not isinstance(raw, str):
+        raise RecordError(f"{owner}: its MicroFace record is not text; {fix}")
+    try:
+        record = parse_json(raw, f"{owner}[{RECORD_PROP!r}]")
+    except PresetError as exc:
+        raise RecordError(f"{owner}: damaged MicroFace record: {exc.problems[0]}; {fix}") from None
+    problems = _record_problems(record)
+    if problems:
+        raise RecordError(f"{owner}: damaged MicroFace record ({'; '.join(problems)}); {fix}")
+    return record
 
 
 def _write_record(idb, record: dict | None) -> None:
     if record is None:
         if RECORD_PROP in idb.keys():
             del idb[RECORD_PROP]
-    else:
-        idb[RECORD_PROP] = json.dumps(record, sort_keys=True)
+        return
+    text = json.dumps(record, sort_keys=True)
+    idb[RECORD_PROP] = text
+    action = local_action(record["action"])
+    if action is not None:  # the copy a library-override ID is read back from
+        action[RECORD_PROP] = text
 
 
 def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str, int]]:
-    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers."""
+    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers.
+
+    Muted tracks and strips animate nothing (glTF imports every clip as a muted track: Face
+    Cap's empties hold their pose), so what they would animate is static and must be carried.
+    """
     ad = idb.animation_data
     if ad is None:
         return set()
@@ -75,8 +168,10 @@ def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str
     if ad.action is not None:
         actions.append(ad.action)
     for tr in ad.nla_tracks:
+        if tr.mute:
+            continue
         for st in tr.strips:
-            if st.action is not None and st.action.name != exclude_action:
+            if st.action is not None and st.action.name != exclude_action and not st.mute:
                 actions.append(st.action)
     paths = {(fc.data_path, fc.array_index) for a in actions for fc in compat.iter_fcurves(a)}
     paths |= {(d.data_path, d.array_index) for d in ad.drivers}
@@ -275,11 +370,13 @@ def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
         }
     if ad.action is not None and ad.action_blend_type != "COMBINE":
         ad.action_blend_type = "COMBINE"
-    action = bpy.data.actions[prep.action_name]
+    action = local_action(prep.action_name)
     _add_strip(ad, action, prep.frame_start, _slot(action, prep.slot_identifier))
     record = dict(record)
     record["action"] = prep.action_name
     record["static"] = {**record.get("static", {}), **prep.static}
+    if prep.made_override is not None:
+        record["made_override"] = list(prep.made_override)
     _write_record(idb, record)
     return record
 
@@ -316,7 +413,7 @@ def detach(idb, restore_user: bool = True) -> dict | None:
 
 def reattach(idb, record: dict, frame_start: int) -> None:
     """Put a detached layer back exactly (used when a re-bake fails half-way)."""
-    action = bpy.data.actions.get(record["action"])
+    action = local_action(record["action"])
     if action is None:
         return
     ad = idb.animation_data or idb.animation_data_create()

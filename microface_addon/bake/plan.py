@@ -12,13 +12,14 @@ key value, so the transaction can write all actions before it touches a single I
 - Armatures (one plan per armature object): rotations in each bone's own mode, composed
   ``micro @ user`` (quaternions blend as a whole; Euler bones are composed per frame against the
   user's own curves); locations add, carrying the unkeyed pose.  Axis-angle bones are refused.
+- Objects turned as a whole (Face Cap's head and eye empties): their own rotation, by exactly
+  the rules of a bone's (one plan per object, beside the armatures).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import bpy
 import numpy as np
 
 from .. import compat
@@ -29,8 +30,9 @@ from .curves import (
     PropertyCurve,
     bone_location_curves,
     bone_offsets,
-    bone_rotation_curves,
     bone_rotvecs,
+    object_rotvecs,
+    rotation_curves,
     shape_key_curves,
 )
 
@@ -56,7 +58,7 @@ def _slider_ranges(rigmap: RigMap):
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
     datablocks = {}
     for t in rigmap.shape_keys:
-        key = bpy.data.objects[t.mesh].data.shape_keys
+        key = L.resolve_id("OBJECT", t.mesh).data.shape_keys
         kb = key.key_blocks[t.key_block]
         lo, hi = ranges.get((t.mesh, t.key_block), (kb.slider_min, kb.slider_max))
         if t.range is not None:  # a profile's range narrows the slider's (all targets agree)
@@ -95,43 +97,56 @@ def _by_armature(per_bone: dict[tuple[str, str], np.ndarray]) -> dict[str, dict[
 def plan_armatures(
     samples: dict[str, np.ndarray], rigmap: RigMap, frames: np.ndarray
 ) -> list[IdPlan]:
-    """One plan per armature: rotation curves, then location curves, bones by name."""
+    """One plan per armature (rotation curves, then location curves, bones by name) and per
+    object turned as a whole (its own rotation first)."""
     rotations = _by_armature(bone_rotvecs(samples, rigmap))
     moves = _by_armature(bone_offsets(samples, rigmap))
+    turns = object_rotvecs(samples, rigmap)
     plans = []
-    for arm_name in sorted(rotations.keys() | moves.keys()):
-        p = IdPlan("OBJECT", bpy.data.objects[arm_name])
-        for bone, rotvec in sorted(rotations.get(arm_name, {}).items()):
-            _add_rotation(p, bone, rotvec, frames)
-        for bone, offset in sorted(moves.get(arm_name, {}).items()):
+    for name in sorted(rotations.keys() | moves.keys() | turns.keys()):
+        p = IdPlan("OBJECT", L.resolve_id("OBJECT", name))
+        if name in turns:
+            _add_rotation(p, p.idb, name, lambda prop: prop, turns[name], frames)
+        for bone, rotvec in sorted(rotations.get(name, {}).items()):
+            pb = p.idb.pose.bones[bone]
+            _add_rotation(p, pb, f"{name}:{bone}", _bone_path(bone), rotvec, frames)
+        for bone, offset in sorted(moves.get(name, {}).items()):
             _add_location(p, bone, offset)
         plans.append(p)
     return plans
 
 
-def _add_rotation(p: IdPlan, bone: str, rotvec: np.ndarray, frames: np.ndarray) -> None:
-    arm = p.idb
-    mode = arm.pose.bones[bone].rotation_mode
+def _bone_path(bone: str):
+    return lambda prop: datapath.bone(bone, prop)
+
+
+def _add_rotation(
+    p: IdPlan, owner, what: str, path_of, rotvec: np.ndarray, frames: np.ndarray
+) -> None:
+    """Rotation curves of ``owner`` (a pose bone of ``p``'s armature, or ``p``'s object itself) in
+    its own mode; ``what`` names it in errors."""
+    idb = p.idb
+    mode = owner.rotation_mode
     if mode == "AXIS_ANGLE":
         raise RigError(
-            f"{arm.name}:{bone} uses axis-angle rotation, which NLA layers cannot "
-            "combine; switch the bone to quaternion or Euler"
+            f"{what} uses axis-angle rotation, which NLA layers cannot "
+            "combine; switch it to quaternion or Euler"
         )
     quaternion = mode == "QUATERNION"
-    path = datapath.bone(bone, "rotation_quaternion" if quaternion else "rotation_euler")
-    static = L.static_values(arm, [(path, i) for i in range(4 if quaternion else 3)])
+    path = path_of("rotation_quaternion" if quaternion else "rotation_euler")
+    static = L.static_values(idb, [(path, i) for i in range(4 if quaternion else 3)])
     if quaternion and None in static.values():
         static = dict.fromkeys(static)  # quaternions blend as a whole: all animated
     animated = tuple(v is None for v in static.values())
     user = np.stack(
         [
-            L.user_curve(arm, path, i, frames) if v is None else np.full(frames.size, v)
+            L.user_curve(idb, path, i, frames) if v is None else np.full(frames.size, v)
             for (_, i), v in static.items()
         ],
         axis=1,
     )
     p.static.update(L.kept_static(static))
-    p.curves += bone_rotation_curves(bone, rotvec, mode, user, animated)
+    p.curves += rotation_curves(path_of, rotvec, mode, user, animated)
 
 
 def _add_location(p: IdPlan, bone: str, offset: np.ndarray) -> None:

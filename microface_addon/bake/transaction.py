@@ -3,7 +3,8 @@
 Why a transaction: a bake touches several IDs (each mesh's shape-key datablock, the armature).
 Everything is computed and every action written before the first ID is changed; then layers
 are swapped in, and if anything fails the IDs already changed are put back exactly as they were
-(including a previous MicroFace layer that a re-bake was replacing).
+(including a previous MicroFace layer that a re-bake was replacing, and a library override of a
+linked mesh made so that its shape keys could carry the layer — ``overrides.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from ..core.performance import Performance
 from ..rig.convention.rigmap import RigMap
 from . import layer as L
+from . import overrides
 from .curves import EDGE_BLEND_S
 from .plan import plan
 
@@ -27,6 +29,9 @@ class BakeResult:
     fcurves: int = 0
     ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # "KIND:name" → where that layer is saved ("shot file", "shot file, as a library override
+    # of //lib.blend", …): the report says per character what was written where.
+    saved_in: dict[str, str] = field(default_factory=dict)
 
 
 class Transaction:
@@ -41,18 +46,22 @@ class Transaction:
         frames = np.arange(frame_start, frame_end + 1, dtype=np.float64)
         if frames.size < 2:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
+        result = BakeResult()
+        made = self.make_shape_keys_savable(rigmap, result)
         samples = perf.at_frames(fps, frames.size)
         blend = max(int(round(EDGE_BLEND_S * fps)), 1)
         prepared = []
         try:
             for p in plan(samples, rigmap, frames):
-                args = (p.kind, p.idb, p.curves, frames, p.static, blend)
-                prepared.append((p.idb, L.prepare(*args)))
+                prep = L.prepare(p.kind, p.idb, p.curves, frames, p.static, blend)
+                if p.kind == "KEY" and p.idb.user is not None and p.idb.user.name in made:
+                    m = made[p.idb.user.name]
+                    prep.made_override = (m.object_name, m.mesh_name)
+                prepared.append((p.idb, prep))
         except Exception:
             for _, p in prepared:
-                bpy.data.actions.remove(bpy.data.actions[p.action_name])
+                bpy.data.actions.remove(L.local_action(p.action_name))
             raise
-        result = BakeResult()
         for n, (idb, prep) in enumerate(prepared):
             ad = idb.animation_data
             if ad is not None and ad.action is not None and ad.action_blend_type != "COMBINE":
@@ -65,14 +74,34 @@ class Transaction:
                 self._swap(idb, prep)
             except Exception:
                 for _, p in prepared[n:]:
-                    act = bpy.data.actions.get(p.action_name)
+                    act = L.local_action(p.action_name)
                     if act is not None:
                         bpy.data.actions.remove(act)
                 raise
             result.keys_written += prep.keys
             result.fcurves += prep.fcurves
             result.ids.append(f"{prep.id_kind}:{prep.id_name}")
+            result.saved_in[f"{prep.id_kind}:{prep.id_name}"] = overrides.saved_where(idb)
         return result
+
+    def make_shape_keys_savable(self, rigmap: RigMap, result: BakeResult) -> dict:
+        """Give every overridden mesh object the rig map drives whose mesh is still linked an
+        override of that mesh (``overrides.editable_shape_keys``), undone if the bake fails;
+        mesh override name → what was made."""
+        made = {}
+        for name in sorted({t.mesh for t in rigmap.shape_keys}):
+            ob = L.resolve_id("OBJECT", name)
+            m = overrides.editable_shape_keys(ob) if ob is not None else None
+            if m is None:
+                continue
+            made[m.mesh_name] = m
+            self._undo.append(lambda m=m: overrides.undo_override(m, force=True))
+            result.notes.append(
+                f"{m.object_name}: its mesh is linked from a library; made it a library override "
+                f"({m.mesh_name!r}) so its shape keys keep the layer in the shot file "
+                "(Remove puts the linked mesh back)"
+            )
+        return made
 
     def _swap(self, idb, prep: L.PreparedLayer) -> None:
         """Replace any existing layer on ``idb`` by ``prep``, registering how to undo it."""
@@ -95,7 +124,7 @@ class Transaction:
             if target is None:
                 return
             L.detach(target, restore_user=old is None)
-            act = bpy.data.actions.get(new_action)
+            act = L.local_action(new_action)
             if act is not None:
                 bpy.data.actions.remove(act)
             if old is not None:
@@ -111,7 +140,7 @@ class Transaction:
 
     def commit(self) -> None:
         for name in self._old_actions:
-            act = bpy.data.actions.get(name)
+            act = L.local_action(name)
             if act is not None and act.users == 0:
                 bpy.data.actions.remove(act)
         self._undo.clear()
@@ -135,13 +164,17 @@ def remove(members) -> list[str]:
     """Remove the MicroFace layer from every ID of a character; returns what was cleaned."""
     removed = []
     for kind, idb in L.character_ids(members):
+        name = idb.name
         record = L.detach(idb, restore_user=True)
         if record is None:
             continue
-        act = bpy.data.actions.get(record.get("action", ""))
+        act = L.local_action(record.get("action", ""))
         if act is not None and act.users == 0:
             bpy.data.actions.remove(act)
-        removed.append(f"{kind}:{idb.name}")
+        removed.append(f"{kind}:{name}")
+        made = record.get("made_override")
+        if made and overrides.undo_override(overrides.MadeOverride(*made)):
+            removed.append(f"MESH:{made[1]} (the override made for the layer; linked mesh back)")
     return removed
 
 

@@ -1,7 +1,9 @@
 """``bake``: layer micro-motion onto shots, writing new files (inputs are never modified).
 
 A batch writes all of its outputs or none: each shot is saved under a temporary name beside its
-destination and renamed only when every shot succeeded.
+destination, flushed and checked whole (``blendfile.save_copy``), and renamed only when every
+shot succeeded — so a full disk leaves every previous output byte-identical.  Temporary files a
+killed run left beside an output are removed by the next run on that output.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from . import controls
-from .blendfile import current_file, open_blend, pick_objects, save_copy
+from .blendfile import check_input, current_file, open_blend, pick_objects, save_copy
 from .common import (
     EXIT_OK,
     OUTPUT_SUFFIX,
@@ -29,8 +31,12 @@ from .common import (
     discard,
     existing_input,
     frame_range_arg,
+    fsync_folder,
     names_arg,
+    one_line,
+    remove_stale_temps,
     use_user_presets,
+    write_failure,
     write_json_atomic,
 )
 from .rig_options import add_overrides_argument, check_overrides, check_profile
@@ -89,10 +95,84 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         help="gaze target: a camera or object name, 'Armature:bone', or 'dir:YAW,PITCH[,DIST]' "
         "(degrees, metres); without it the eyes look relative to the head's forward direction",
     )
+    _add_audio_arguments(parser)
     parser.add_argument(
         "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
     )
     add_common_arguments(parser)
+
+
+def _add_audio_arguments(parser: argparse.ArgumentParser) -> None:
+    """Dialogue (docs/dialogue.md): which voices the characters speak and listen to."""
+    parser.add_argument(
+        "--audio",
+        action="append",
+        default=[],
+        type=_audio_arg,
+        metavar="[CHARACTER=]FILE",
+        help="a voice recording to speak (any format Blender reads; WAV with the bpy module), "
+        "added to the scene's sound strips; CHARACTER= says whose it is when several "
+        "characters are baked (a name not baked: someone they listen to). Repeatable",
+    )
+    parser.add_argument(
+        "--audio-start",
+        type=int,
+        metavar="FRAME",
+        help="frame where the --audio files start (default: the bake's first frame)",
+    )
+    parser.add_argument(
+        "--audio-strips",
+        action="append",
+        default=[],
+        type=_strips_arg,
+        metavar="CHARACTER=STRIP[,STRIP]",
+        help="give sound strips to a character (or to another speaker, by name) instead of "
+        "matching strip names to character names. Repeatable",
+    )
+    parser.add_argument(
+        "--no-audio",
+        action="store_true",
+        help="ignore the scene's sound strips (--audio files are still used)",
+    )
+
+
+def _audio_arg(text: str) -> tuple[str, str]:
+    """``FILE`` or ``CHARACTER=FILE`` → (speaker or "", file)."""
+    who, sep, path = text.partition("=")
+    if not sep or Path(text).expanduser().is_file() or not who.strip():
+        return "", text
+    return who.strip(), path
+
+
+def _strips_arg(text: str) -> tuple[str, list[str]]:
+    who, sep, strips = text.partition("=")
+    names = [s.strip() for s in strips.split(",") if s.strip()]
+    if not sep or not who.strip() or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected CHARACTER=STRIP[,STRIP], e.g. Ann=ann_line1,ann_line2; got {text!r}"
+        )
+    return who.strip(), names
+
+
+def _audio_options(args: argparse.Namespace) -> dict:
+    """The ``BakeOptions`` fields of the audio arguments; a missing file stops the run here."""
+    from ..core.audio.signal import AudioError
+
+    files = []
+    for who, path in args.audio:
+        resolved = Path(path).expanduser().resolve()
+        if not resolved.is_file():
+            raise AudioError(f"audio file not found: {path}")
+        files.append((who, str(resolved)))
+    strips: dict[str, list[str]] = {}
+    for who, names in args.audio_strips:
+        strips.setdefault(who, []).extend(names)
+    return {
+        "use_audio": not args.no_audio,
+        "audio_files": files,
+        "audio_start": args.audio_start,
+        "audio_strips": strips,
+    }
 
 
 def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
@@ -125,6 +205,8 @@ def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
     for i, dest in enumerate(destinations):
         if dest in sources or dest in destinations[:i]:
             raise UsageError(f"refusing to overwrite {dest}: it is an input or another output")
+    for dest in destinations:  # what killed runs on these outputs left behind
+        remove_stale_temps(dest)
     return list(zip(inputs, outputs, strict=True))
 
 
@@ -134,9 +216,12 @@ def _shot_line(shot: dict[str, Any]) -> str:
     channels = sum(len(c["mapped"]) for c in chars)
     who = ", ".join(f"{c['character']} ({c['convention']})" for c in chars)
     src = Path(shot["input"]).name if shot["input"] else "(open file)"
+    overridden = sum("library override" in w for c in chars for w in c["saved_in"].values())
+    where = f" ({overridden} on library overrides)" if overridden else ""
     return (
-        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {channels} channels, "
-        f"preset {shot['preset']}, seed {shot['seed']}, {shot['timings_s']['total']:.2f} s"
+        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {channels} channels"
+        f"{where}, preset {shot['preset']}, seed {shot['seed']}, "
+        f"{shot['timings_s']['total']:.2f} s"
     )
 
 
@@ -152,7 +237,9 @@ def run_bake(args: argparse.Namespace) -> int:
             shots.append(shot)
             print(_shot_line(shot), flush=True)
             for notice in shot["preset_notices"]:
-                print(f"{PROG}: notice: {notice}", file=sys.stderr)
+                print(f"{PROG}: notice: {one_line(notice)}", file=sys.stderr)
+            for cue in (c for ch in shot["characters"] for c in ch.get("unlanded_cues", ())):
+                print(f"{PROG}: notice: cue not landed: {cue}", file=sys.stderr)
         if args.report:
             report_path = destination(args.report, "report")
             doc = _run_report(args, request, shots, time.perf_counter() - t0)
@@ -178,6 +265,7 @@ def _resolve(args: argparse.Namespace):
         profile=args.profile,
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
         look_at=args.look_at,
+        **_audio_options(args),
     )
     request = resolve(options)
     check_profile(args.profile)
@@ -191,17 +279,22 @@ def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namesp
     import bpy
 
     from ..apply import layer_micro_motion
+    from ..rig.convention.profiles import ProfileError
     from ..rig.convention.rigmap import RigError
 
     ts = time.perf_counter()
     if source is not None:
         open_blend(source, args.debug)
+    elif current_file() is not None and current_file().is_file():
+        check_input(current_file())  # Blender opened it before us: refuse it if cut short
     scene = bpy.context.scene
     label = str(source) if source is not None else "open file"
     objects = pick_objects(scene, args.objects, label)
     t_open = time.perf_counter()
     try:
         report = layer_micro_motion(scene, objects, request)
+    except ProfileError:  # a profile file's problems name that file, whatever the shot
+        raise
     except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
         raise type(exc)(f"{label}: {exc}") from exc
     t_bake = time.perf_counter()
@@ -250,8 +343,12 @@ def _staged(folder: Path) -> Iterator[list[tuple[Path, Path]]]:
         made_dir.mkdir()
     try:
         yield staged
-        for tmp, final in staged:
-            os.replace(tmp, final)
+        for tmp, final in staged:  # each one flushed and checked whole when it was staged
+            try:
+                os.replace(tmp, final)
+            except OSError as exc:
+                raise write_failure(final, exc) from exc
+            fsync_folder(final.parent)
     finally:
         for tmp, _final in staged:
             discard(tmp)  # after a success they were all renamed: nothing left to discard

@@ -8,10 +8,14 @@ Two front doors, one implementation::
 In the second form the file named before ``-c`` is already open, so ``bake`` and ``inspect``
 without a positional file mean "the currently open file".
 
-Exit codes: 0 success, 2 bad arguments or an invalid preset, 3 a character with nothing to map,
-1 anything else.  Every failure prints one line ``microface: error: …`` on stderr; ``--debug``
-adds the traceback.  Inputs are never modified; outputs and reports are written atomically
-(temporary file in the destination folder, then ``os.replace``), and a batch writes all of its
+Exit codes: 0 success; 2 bad input — arguments, a file (preset, intents, override map, profile,
+a damaged or unreadable ``.blend``), a marker, the scene (frame range, rate, length), the rig, a
+character only linked from a library, a damaged MicroFace record; 3 a character with nothing to
+map; 4 an output could not be written (a full disk, no permission: nothing was replaced); 1 only
+for an internal error (a bug).  Every failure prints one line ``microface: error: …`` on stderr
+(at most ``MAX_MESSAGE_CHARS``, with a count of what was cut); ``--debug`` adds the traceback.
+Inputs are never modified; outputs and reports are written atomically (temporary file in the
+destination folder, flushed and checked, then ``os.replace``), and a batch writes all of its
 outputs or none.
 
 Adding a subcommand (e.g. ``validate``): write ``add_arguments(parser, file_is_open)`` and
@@ -27,13 +31,15 @@ import sys
 import traceback
 
 from .. import __version__
-from . import bake, inspect, presets, sample, validate
+from . import analyze_audio, bake, inspect, presets, sample, validate, vrm_names
 from .common import (
     EXIT_FAILURE,
     EXIT_NOTHING_TO_MAP,
     EXIT_OK,
     EXIT_USAGE,
+    EXIT_WRITE,
     PROG,
+    OutputError,
     Parser,
     Subcommand,
     UsageError,
@@ -66,6 +72,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         presets.add_presets_arguments,
         presets.run_presets,
     ),
+    "vrm-names": Subcommand(
+        "restore shape-key names a VRM 0.x file lost on glTF import (target_0 …)",
+        vrm_names.add_vrm_names_arguments,
+        vrm_names.run_vrm_names,
+    ),
+    "analyze-audio": Subcommand(
+        "show the utterances, pauses and accents MicroFace hears in a voice recording",
+        analyze_audio.add_analyze_audio_arguments,
+        analyze_audio.run_analyze_audio,
+    ),
 }
 
 
@@ -85,28 +101,33 @@ def build_parser(file_is_open: bool = False) -> argparse.ArgumentParser:
 
 
 def exit_code_for(exc: BaseException) -> int:
-    from ..core.preset.settings import PresetError
-    from ..core.timeline.grammar import MarkerError
-    from ..rig.convention.rigmap import NothingToMapError
+    """2 for bad input of any kind, 3 for nothing to map, 4 for an output that could not be
+    written, 1 for everything else (a bug)."""
+    from ..core.limits import InputError
+    from ..rig.convention.rigmap import NothingToMapError, RigError
 
-    if isinstance(exc, (UsageError, PresetError, MarkerError)):
-        return EXIT_USAGE
     if isinstance(exc, NothingToMapError):
         return EXIT_NOTHING_TO_MAP
+    if isinstance(exc, (InputError, RigError)):  # RigError: the rig, a profile, an override map
+        return EXIT_USAGE
+    if isinstance(exc, OutputError):
+        return EXIT_WRITE
     return EXIT_FAILURE
 
 
 def _message(exc: BaseException) -> str:
+    from ..core.limits import InputError
     from ..core.preset.settings import PresetError
+    from ..core.timeline.grammar import IntentsError, MarkerError
     from ..rig.convention.rigmap import RigError
 
+    if isinstance(exc, IntentsError):
+        return f"invalid intents file: {one_line(exc)}"
     if isinstance(exc, PresetError):
         return f"invalid preset: {one_line(exc)}"
-    from ..core.timeline.grammar import MarkerError
-
     if isinstance(exc, MarkerError):
         return f"invalid marker: {one_line(exc)}"
-    if isinstance(exc, (UsageError, RigError, RuntimeError, OSError)):
+    if isinstance(exc, (InputError, RigError, RuntimeError, OSError)):
         return one_line(exc)
     return f"{type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback)"
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from .blendfile import current_file, open_blend, pick_objects
+from .blendfile import input_file, open_blend, pick_objects
 from .common import (
     EXIT_NOTHING_TO_MAP,
     EXIT_OK,
     PROG,
-    UsageError,
     add_common_arguments,
-    existing_input,
 )
 from .rig_options import add_overrides_argument, check_overrides, check_profile
 
@@ -46,9 +43,12 @@ def _format_rig_report(rep: dict[str, Any]) -> list[str]:
         return lines + [f"  error: {rep['error']}"]
     runner = rep.get("runner_up")
     runner_text = f"; runner-up {runner[0]} {runner[1]:.3f}" if runner else ""
-    lines.append(f"  convention: {rep['convention']} (score {rep['score']:.3f}{runner_text})")
+    kind = rep.get("score_kind") or "score"
+    lines.append(f"  convention: {rep['convention']} ({kind} {rep['score']:.3f}{runner_text})")
     if rep.get("bone_convention") and rep["bone_convention"] != rep["convention"]:
-        lines.append(f"  bones named by: {rep['bone_convention']}")
+        bone_score = rep.get("bone_score")
+        score_text = f" (bone coverage {bone_score:.3f})" if bone_score is not None else ""
+        lines.append(f"  bones named by: {rep['bone_convention']}{score_text}")
     if rep.get("ambiguous"):
         lines.append(f"  ambiguous with: {', '.join(rep['ambiguous'])}")
     width = max((len(k) for k in [*rep["mapped"], *rep["unmapped"]]), default=0)
@@ -64,7 +64,25 @@ def _format_rig_report(rep: dict[str, Any]) -> list[str]:
     if rep.get("skeleton"):
         parts = [f"{k}={v}" for k, v in rep["skeleton"].items()]
         lines.append(f"  skeleton: {', '.join(parts)}")
+    if rep.get("object_roles"):
+        parts = [f"{k}={v}" for k, v in rep["object_roles"].items()]
+        lines.append(f"  objects moving the face: {', '.join(parts)}")
+    lines += _part_lines(rep.get("parts", {}))
+    for label, value in rep.get("gaze_calibration", {}).items():
+        lines.append(f"  gaze calibration: {label} = {value:g}")
     lines += [f"  note: {n}" for n in rep.get("notes", [])]
+    return lines
+
+
+def _part_lines(parts: dict[str, Any]) -> list[str]:
+    """One source per moved part: the driver, why, and what else could move it."""
+    if not parts:
+        return []
+    lines = ["  parts (one driver each):"]
+    for part, choice in parts.items():
+        lines.append(f"    {part}: {choice['driver'] or 'nothing'} — {choice['why']}")
+        lines += [f"      alternative: {alt}" for alt in choice["alternatives"]]
+        lines += [f"      not this part: {c}" for c in choice["not_this_part"]]
     return lines
 
 
@@ -73,12 +91,7 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     check_profile(args.profile)
     overrides_map = check_overrides(args.overrides)
-    if args.file:
-        source: Path | None = existing_input(args.file)
-    elif args.file_is_open:
-        source = current_file()
-    else:
-        raise UsageError("no input file given")
+    source = input_file(args)
 
     import bpy
 

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from .common import EXIT_OK, add_common_arguments, blender_chatter, destination
+from .blendfile import save_copy
+from .common import (
+    EXIT_OK,
+    add_common_arguments,
+    blender_chatter,
+    destination,
+    discard,
+    fsync_folder,
+    remove_stale_temps,
+    write_failure,
+)
 
 
 def add_sample_arguments(parser: argparse.ArgumentParser, _file_is_open: bool) -> None:
@@ -13,10 +24,20 @@ def add_sample_arguments(parser: argparse.ArgumentParser, _file_is_open: bool) -
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    """Build the sample head and write it like every output: a temporary file checked whole
+    (``save_copy``), then renamed over ``output``."""
     output = destination(args.output, "output")
-    from ..assets.sample_head import save_sample_head
+    from ..assets.sample_head import new_sample_file
 
+    remove_stale_temps(output)
     with blender_chatter(args.debug):
-        save_sample_head(output)
+        new_sample_file()
+    tmp = save_copy(output, args.debug, compress=True)
+    try:
+        os.replace(tmp, output)
+    except OSError as exc:
+        discard(tmp)
+        raise write_failure(output, exc) from exc
+    fsync_folder(output.parent)
     print(f"wrote sample head to {output}")
     return EXIT_OK

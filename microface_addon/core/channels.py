@@ -166,3 +166,23 @@ def channel(name: str) -> Channel:
         return CHANNELS[name]
     except KeyError:
         raise KeyError(f"unknown canonical channel {name!r}") from None
+
+
+# The channels that shape the lips and jaw: what a lip-sync animates.  A speaking character's
+# keyed ones are left to the lip-sync (``bake/keyed.py``, ``docs/dialogue.md``).
+MOUTH_CHANNELS: tuple[str, ...] = (
+    *sided(
+        "zygomaticus_major",
+        "levator_labii",
+        "buccinator",
+        "depressor_anguli_oris",
+        "risorius",
+        "depressor_labii",
+        "orbicularis_oris",
+    ),
+    "orbicularis_oris_pucker",
+    "mentalis",
+    "jaw_drop",
+    "jaw_forward",
+    "jaw_clench",
+)

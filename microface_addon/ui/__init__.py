@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, panel, preferences, presets
+from . import dialogue, operators, panel, preferences, presets
 
 # Property groups before the classes that point at them; panels after their operators.
 CLASSES = (
@@ -16,8 +16,10 @@ CLASSES = (
     panel.MicroFaceSceneSettings,
     *operators.CLASSES,
     *presets.CLASSES,
+    *dialogue.CLASSES,
     panel.MICROFACE_PT_main,
     *presets.PANELS,
+    *dialogue.PANELS,
 )
 
 
@@ -28,9 +30,11 @@ def register() -> None:
         type=panel.MicroFaceSceneSettings, name="MicroFace"
     )
     presets.register_scene_property()
+    dialogue.register_scene_property()
 
 
 def unregister() -> None:
+    dialogue.unregister_scene_property()
     presets.unregister_scene_property()
     if hasattr(bpy.types.Scene, "microface"):
         del bpy.types.Scene.microface

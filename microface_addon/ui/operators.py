@@ -17,7 +17,7 @@ from ..core.preset.schema import INTENSITY_RANGE
 from ..core.preset.settings import PresetError
 from ..rig.convention.rigmap import RigError
 from ..rig.scene import character as character_mod
-from . import panel, preferences, presets
+from . import dialogue, panel, preferences, presets
 
 # Properties copied from the scene's MicroFace settings when a call leaves them unset.
 _SCENE_FIELDS = (
@@ -121,6 +121,7 @@ class MICROFACE_OT_layer_micro_motion(bpy.types.Operator):
             look_at=self.look_at.strip() or None,
             profile=self.rig_profile.strip() or None,
             overrides_map=bpy.path.abspath(self.rig_overrides) if self.rig_overrides else None,
+            **dialogue.dialogue_options(scene),
         )
 
     def execute(self, context):

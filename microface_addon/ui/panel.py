@@ -165,6 +165,8 @@ def summary_lines(report_json: str) -> list[str]:
                     f"  {len(ch['mapped'])} mapped, {len(ch['unmapped'])} unmapped, "
                     f"{ch['keys_written']} keys"
                 )
+                lines += [f"  cue not landed: {cue}" for cue in ch.get("unlanded_cues", [])]
+                lines += dialogue_lines(ch)
                 lines += [f"  {note}" for note in ch.get("notes", [])]
         except (ValueError, KeyError, TypeError, IndexError):
             lines = ["(unreadable report)"]
@@ -172,12 +174,28 @@ def summary_lines(report_json: str) -> list[str]:
     return _SUMMARY_CACHE[report_json]
 
 
+def dialogue_lines(ch: dict[str, Any]) -> list[str]:
+    """What the dialogue layer did for a character: its turns, breaths and cues."""
+    d = ch.get("dialogue")
+    if not d:
+        return []
+    own = sum(1 for t in d["turns"] if t["speaker"] == "self")
+    breaths = d.get("breaths", {})
+    cues = d.get("cues", [])
+    line = (
+        f"  dialogue: {own} own turns, {len(d['turns']) - own} listened to, "
+        f"{len(breaths.get('inhale', []))} speech inhales, {len(cues)} cues"
+    )
+    left = d.get("lip_sync_channels") or []
+    return [line] + ([f"  left to the lip-sync: {', '.join(left)}"] if left else [])
+
+
 def mapping_lines(ch: dict[str, Any]) -> list[str]:
     """The rig-mapping part of a character's report: score, runner-up, ambiguity, what was
     skipped and what the rig offers that nothing drives."""
     runner = ch.get("runner_up")
     lines = [
-        f"  score {ch['score']:.2f}"
+        f"  {ch.get('score_kind') or 'score'} {ch['score']:.2f}"
         + (f", runner-up {runner[0]} {runner[1]:.2f}" if runner else "")
         + (f", bones: {ch['bone_convention']}" if ch.get("bone_convention") else "")
     ]

@@ -22,6 +22,7 @@ from ..core.preset.schema import INTENSITY_RANGE
 from ..core.preset.settings import PresetError, load_preset
 from ..core.preset.writer import derived_preset, write_preset
 from ..core.solver import registry
+from .subpanel import SubPanel
 
 USER_PRESETS_SUBDIR = "microface/presets"
 GROUP_LABELS = {library.BUILTIN: "Add-on", library.USER: "User", library.ENV: "Studio path"}
@@ -201,14 +202,9 @@ def draw_controls(layout, scene: bpy.types.Scene) -> None:
     row.operator("microface.reload_presets", text="", icon="FILE_REFRESH")
 
 
-class MICROFACE_PT_presets(bpy.types.Panel):
+class MICROFACE_PT_presets(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_presets"
     bl_label = "Preset overrides"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
-    bl_parent_id = "MICROFACE_PT_main"
-    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context) -> None:
         draw_controls(self.layout, context.scene)

@@ -399,6 +399,58 @@ def spans_above(
     ]
 
 
+@dataclass(frozen=True)
+class Rises:
+    """Rises of a curve (inhales on a chest or breath curve): onset and top of each, seconds."""
+
+    onsets_s: np.ndarray
+    peaks_s: np.ndarray
+
+    @property
+    def duration_s(self) -> np.ndarray:
+        return self.peaks_s - self.onsets_s
+
+
+def detect_rises(
+    curve: np.ndarray, rate_hz: float, min_rise: float, flow_fraction: float = 0.2
+) -> Rises:
+    """Every rise of ``curve`` by at least ``min_rise`` (an inhale on a chest or breath curve),
+    each timed from where its speed first reaches ``flow_fraction`` of the rise's peak speed —
+    the inspiratory-flow threshold respiratory studies time an inhale's onset by, so a slow
+    drift into the rise (the chest recoiling to rest) does not count as the inhale — to its
+    top."""
+    x = np.asarray(curve, dtype=np.float64)
+    empty = Rises(np.empty(0), np.empty(0))
+    if x.size < 3:
+        return empty
+    d = np.sign(np.diff(x))
+    nz = np.flatnonzero(d)
+    if nz.size == 0:
+        return empty
+    # Turning points between runs of rising and falling samples (flats belong to the run before).
+    turns = nz[1:][d[nz[1:]] != d[nz[:-1]]]
+    points = np.concatenate(([nz[0]], turns, [x.size - 1]))
+    speed = np.diff(x)
+    on, top = [], []
+    for a, b in zip(points[:-1], points[1:], strict=True):
+        if x[b] - x[a] < min_rise:
+            continue
+        v = speed[a:b]
+        fast = np.flatnonzero(v >= flow_fraction * v.max())
+        on.append((a + fast[0]) / rate_hz)
+        top.append(b / rate_hz)
+    return Rises(np.asarray(on, dtype=np.float64), np.asarray(top, dtype=np.float64))
+
+
+def onsets_in_windows(onsets_s: np.ndarray, windows: list[tuple[float, float]]) -> int:
+    """How many of ``onsets_s`` fall inside any ``(start_s, end_s)`` window."""
+    on = np.asarray(onsets_s, dtype=np.float64)
+    hit = np.zeros(on.size, dtype=bool)
+    for s, e in windows:
+        hit |= (on >= s) & (on < e)
+    return int(hit.sum())
+
+
 # --- Expression dynamics (cascade and micro-event layers) -----------------------------------
 
 

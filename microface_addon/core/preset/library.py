@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..jsondoc import PresetError, read_json
+
 SCHEMA_FILENAME = "microface-preset.schema.json"
 DEFAULTS_NAME = "defaults"
 DEFAULT_PRESET = "neutral_idle"
@@ -113,7 +115,11 @@ def candidates(name: str, extra_dirs=None) -> list[tuple[Path, str]]:
     out = []
     for d in preset_dirs(extra_dirs):
         f = d.path / f"{name}.json"
-        if f.is_file():
+        try:
+            found = f.is_file()
+        except OSError:  # a name too long for the file system names no preset
+            found = False
+        if found:
             out.append((f, d.kind))
     return out
 
@@ -129,9 +135,9 @@ def known_names(extra_dirs=None) -> list[str]:
 def _quick_read(path: Path) -> tuple[dict, str]:
     """The raw document for listing purposes; never raises."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return {}, f"cannot read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        doc, _ = read_json(path)
+    except PresetError as exc:
+        return {}, f"cannot read: {exc.problems[0].message}"
     if not isinstance(doc, dict):
         return {}, "not a JSON object"
     return doc, ""

@@ -13,11 +13,13 @@ the generic layer section ``$defs/layer`` (``enabled`` and ``intensity``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import islice
 from typing import Any
 
 import jsonschema
 
 from ..jsondoc import Problem, positions_of, problem_at
+from ..limits import MAX_SCHEMA_PROBLEMS
 from ..solver import registry
 from .library import load_schema
 
@@ -78,8 +80,12 @@ def plain_message(err: jsonschema.ValidationError) -> tuple[list, str]:
 def validate_document(
     doc: Any, file: str, text: str | None = None, positions: Mapping | None = None
 ) -> list[Problem]:
-    """All schema problems of ``doc`` (empty list when valid)."""
-    errors = sorted(validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    """The schema problems of ``doc`` (empty list when valid): all of them, up to
+    ``MAX_SCHEMA_PROBLEMS`` (a million bad items would take minutes to list; one more line then
+    says that checking stopped)."""
+    found = list(islice(validator().iter_errors(doc), MAX_SCHEMA_PROBLEMS + 1))
+    stopped = len(found) > MAX_SCHEMA_PROBLEMS
+    errors = sorted(found[:MAX_SCHEMA_PROBLEMS], key=lambda e: list(map(str, e.absolute_path)))
     if errors and positions is None:
         positions = positions_of(text)
     problems = []
@@ -88,4 +94,8 @@ def validate_document(
         # Unknown keys point at the key itself; every other problem at the offending value.
         at_key = err.validator == "additionalProperties"
         problems.append(problem_at(file, path, msg, positions, at_key=at_key))
+    if stopped:
+        problems.append(
+            Problem(file, "", None, None, f"checking stopped after {MAX_SCHEMA_PROBLEMS} problems")
+        )
     return problems

@@ -225,7 +225,12 @@ def resolve_parent(ref: str, child: Path, extra_dirs=None) -> Path:
     """
     if is_path_reference(ref):
         target = check_reference(ref, child.parent)
-        if not target.is_file():
+        try:
+            found = target.is_file()
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            shown = ref if len(ref) <= 80 else ref[:80] + "…"
+            raise BadReference(f"{shown!r} cannot be a preset file ({exc.strerror})") from None
+        if not found:
             raise BadReference(f"{ref!r}: no such preset file (looked for {target})")
         return target
     if not NAME_PATTERN.match(ref):

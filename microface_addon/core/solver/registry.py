@@ -16,10 +16,16 @@ A layer module provides (see ``docs/architecture.md`` for a complete toy layer):
   file, pointer and line before any bake starts.
 
 Order matters: a layer may read what the layers before it wrote.
-  breath       → breath, chest_pitch, tension (+ blink_rate modulation while holding)
+  dialogue     → no channel: from the timeline's speech track it rewrites the state track
+                 (speaking/listening), adds cue intents (brow raises, nods, back-channel
+                 smiles), plans speech breathing and the gaze's turn states
+                 (``ctx.events["dialogue"]``), and modulates "blink_rate" and "mouth_free"
+  breath       → breath, chest_pitch, tension (+ blink_rate modulation while holding; speech
+                 breathing blended in; mouth channels × "mouth_free")
   cascade      → muscle channels from intents (reads tension)
   micro_events → twitches and leaks (reads tension and the cascade's intent spans)
-  gaze         → eye angles, lid-follow, gaze_head_share_*, forced blinks
+  gaze         → eye angles, lid-follow, gaze_head_share_*, forced blinks (the dialogue
+                 plan's gaze states replace the state track's, when there is speech)
   head         → head angles (sway, posture, breath pitch, gaze share) + VOR on the eyes
   lids         → upper-lid baseline and AU7 tone by state, fatigue and tension (reads the final
                  eye pitch and the shared tension)
@@ -34,7 +40,7 @@ from types import ModuleType
 from typing import Any
 
 from ..channels import CHANNELS
-from .layers import blink, breath, cascade, gaze, head, lids, micro_events
+from .layers import blink, breath, cascade, dialogue, gaze, head, lids, micro_events
 
 # (path inside the layer's section, message) for each problem its check finds.
 SectionProblems = list[tuple[list[Any], str]]
@@ -69,6 +75,7 @@ class Layer:
 
 # The layers, in solve order.
 LAYERS: tuple[Layer, ...] = (
+    Layer.of(dialogue),
     Layer.of(breath),
     Layer.of(cascade),
     Layer.of(micro_events),

@@ -4,7 +4,11 @@ Three sources feed a timeline (``track.py``), all through this module so they me
 
 * the preset's ``timeline`` list and a JSON intents file (``--intents FILE``): entries such as
   ``{"at_s": 3.2, "intent": "smile", "intensity": 0.6, "variant": "duchenne"}``,
-  ``{"at_s": 12, "state": "reading"}``, ``{"at_s": 20, "breath": "held", "duration_s": 6}``;
+  ``{"at_s": 12, "state": "reading"}``, ``{"at_s": 20, "breath": "held", "duration_s": 6}``,
+  and the speech track ``analyze-audio --json`` writes (``speech.py``):
+  ``{"at_s": 0.52, "speech": "utterance", "duration_s": 1.8}``,
+  ``{"at_s": 1.1, "speech": "accent", "intensity": 0.7}``,
+  ``{"at_s": 1.4, "speech": "phrase", "duration_s": 0.16, "speaker": "Bob"}``;
 * scene markers (converted to seconds by the bake), whose names follow this grammar::
 
       mf:<kind> [INTENSITY] [VARIANT] [key=value …]   an intent, e.g. "mf:smile 0.6 duchenne"
@@ -29,8 +33,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..jsondoc import PresetError, pointer, positions_of, problem_at, read_json
+from ..limits import MAX_SHOT_S, MAX_TIMELINE_ENTRIES, InputError, cap_lines
 from ..preset.library import DEFAULTS_NAME, builtin_preset_dir, load_schema
 from .intents import DEFAULT_INTENSITY, Intent, vocabulary
+from .speech import PhraseBreak, Speech, SpokenAccent, Utterance
 from .track import StateChange, Timeline
 
 MARKER_PREFIX = "mf:"
@@ -61,7 +67,7 @@ class PresetView(Protocol):
     def origin(self, key: str) -> str: ...
 
 
-class MarkerError(ValueError):
+class MarkerError(InputError):
     """Marker text that starts with ``mf:`` but does not follow the grammar."""
 
 
@@ -192,7 +198,9 @@ def timeline_from_markers(
 ) -> Timeline:
     """A timeline from ``(text, at_s, source)`` triples; non-``mf:`` texts are skipped.
 
-    Every malformed marker is reported in one ``MarkerError`` (one line each).
+    Every malformed marker is reported in one ``MarkerError`` (one line each, the first
+    ``MAX_LISTED_PROBLEMS`` and a count of the rest); more than ``MAX_TIMELINE_ENTRIES`` cues is
+    an error too.
     """
     changes, intents, errors = [], [], []
     for text, at_s, source in markers:
@@ -205,7 +213,12 @@ def timeline_from_markers(
             continue
         (changes if isinstance(item, StateChange) else intents).append(item)
     if errors:
-        raise MarkerError("\n".join(errors))
+        raise MarkerError("\n".join(cap_lines(errors)))
+    if len(changes) + len(intents) > MAX_TIMELINE_ENTRIES:
+        raise MarkerError(
+            f"{len(changes) + len(intents):,} mf: markers; MicroFace plays at most "
+            f"{MAX_TIMELINE_ENTRIES:,} cues in one bake"
+        )
     return Timeline(tuple(changes), tuple(intents))
 
 
@@ -213,7 +226,7 @@ def timeline_from_markers(
 # JSON entries (preset "timeline", intents files)
 
 _ENTRY_NUMBERS = {
-    "at_s": (0.0, math.inf),
+    "at_s": (0.0, MAX_SHOT_S),
     "intensity": (0.0, 1.0),
     "attack_s": (0.0, 3600.0),
     "hold_s": (0.0, 3600.0),
@@ -221,8 +234,29 @@ _ENTRY_NUMBERS = {
     "duration_s": (0.0, 3600.0),
     "side": (-1.0, 1.0),
 }
-_WHAT = ("intent", "state", "breath", "posture")
+_WHAT = ("intent", "state", "breath", "posture", "speech")
 _TIMED = ("breath", "posture")  # state changes that may last ``duration_s``
+SPEECH_TRACK = "speech"
+# Speech entries: what each needs besides ``at_s`` (``speaker`` and ``source`` are optional).
+SPEECH_KINDS = {"utterance": ("duration_s",), "phrase": ("duration_s",), "accent": ()}
+_SPEECH_OPTIONAL = {"utterance": (), "phrase": (), "accent": ("intensity",)}
+
+
+def _speech_problems(entry: Mapping) -> list[tuple[list, str]]:
+    """What is wrong with a ``speech`` entry beyond the shared number checks."""
+    kind = entry["speech"]
+    if not isinstance(kind, str) or kind not in SPEECH_KINDS:
+        return [(["speech"], f"{kind!r} is not one of {', '.join(SPEECH_KINDS)}")]
+    out = [
+        ([], f"'{k}' is missing (required for {kind})")
+        for k in SPEECH_KINDS[kind]
+        if k not in entry
+    ]
+    if "duration_s" in entry and entry["duration_s"] == 0:
+        out.append((["duration_s"], "must be positive"))
+    if "speaker" in entry and not isinstance(entry["speaker"], str):
+        out.append((["speaker"], f"expected a name, got {entry['speaker']!r}"))
+    return out
 
 
 def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
@@ -232,10 +266,14 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
     out: list[tuple[list, str]] = []
     whats = [w for w in _WHAT if w in entry]
     if len(whats) != 1:
-        out.append(([], "needs exactly one of 'intent', 'state', 'breath', 'posture'"))
+        out.append(([], "needs exactly one of 'intent', 'state', 'breath', 'posture', 'speech'"))
     allowed = {"at_s", *_WHAT, *_ENTRY_NUMBERS, "variant", "source"}
     if whats and whats[0] != "intent" and len(whats) == 1:
         allowed = {"at_s", whats[0], "source"} | ({"duration_s"} if whats[0] in _TIMED else set())
+    if whats == [SPEECH_TRACK]:
+        kind = entry[SPEECH_TRACK] if isinstance(entry[SPEECH_TRACK], str) else ""
+        extra = (*SPEECH_KINDS.get(kind, ()), *_SPEECH_OPTIONAL.get(kind, ()))
+        allowed = {"at_s", SPEECH_TRACK, "speaker", "source", *extra}
     for key in entry:
         if key not in allowed:
             out.append(([key], f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"))
@@ -248,6 +286,10 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
                 out.append(([key], f"expected a number, got {v!r}"))
             elif not lo <= v <= hi:
                 out.append(([key], f"{v!r} is outside {lo:g}…{hi:g}"))
+    for key in (*_WHAT, "variant", "source"):
+        if key in entry and not isinstance(entry[key], str):
+            out.append(([key], f"expected a string, got {type(entry[key]).__name__}"))
+            whats = []  # its value cannot be looked up
     if whats == ["intent"]:
         kind = entry["intent"]
         if kind not in vocab:
@@ -261,6 +303,8 @@ def _entry_problems(entry: Any, vocab: Vocabulary) -> list[tuple[list, str]]:
         out.append((["breath"], f"{entry['breath']!r} is not one of {', '.join(BREATH_MODES)}"))
     elif whats == ["posture"] and entry["posture"] not in postures():
         out.append((["posture"], f"{entry['posture']!r} is not one of {', '.join(postures())}"))
+    elif whats == [SPEECH_TRACK]:
+        out += _speech_problems(entry)
     return out
 
 
@@ -268,6 +312,14 @@ def timeline_problems(entries: Any, vocab: Vocabulary) -> list[tuple[list, str]]
     """(path inside ``entries``, message) for everything wrong with a list of timeline entries."""
     if not isinstance(entries, list):
         return [([], "expected a list of timeline entries")]
+    if len(entries) > MAX_TIMELINE_ENTRIES:
+        return [
+            (
+                [],
+                f"{len(entries):,} entries; MicroFace plays at most {MAX_TIMELINE_ENTRIES:,} "
+                "cues in one bake",
+            )
+        ]
     return [
         ([i, *p], m) for i, entry in enumerate(entries) for p, m in _entry_problems(entry, vocab)
     ]
@@ -295,10 +347,14 @@ def timeline_from_entries(
             [problem_at(file, [*base, *p], m, positions, at_key=True) for p, m in found]
         )
     changes, intents = [], []
+    speech: dict[str, list] = {k: [] for k in SPEECH_KINDS}
+    where = f"{file}{pointer(base)}"
     for i, entry in enumerate(entries):
-        src = entry.get("source") or f"{file}{pointer([*base, i])}"
+        src = entry.get("source") or f"{where}/{i}"
         at = float(entry["at_s"])
-        if "state" in entry:
+        if SPEECH_TRACK in entry:
+            speech[entry[SPEECH_TRACK]].append(_speech_item(entry, at, src))
+        elif "state" in entry:
             changes.append(StateChange(at, STATE_TRACK, entry["state"], src))
         elif "breath" in entry or "posture" in entry:
             track = BREATH_TRACK if "breath" in entry else POSTURE_TRACK
@@ -318,12 +374,65 @@ def timeline_from_entries(
                     **opt,
                 )
             )
-    return Timeline(tuple(changes), tuple(intents))
+    spoken = Speech(tuple(speech["utterance"]), tuple(speech["phrase"]), tuple(speech["accent"]))
+    return Timeline(tuple(changes), tuple(intents), speech=spoken)
+
+
+def _speech_item(entry: Mapping, at: float, src: str):
+    """An ``Utterance``, ``PhraseBreak`` or ``SpokenAccent`` from a checked speech entry."""
+    speaker = str(entry.get("speaker", ""))
+    kind = entry[SPEECH_TRACK]
+    if kind == "accent":
+        strength = float(entry.get("intensity", DEFAULT_INTENSITY))
+        return SpokenAccent(at, strength, speaker, src)
+    cls = Utterance if kind == "utterance" else PhraseBreak
+    return cls(at, at + float(entry["duration_s"]), speaker, src)
+
+
+def speech_entries(speech: Speech, source: str = "") -> list[dict[str, Any]]:
+    """The speech track as intents-file entries (what ``analyze-audio --json`` prints), in
+    time order; ``timeline_from_entries`` reads them back to the same ``Speech``."""
+
+    def base(at: float, kind: str, speaker: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"at_s": round(at, 3), SPEECH_TRACK: kind}
+        if speaker:
+            out["speaker"] = speaker
+        if source:
+            out["source"] = source
+        return out
+
+    rows: list[tuple[float, int, dict[str, Any]]] = []
+    for u in speech.utterances:
+        e = base(u.start_s, "utterance", u.speaker)
+        e["duration_s"] = round(u.end_s - u.start_s, 3)
+        rows.append((u.start_s, 0, e))
+    for b in speech.phrase_breaks:
+        e = base(b.start_s, "phrase", b.speaker)
+        e["duration_s"] = round(b.end_s - b.start_s, 3)
+        rows.append((b.start_s, 1, e))
+    for a in speech.accents:
+        e = base(a.at_s, "accent", a.speaker)
+        e["intensity"] = round(a.strength, 3)
+        rows.append((a.at_s, 2, e))
+    return [e for _, _, e in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+class IntentsError(PresetError):
+    """An intents file (``--intents``) cannot be used; ``problems`` lists every reason."""
 
 
 def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) -> Timeline:
-    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form)."""
-    p = Path(path)
+    """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form).
+    Raises ``IntentsError`` listing every problem with its place."""
+    try:
+        return _read_intents(Path(path), vocab)
+    except IntentsError:
+        raise
+    except PresetError as exc:
+        raise IntentsError(exc.problems) from None
+
+
+def _read_intents(p: Path, vocab: Vocabulary | None) -> Timeline:
     doc, text = read_json(p)
     if isinstance(doc, Mapping):
         extra = sorted(set(doc) - {"timeline", "$schema", "format_version", "description"})

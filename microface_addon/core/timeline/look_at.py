@@ -91,3 +91,52 @@ class LookAt:
             at = np.stack([np.interp(t, self.times_s, pts[:, i]) for i in range(3)], axis=-1)
         yaw, pitch = angles_of(at)
         return yaw, pitch, np.maximum(norm3(at), 1e-3)
+
+
+def switching(
+    tracks: dict[str, LookAt],
+    schedule: list[tuple[float, str]],
+    duration_s: float,
+    shift_s,
+    rate_hz: float = 240.0,
+) -> LookAt:
+    """One target track that follows ``schedule`` — ``(time_s, name)``: from ``time_s`` on, look at
+    ``tracks[name]`` — moving from one target to the next like a gaze shift.
+
+    Why a glide and not a jump: the gaze layer adds the target's direction straight to the eyes,
+    so a jump would move them in one sample.  Each switch takes ``shift_s(amplitude_deg)``
+    seconds (the saccade main sequence) along a minimum-jerk path between the two targets'
+    positions; the head then follows the new direction as it follows any target.  The first
+    entry of ``schedule`` is where the gaze starts.
+    """
+    if not schedule:
+        raise ValueError("switching look-at: empty schedule")
+    times = {0.0, float(duration_s)}
+    for tr in tracks.values():
+        times |= {float(x) for x in tr.times_s if 0.0 <= x <= duration_s}
+    moves = []
+    for (_, a), (t1, b) in zip(schedule[:-1], schedule[1:], strict=True):
+        if a == b:
+            continue
+        ya, pa, _ = tracks[a].sample(np.array([t1]))
+        yb, pb, _ = tracks[b].sample(np.array([t1]))
+        amp = float(np.hypot(yb[0] - ya[0], pb[0] - pa[0]))
+        d = max(float(shift_s(amp)), 1.0 / rate_hz)
+        moves.append((float(t1), d, a, b))
+        times |= set((t1 + np.arange(int(np.ceil(d * rate_hz)) + 2) / rate_hz).tolist())
+    t = np.array(sorted(x for x in times if 0.0 <= x <= duration_s))
+
+    def points(name: str) -> np.ndarray:
+        yaw, pitch, dist = tracks[name].sample(t)
+        return direction_vectors(yaw, pitch) * dist[:, None]
+
+    cache = {name: points(name) for name in {n for _, n in schedule}}
+    out = cache[schedule[0][1]].copy()
+    for t1, d, a, b in moves:
+        x = np.clip((t - t1) / d, 0.0, 1.0)
+        w = (10.0 - 15.0 * x + 6.0 * x * x) * x**3  # minimum jerk
+        after = t >= t1
+        out[after] = (1.0 - w[after, None]) * cache[a][after] + w[after, None] * cache[b][after]
+    first = tracks[schedule[0][1]]
+    sources = " → ".join(dict.fromkeys(tracks[n].source or n for _, n in schedule))
+    return LookAt.from_points(t, out, first.ipd_m, sources, first.pivot_lup)

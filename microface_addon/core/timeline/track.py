@@ -14,6 +14,7 @@ import numpy as np
 
 from .intents import Intent
 from .look_at import LookAt
+from .speech import Speech
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Timeline:
     intents: tuple[Intent, ...] = ()
     # Primary gaze target over time (camera, object, bone or fixed direction); None = ahead.
     look_at: LookAt | None = None
+    # Who speaks when (``speech.py``): read by the dialogue layer; empty without dialogue.
+    speech: Speech = field(default_factory=Speech)
 
     def _ordered(self, track: str) -> list[StateChange]:
         return sorted((c for c in self.changes if c.track == track), key=lambda c: c.start_s)
@@ -107,8 +110,10 @@ class Timeline:
         changes = list(self.changes)
         intents = list(self.intents)
         look_at = self.look_at
+        speech = self.speech
         for o in others:
             changes += o.changes
             intents += o.intents
             look_at = o.look_at if o.look_at is not None else look_at
-        return Timeline(tuple(changes), tuple(intents), look_at)
+            speech = speech.merged(o.speech)
+        return Timeline(tuple(changes), tuple(intents), look_at, speech)

@@ -24,6 +24,17 @@ _HARD_NAMESPACE = re.compile(r"^.*[:|]")
 _SEPARATORS = re.compile(r"[_.\-\s]+")
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SIDE_WORDS = {"l": "left", "r": "right", "left": "left", "right": "right"}
+# Words that name a part of the body: a dotted "namespace" holding one is the name itself
+# ("brow1.l_Armature" is a brow bone, not "l_Armature" in namespace "brow1"), so it is never cut
+# off.  Exporter namespaces are tool or mesh words ("blendShape1", "Face", "Genesis8").
+ANATOMY_WORDS = frozenset(
+    {
+        "eye", "eyes", "eyeball", "iris", "pupil", "brow", "eyebrow", "lid", "eyelid", "lash",
+        "eyelash", "jaw", "mouth", "lip", "lips", "teeth", "tooth", "tongue", "nose", "nostril",
+        "cheek", "ear", "chin", "neck", "shoulder", "clavicle", "arm", "hand", "finger", "leg",
+        "foot", "toe", "spine", "chest", "hips", "pelvis",
+    }
+)  # fmt: skip
 # Blender's duplicate suffix (".001") on a name that is otherwise complete.
 _INSTANCE_SUFFIX = re.compile(r"\.\d{3}$")
 
@@ -38,13 +49,27 @@ def is_helper(name: str, extra_prefixes: tuple[str, ...] = ()) -> bool:
     return name.startswith(HELPER_PREFIXES + tuple(extra_prefixes))
 
 
+def _plain_words(text: str) -> list[str]:
+    return [w.lower() for part in _SEPARATORS.split(text) for w in _WORDS.findall(part)]
+
+
 def strip_namespace(name: str) -> str:
-    """``name`` without an exporter namespace such as ``blendShape1.`` or ``Armature:``."""
+    """``name`` without an exporter namespace such as ``blendShape1.`` or ``Armature:``.
+
+    A dot only separates a namespace when the tail is a whole name of its own: not a number
+    (``lid.T.L.002``), not short (``c_eye.l``), not led by a bare side token (``brow1.l_Armature``:
+    the dot spells the side) — and when the part before it names no body part
+    (``ANATOMY_WORDS``), so normalisation can never swallow the word that says what a bone is.
+    """
     n = _HARD_NAMESPACE.sub("", name.strip())
     head, dot, tail = n.rpartition(".")
-    if dot and len(tail) > 3 and not tail.isdigit():
-        return tail
-    return n
+    if not dot or len(tail) <= 3 or tail.isdigit():
+        return n
+    if _SEPARATORS.split(tail)[0].lower() in _SIDE_WORDS:
+        return n
+    if ANATOMY_WORDS.intersection(_plain_words(head)):
+        return n
+    return tail
 
 
 def words(name: str) -> list[str]:

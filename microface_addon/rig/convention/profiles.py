@@ -20,13 +20,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from ...core.channels import CHANNELS
-from ...core.jsondoc import positions_of, problem_at
+from ...core.jsondoc import PresetError, positions_of, problem_at, read_json
+from ...core.limits import MAX_SCHEMA_PROBLEMS
 from .names import normalise
 from .rigmap import RigError
 
@@ -154,22 +156,20 @@ def schema_problems(doc: Any, file: str, text: str | None, validator=None) -> li
     positions = positions_of(text)
     out = []
     validator = validator or _validator()
-    errors = [e for top in validator.iter_errors(doc) for e in _explain(top)]
+    tops = islice(validator.iter_errors(doc), MAX_SCHEMA_PROBLEMS)  # a huge bad file stops early
+    errors = [e for top in tops for e in _explain(top)]
     for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         out.append(str(problem_at(file, err.absolute_path, _message(err), positions)))
     return out
 
 
 def read_json_file(path: Path) -> tuple[Any, str]:
-    """Parse ``path``; unreadable or broken files raise ``ProfileError`` naming the place."""
+    """Parse ``path`` as every MicroFace input is read (``core.jsondoc.read_json``: no FIFOs or
+    devices, a size limit, no NaN or infinity); problems raise ``ProfileError`` naming the place."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([f"{path}: cannot read: {exc}"]) from None
-    try:
-        return json.loads(text), text
-    except json.JSONDecodeError as exc:
-        raise ProfileError([f"{path}:{exc.lineno}:{exc.colno}: broken JSON: {exc.msg}"]) from None
+        return read_json(path)
+    except PresetError as exc:
+        raise ProfileError([str(p) for p in exc.problems]) from None
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ...core.channels import CHANNELS
+from .parts import PartChoice
 
 
 class RigError(Exception):
@@ -121,6 +122,46 @@ class BoneLocationTarget:
     gain_m: float
 
 
+@dataclass(frozen=True)
+class ObjectRotationTarget:
+    """An angle channel (degrees) × ``gain`` rotates object ``obj`` about ``axis``.
+
+    For faces moved by objects rather than bones (Face Cap's ``grp_transform`` head and
+    ``grp_eyeLeft``/``grp_eyeRight`` eyes).  ``axis`` is a unit vector in the object's own space
+    before its rotation (its parent frame), the space of ``rotation_quaternion`` /
+    ``rotation_euler``; the bake composes it over the user's own keys exactly as bone rotations.
+    """
+
+    channel: str
+    obj: str  # object name
+    axis: tuple[float, float, float]
+    gain: float = 1.0
+
+
+@dataclass
+class ObjectRoles:
+    """Objects that move parts of the face, with the character frame measured from them
+    (world space): the head an empty turns, the eyes empties turn."""
+
+    head: str | None = None
+    eyes: dict[str, str] = field(default_factory=dict)  # "L"/"R" → object
+    forward: tuple[float, float, float] = (0.0, -1.0, 0.0)
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    left: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    found_by: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.head or self.eyes)
+
+    def as_report(self) -> dict:
+        return {
+            "head": self.head,
+            "eyes": dict(self.eyes),
+            "forward": [round(v, 3) for v in self.forward],
+            "found_by": dict(self.found_by),
+        }
+
+
 @dataclass
 class RigMap:
     character: str  # stable id: seeds the character's random streams
@@ -132,7 +173,9 @@ class RigMap:
     skeleton: Skeleton | None = None  # the armature's bone roles (None: no armature)
     unmapped: dict[str, str] = field(default_factory=dict)  # channel → why
     notes: list[str] = field(default_factory=list)
-    runner_up: tuple[str, float] | None = None
+    runner_up: tuple[str, float] | None = None  # best other profile, same kind of score
+    score_kind: str = ""  # what ``score`` and ``runner_up`` measure ("shape-key coverage"…)
+    bone_score: float | None = None  # the bone convention's bone coverage
     bone_locations: list[BoneLocationTarget] = field(default_factory=list)
     bone_convention: str | None = None  # profile that named the bones/controls (may = convention)
     ambiguous: list[str] = field(default_factory=list)  # profiles within the margin of the best
@@ -141,17 +184,23 @@ class RigMap:
     unused: list[str] = field(default_factory=list)  # rig targets no channel drives
     calibration: dict[str, float] = field(default_factory=dict)  # measured distances, metres
     overridden: list[str] = field(default_factory=list)  # channels mapped by the override map
+    object_rotations: list[ObjectRotationTarget] = field(default_factory=list)
+    object_roles: ObjectRoles | None = None  # objects moving the head/eyes (None: none)
+    parts: list[PartChoice] = field(default_factory=list)  # one driver per moved part
+    # Measured eyeball turn per unit of each gaze control (degrees; "°/°" for rotations) and
+    # the gain it gave; label → value.
+    gaze_calibration: dict[str, float] = field(default_factory=dict)
 
     @property
     def mapped_channels(self) -> list[str]:
-        return sorted(
-            {t.channel for t in self.shape_keys}
-            | {t.channel for t in self.bones}
-            | {t.channel for t in self.bone_locations}
-        )
+        return sorted({t.channel for t in self.targets()})
+
+    def targets(self) -> list:
+        """Every target of every kind."""
+        return [*self.shape_keys, *self.bones, *self.bone_locations, *self.object_rotations]
 
     def is_empty(self) -> bool:
-        return not self.shape_keys and not self.bones and not self.bone_locations
+        return not self.targets()
 
     def report(self) -> dict[str, Any]:
         """JSON-ready description for the panel, the CLI report and ``inspect``."""
@@ -166,12 +215,16 @@ class RigMap:
             by_channel.setdefault(b.channel, []).append(
                 f"{b.armature}:{b.bone} moves {b.gain_m * 1000:.3g} {unit}"
             )
+        for o in self.object_rotations:
+            by_channel.setdefault(o.channel, []).append(f"object {o.obj} ×{o.gain:g}")
         return {
             "character": self.character,
             "convention": self.convention,
             "score": round(self.score, 3),
+            "score_kind": self.score_kind,
             "runner_up": list(self.runner_up) if self.runner_up else None,
             "bone_convention": self.bone_convention,
+            "bone_score": None if self.bone_score is None else round(self.bone_score, 3),
             "ambiguous": list(self.ambiguous),
             "scores": [dict(s) for s in self.scores],
             "objects": list(self.objects),
@@ -181,7 +234,10 @@ class RigMap:
             "skipped": dict(sorted(self.skipped.items())),
             "unused": sorted(self.unused),
             "skeleton": self.skeleton.as_report() if self.skeleton else {},
+            "object_roles": self.object_roles.as_report() if self.object_roles else {},
+            "parts": {c.part: c.as_report() for c in self.parts},
             "calibration": {k: round(v, 5) for k, v in sorted(self.calibration.items())},
+            "gaze_calibration": {k: round(v, 4) for k, v in sorted(self.gaze_calibration.items())},
             "notes": list(self.notes),
         }
 

@@ -7,8 +7,14 @@ Which objects: ``character`` — ``characters_of(objects)`` (armature first, the
 ``character_id``, ``armature_of``.
 Which profile: ``profile_folders`` — ``available_profiles``/``find_profile`` including the
 user's Blender config folder, ``user_profile_dirs``.
-Which bones: ``skeleton`` — ``find_skeleton(armature, hints, source)`` → ``Skeleton`` (VRM
-metadata, profile hints, then hierarchy and geometry).
+Which bones: ``skeleton`` — ``find_skeleton(armature, hints, source, skins)`` → ``Skeleton``
+(VRM metadata, profile hints, then evidence: eyeball meshes, safe names, geometry).
+Which objects: ``objects`` — ``find_object_roles(members, keyed_meshes)`` → ``ObjectRoles``
+(head and eye empties, Face Cap).
+Which eyeball: ``eyeballs`` — eyeballs as geometry (``Skins``, ``eyeball_of_bone``,
+``eyeball_of_object``, ``is_round``) and how far a control turns one (``bone_turn``,
+``shape_key_turn``); ``parts`` — ``resolve_parts``: one driver per moved part, gaze
+calibrated on the eyeball.
 Which controls: ``drivers`` — ``driven_keys(mesh)``, ``driving_control(fcurve, armature)``
 (the bone behind a driven key); ``calibration`` — ``calibrate`` (control targets measured on
 the rest pose), ``frame_axes``, ``local_axis``, ``direction``.

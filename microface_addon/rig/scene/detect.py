@@ -21,13 +21,16 @@ import bpy
 from mathutils import Vector
 
 from ...core.channels import CHANNELS
+from ..convention import vrm
 from ..convention.names import NameIndex, is_helper
 from ..convention.overrides import BoneOverride, KeyOverride, OverrideMap, as_override_map
+from ..convention.parts import BONE, CONTROL, Candidate, part_of
 from ..convention.profiles import Profile, ProfileError
 from ..convention.rigmap import (
     BoneLocationTarget,
     BoneTarget,
     NothingToMapError,
+    ObjectRotationTarget,
     RigError,
     RigMap,
     ShapeKeyTarget,
@@ -37,8 +40,11 @@ from ..convention.scoring import AMBIGUITY_MARGIN, Choice, Score, choose, score_
 from .calibration import calibrate, frame_axes, local_axis
 from .character import character_id
 from .drivers import driven_keys, driving_control
+from .eyeballs import Skins
+from .objects import find_object_roles
+from .parts import resolve_parts
 from .profile_folders import available_profiles, find_profile
-from .skeleton import find_skeleton
+from .skeleton import find_skeleton, reach
 
 # How the head-on-torso rotation is shared along the neck chain: the neck joints together take
 # this fraction, the head the rest (cervical spine vs atlanto-occipital joint; docs/channels.md).
@@ -47,6 +53,8 @@ NECK_SHARE = 0.4
 JAW_OPEN_DEG = 22.0
 # How many scores the report lists.
 REPORTED_SCORES = 4
+# How the report names the kind of score that decided (docs/rigs.md, "Scores").
+KIND_LABEL = {"keys": "shape-key coverage", "bones": "bone coverage"}
 
 
 def _keyed_meshes(members) -> list[bpy.types.Object]:
@@ -74,7 +82,9 @@ class _Builder:
         self.bone_index = NameIndex([b.name for b in arm.data.bones]) if arm else None
         self.sk = sk
         self.never_write = never_write
-        self.source: dict[str, str] = {}
+        self.source: dict[str, str] = {}  # channel → where its first target came from
+        self.target_source: dict = {}  # target → where it came from
+        self.alternatives: dict[str, list[Candidate]] = {}  # part → seen, not mapped
 
     def has(self, channel: str) -> bool:
         return channel in self.source
@@ -84,14 +94,26 @@ class _Builder:
             self.rm.shape_keys.append(target)
         elif isinstance(target, BoneLocationTarget):
             self.rm.bone_locations.append(target)
+        elif isinstance(target, ObjectRotationTarget):
+            self.rm.object_rotations.append(target)
         else:
             self.rm.bones.append(target)
         self.source.setdefault(target.channel, source)
+        self.target_source.setdefault(target, source)
+
+    def alternative(self, channel: str, kind: str, label: str, evidence: str) -> None:
+        """A control that could move ``channel``'s part but was not mapped (for the report)."""
+        part = part_of(channel)
+        if part is not None:
+            known = self.alternatives.setdefault(part, [])
+            if not any(c.label == label for c in known):
+                known.append(Candidate(kind, label, None, evidence, mapped=False))
 
     def drop(self, channel: str) -> None:
         self.rm.shape_keys = [t for t in self.rm.shape_keys if t.channel != channel]
         self.rm.bones = [t for t in self.rm.bones if t.channel != channel]
         self.rm.bone_locations = [t for t in self.rm.bone_locations if t.channel != channel]
+        self.rm.object_rotations = [t for t in self.rm.object_rotations if t.channel != channel]
         self.source.pop(channel, None)
 
     def writable(self, bone: str) -> bool:
@@ -176,9 +198,8 @@ def _default_bones(b: _Builder, shape_channels: set[str]) -> None:
     if not b.has("shoulder_rise"):
         up = Vector(sk.up)
         for bone in sk.shoulders.values():
-            rest = arm.data.bones[bone]
-            # Lifting a sideways bone's tail: rotate about (bone direction × up).
-            axis = (rest.tail_local - rest.head_local).normalized().cross(up)
+            # Lifting the arm the shoulder carries: rotate about (its sideways reach × up).
+            axis = reach(arm.data.bones[bone]).cross(up)
             if axis.length > 0.3:
                 rot("shoulder_rise", bone, axis.normalized())
     for side, bone in sk.eyes.items():
@@ -188,11 +209,12 @@ def _default_bones(b: _Builder, shape_channels: set[str]) -> None:
                 continue  # a control already aims this eye
             if is_helper(bone, b.never_write):
                 continue  # e.g. Rigify's ORG-eye: aimed by its target control instead
-            b.rm.bones.append(BoneTarget(ch, arm.name, bone, local_axis(arm, bone, axes[comp])))
-            b.source.setdefault(ch, "skeleton")
+            b.add(BoneTarget(ch, arm.name, bone, local_axis(arm, bone, axes[comp])), "skeleton")
     if sk.jaw and not b.has("jaw_drop") and "jaw_drop" not in shape_channels:
         # Opening the jaw pitches its front down: about +left.
         rot("jaw_drop", sk.jaw, -axes["pitch"], JAW_OPEN_DEG)
+    elif sk.jaw:
+        b.alternative("jaw_drop", BONE, f"{arm.name}:{sk.jaw}", "jaw bone, not driven")
 
 
 def _apply_overrides(ov: OverrideMap, meshes, b: _Builder) -> None:
@@ -265,51 +287,61 @@ def _choose(profiles, scores, key_index, bone_index, profile, profile_dirs):
     if profile is not None:
         forced = by_name.get(profile) or find_profile(profile, profile_dirs)
         score = next(s for s in scores if s.profile == forced.name)
+
+        def best_other(kind: str) -> Score | None:
+            rest = [s for s in scores if s.profile != forced.name and s.of(kind) > 0]
+            return max(rest, key=lambda s: s.of(kind), default=None)
+
         if forced.has_keys:
-            keys = Choice(forced, score)
+            keys = Choice(forced, score, [], best_other("keys"))
         if forced.has_bones or forced.skeleton or forced.controls:
-            bones = Choice(forced, score)
+            bones = Choice(forced, score, [], best_other("bones"))
     if keys.profile is None and bones.profile is not None and bones.profile.has_keys:
         # e.g. a CC skeleton whose few keys scored low: still try them
-        keys = Choice(bones.profile, keys.score, keys.rivals)
+        score = next(s for s in scores if s.profile == bones.profile.name)
+        keys = Choice(bones.profile, score, [], keys.runner_up)
     return keys, bones, forced
 
 
 def _new_rigmap(members, scores: list[Score], keys: Choice, bones: Choice, forced) -> RigMap:
-    """The rig map's header: convention, scores, runner-up, and notes on how it was chosen."""
-    score_of = {s.profile: s for s in scores}
-    primary = keys.profile or bones.profile
+    """The rig map's header: convention, scores, runner-up, and notes on how it was chosen.
+
+    Every number is a coverage (``scoring``); the convention's score and its runner-up are of
+    the kind of evidence that chose it (shape keys, else bones), as the ambiguity notes are."""
+    kind, choice = ("keys", keys) if keys.profile is not None else ("bones", bones)
+    primary = choice.profile
     rigmap = RigMap(
         character=character_id(members),
         convention=primary.name if primary else "none",
-        score=score_of[primary.name].overall if primary else 0.0,
+        score=choice.coverage(kind),
+        score_kind=KIND_LABEL[kind] if primary else "",
         objects=[m.name for m in members],
         bone_convention=bones.profile.name if bones.profile else None,
+        bone_score=bones.coverage("bones") if bones.profile else None,
         scores=[s.as_report() for s in scores[:REPORTED_SCORES]],
     )
-    chosen = {p.name for p in (primary, bones.profile) if p is not None}
-    others = [s for s in scores if s.profile not in chosen]
-    if others and others[0].overall > 0:
-        rigmap.runner_up = (others[0].profile, round(others[0].overall, 3))
+    runner = choice.runner_up
+    if runner is not None:
+        rigmap.runner_up = (runner.profile, round(runner.of(kind), 3))
     if forced is not None:
         rigmap.notes.append(f"profile {forced.name!r} chosen explicitly")
-    for kind, attr, choice in (("shape keys", "keys", keys), ("bones", "bones", bones)):
-        if choice.rivals and choice.score is not None:
-            rigmap.ambiguous += choice.rivals
-            rival_txt = ", ".join(f"{r} {getattr(score_of[r], attr):.3f}" for r in choice.rivals)
-            best = choice.score
+    for what, attr, c in (("shape keys", "keys", keys), ("bones", "bones", bones)):
+        if c.rivals and c.score is not None:
+            rigmap.ambiguous += c.rivals
+            score_of = {s.profile: s for s in scores}
+            rival_txt = ", ".join(f"{r} {score_of[r].of(attr):.3f}" for r in c.rivals)
             rigmap.notes.append(
-                f"ambiguous {kind}: {best.profile} {getattr(best, attr):.3f} vs {rival_txt} "
-                f"(within {AMBIGUITY_MARGIN}); using {best.profile} - pass an explicit profile "
-                "to choose"
+                f"ambiguous {what}: {c.score.profile} {c.score.of(attr):.3f} vs {rival_txt} "
+                f"({KIND_LABEL[attr]}, within {AMBIGUITY_MARGIN}); using {c.score.profile} - "
+                "pass an explicit profile to choose"
             )
     return rigmap
 
 
-def _skeleton(arm, bone_prof: Profile | None, ov: OverrideMap | None) -> Skeleton:
+def _skeleton(arm, bone_prof: Profile | None, ov: OverrideMap | None, skins: Skins) -> Skeleton:
     """The armature's roles: the bone profile's hints, then the override map's ``skeleton``."""
     hints = bone_prof.skeleton if bone_prof else {}
-    sk = find_skeleton(arm, hints, f"profile {bone_prof.name}" if bone_prof else "")
+    sk = find_skeleton(arm, hints, f"profile {bone_prof.name}" if bone_prof else "", skins)
     if ov is not None and ov.skeleton:
         sk.assign(ov.skeleton, arm.data.bones, ov.source, arm.name)
     return sk
@@ -327,7 +359,11 @@ def _map_targets(b: _Builder, meshes, keys: Profile | None, bones: Profile | Non
     for prof in {p.name: p for p in (bones, keys) if p is not None}.values():
         handled.update(prof.handled_by_rig)
         for ch, controls in prof.controls.items():
-            if b.has(ch) or ch in prof.handled_by_rig:
+            if ch in prof.handled_by_rig:
+                continue
+            if b.has(ch):
+                bones = ", ".join(sorted({c.bone for c in controls}))
+                b.alternative(ch, CONTROL, f"{prof.name} controls {bones}", "not driven")
                 continue
             _add_controls(ch, controls, b, prof.name)
     _default_bones(b, shape_channels)
@@ -336,7 +372,51 @@ def _map_targets(b: _Builder, meshes, keys: Profile | None, bones: Profile | Non
             f"{b.arm.name}: no head bone found (looked for VRM metadata, profile names, an "
             "eye pair, a bone named head, the top of the central chain)"
         )
+    if not b.sk.eyes:
+        b.rm.notes.append(
+            f"{b.arm.name}: no eye bones (no mirrored pair named like eyes or carrying an "
+            "eyeball mesh, and no unnamed pair pointing forward from the head)"
+        )
     return handled
+
+
+def _object_axis(obj, axis_world: Vector) -> tuple[float, float, float]:
+    """``axis_world`` in ``obj``'s space before its own rotation (its parent frame): the space
+    its rotation channels turn in."""
+    parent_frame = (obj.matrix_world @ obj.matrix_basis.inverted()).to_3x3()
+    v = (parent_frame.inverted() @ axis_world).normalized()
+    return (v.x, v.y, v.z)
+
+
+def _map_objects(b: _Builder, roles, frame_world: dict[str, Vector]) -> None:
+    """Object-level head and eyes (Face Cap's empties): candidates like bones; ``parts``
+    decides between them and any bone or morph moving the same part."""
+    if roles is None:
+        return
+    for comp in ("yaw", "pitch", "roll"):
+        ch = f"head_{comp}"
+        if roles.head:
+            obj = bpy.data.objects[roles.head]
+            axis = _object_axis(obj, frame_world[comp])
+            b.add(ObjectRotationTarget(ch, obj.name, axis), "object")
+    for side, name in roles.eyes.items():
+        obj = bpy.data.objects[name]
+        for comp in ("yaw", "pitch"):
+            axis = _object_axis(obj, frame_world[comp])
+            b.add(ObjectRotationTarget(f"eye_{comp}_{side}", name, axis), "object")
+
+
+def _world_axes(rigmap: RigMap, arm) -> dict[str, Vector]:
+    """Canonical rotation axes in world space: from the object roles' frame when eyes were
+    found as objects, else from the skeleton, else the default frame."""
+    roles = rigmap.object_roles
+    if roles is not None and roles.eyes:
+        sk = Skeleton(forward=roles.forward, up=roles.up, left=roles.left)
+        return frame_axes(sk)
+    if arm is not None and rigmap.skeleton is not None:
+        m = arm.matrix_world.to_3x3()
+        return {k: (m @ v).normalized() for k, v in frame_axes(rigmap.skeleton).items()}
+    return frame_axes(Skeleton())
 
 
 def _report_unmapped(rigmap: RigMap, handled: dict, has_armature: bool, keys: Profile | None):
@@ -404,23 +484,40 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
     scores = score_profiles(profiles, key_index.names, bone_index.names)
     keys, bones, forced = _choose(profiles, scores, key_index, bone_index, profile, profile_dirs)
     rigmap = _new_rigmap(members, scores, keys, bones, forced)
+    skins = Skins(arm, [m for m in members if m.type == "MESH"])
     if arm is not None:
-        rigmap.skeleton = _skeleton(arm, bones.profile, ov)
+        rigmap.skeleton = _skeleton(arm, bones.profile, ov, skins)
+    rigmap.object_roles = find_object_roles(members, meshes)
     never_write = tuple(bones.profile.never_write) if bones.profile else ()
     b = _Builder(rigmap, arm, rigmap.skeleton, never_write)
     handled = _map_targets(b, meshes, keys.profile, bones.profile)
+    world_axes = _world_axes(rigmap, arm)
+    _map_objects(b, rigmap.object_roles, world_axes)
     if ov is not None:
         _apply_overrides(ov, meshes, b)
+    resolve_parts(rigmap, b.target_source, b.alternatives, skins, members, world_axes)
     _report_unmapped(rigmap, handled, arm is not None, keys.profile)
     _report_unused(rigmap, meshes, bones.profile, bone_index if arm is not None else None)
+    unnamed = _unnamed_targets(meshes)
+    if unnamed:
+        rigmap.notes.append(unnamed)
     if rigmap.is_empty():
         raise NothingToMapError(
             f"nothing to drive on character {rigmap.character!r}: no shape keys of a known "
             f"convention ({_looked_for(profiles)}) and no head/eye/neck/jaw bones (looked for VRM "
             f"humanoid metadata, profile bone names, an eye pair, a bone named head, the top of "
             f"the central chain) (objects: {', '.join(rigmap.objects)})"
+            + (f". {unnamed}" if unnamed else "")
         )
     return rigmap
+
+
+def _unnamed_targets(meshes) -> str:
+    """The VRM case: meshes whose keys are ``target_0…`` (names lost on import), explained."""
+    lost = [(m.name, len(_key_names(m))) for m in meshes if vrm.has_unnamed_targets(_key_names(m))]
+    if not lost:
+        return ""
+    return vrm.unnamed_targets_hint([name for name, _ in lost], max(n for _, n in lost))
 
 
 __all__ = ["NothingToMapError", "ProfileError", "RigError", "detect"]

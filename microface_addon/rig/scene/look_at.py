@@ -95,6 +95,10 @@ class _HeadFrame:
         self.eye_offset = None
         self.pivot = None
         if self.arm is None:
+            roles = rigmap.object_roles
+            if roles is not None and roles.head:
+                self._from_objects(rigmap, roles)
+                return
             self.owner = bpy.data.objects[rigmap.objects[0]]
             self.axes = [Vector((1, 0, 0)), Vector((0, 0, 1)), Vector((0, -1, 0))]
             self.centre = Vector((0.0, 0.0, 0.0))
@@ -116,6 +120,32 @@ class _HeadFrame:
             self.centre = Vector((0.0, 0.0, 0.0))
             self.notes.append("look-at: no head bone; measuring from the armature origin")
         self.pivot = self._pivot(rigmap, arm)
+
+    def _from_objects(self, rigmap: RigMap, roles) -> None:
+        """The head and eyes are objects (Face Cap): measure in the head object's own space,
+        from between the eye objects, with the frame detection measured; the head turns about
+        its origin."""
+        self.owner = bpy.data.objects[roles.head]
+        to_local = self.owner.matrix_world.inverted()
+        rot = to_local.to_3x3()
+        self.axes = [(rot @ Vector(a)).normalized() for a in (roles.left, roles.up, roles.forward)]
+        if len(roles.eyes) == 2:
+            el = to_local @ bpy.data.objects[roles.eyes["L"]].matrix_world.translation
+            er = to_local @ bpy.data.objects[roles.eyes["R"]].matrix_world.translation
+            self.centre, self.eye_offset = (el + er) / 2.0, el - er
+        else:
+            self.centre = Vector((0.0, 0.0, 0.0))
+            self.notes.append(f"look-at: no eye objects; measuring from {roles.head}'s origin")
+        turns = any(
+            o.obj == roles.head and o.channel == "head_yaw" for o in rigmap.object_rotations
+        )
+        if turns:
+            rel = -self.centre
+            self.pivot = tuple(float(rel.dot(a) * self._scale(a)) for a in self.axes)
+
+    def _scale(self, axis_local: Vector) -> float:
+        """Metres per unit of the owner's space along ``axis_local``."""
+        return (self.owner.matrix_world.to_3x3() @ axis_local).length
 
     def _pivot(self, rigmap: RigMap, arm) -> tuple[float, float, float] | None:
         """Where the baked head turn happens, relative to the cyclopean eye in (left, up,
@@ -173,6 +203,20 @@ def resolve_look_at(
         look = LookAt.fixed(float(m["yaw"]), float(m["pitch"]), dist, source=spec.strip())
         return look, [f"look-at: fixed direction {spec.strip()}"]
     point, target_obj, label = _target_point(spec)
+    return _track(scene, rigmap, point, target_obj, label, frame_start, frame_end, fps)
+
+
+def _track(
+    scene: bpy.types.Scene,
+    rigmap: RigMap,
+    point,
+    target_obj,
+    label: str,
+    frame_start: int,
+    frame_end: int,
+    fps: float,
+) -> tuple[LookAt, list[str]]:
+    """Sample ``point()`` (a world position) in ``rigmap``'s head frame over the frame range."""
     frame = _HeadFrame(rigmap)
     if target_obj is not None and target_obj.name in rigmap.objects and label == target_obj.name:
         raise LookAtError(f"look-at target {label!r} is part of the character itself")
@@ -202,3 +246,40 @@ def resolve_look_at(
         f"{np.linalg.norm(pts, axis=1).mean():.2f} m away)"
     ]
     return look, notes
+
+
+def _character_point(speaker: RigMap):
+    """A function returning where ``speaker``'s eyes are (world, current frame), its object and
+    a label: between its eye bones, else the middle of its head bone, else the top of its
+    first mesh's bounding box (a face without bones)."""
+    arm = _armature(speaker)
+    sk = speaker.skeleton
+    if arm is not None and sk is not None and len(sk.eyes) == 2:
+        el, er = arm.pose.bones[sk.eyes["L"]], arm.pose.bones[sk.eyes["R"]]
+        return (lambda: arm.matrix_world @ ((el.head + er.head) / 2.0)), arm, speaker.character
+    if arm is not None and sk is not None and sk.head:
+        pb = arm.pose.bones[sk.head]
+        return (lambda: arm.matrix_world @ ((pb.head + pb.tail) / 2.0)), arm, speaker.character
+    obj = bpy.data.objects[speaker.objects[0]]
+
+    def top() -> Vector:
+        corners = [obj.matrix_world @ Vector(c) for c in obj.bound_box]
+        z = max(c.z for c in corners)
+        near = [c for c in corners if c.z >= z - 1e-6]
+        return sum(near, Vector()) / len(near)
+
+    return top, obj, speaker.character
+
+
+def look_at_character(
+    scene: bpy.types.Scene,
+    rigmap: RigMap,
+    speaker: RigMap,
+    frame_start: int,
+    frame_end: int,
+    fps: float,
+) -> tuple[LookAt, list[str]]:
+    """The look-at track from ``rigmap``'s eyes to another character's eyes (a conversation
+    partner), like ``resolve_look_at`` for an object."""
+    point, target_obj, label = _character_point(speaker)
+    return _track(scene, rigmap, point, target_obj, label, frame_start, frame_end, fps)

@@ -4,13 +4,19 @@ Why not by name alone: every rig names bones differently (``head``, ``Head``, ``
 ``J_Bip_C_Head``…).  Sources, most trusted first, role by role:
 1. VRM humanoid metadata stored by an importer (``vrm.py``): exact.
 2. The bone-convention profile's ``skeleton`` names (Rigify controls, CC, VRoid, ARP…).
-3. Hierarchy and geometry: the eyes are the most recognisable thing on a face rig — a left/right
-   pair mirrored across the mid-plane — so the head is where the eyes hang; without eyes, a bone
-   named like a head, else the top of the central chain.  The neck is the chain below the head
-   down to where the body branches into a mirrored pair (shoulders/clavicles): that branch bone
-   is the chest.  The jaw is a head child below the eyes whose tail points down/forward.
-Names only break ties.  Rotation modes and rest orientations are respected downstream, because
-every target is expressed in the bone's own rest axes.
+3. Evidence: the eyes are a left/right pair mirrored across the mid-plane *and* something says
+   they are eyes — an eyeball mesh they carry (parented or skinned, ``eyeballs.py``), their
+   names after safe normalisation (the word eye, never lid/brow/lash), or, for bones with no
+   meaningful name at all (``Bone.009``), pointing forward from the front of the head.  A
+   mirrored pair of head children is not evidence by itself (``brow1.l_Armature`` is no eye).
+   The head is where the eyes hang; without eyes, a bone named like a head, else the top of the
+   central chain.  The neck is the chain below the head down to where the body branches into a
+   mirrored pair (shoulders/clavicles): that branch bone is the chest; the shoulders are the
+   pair whose children (the arms) reach sideways — by where the child sits, not the bone's own
+   direction, since imported bones often all point +Z (Mixamo).  The jaw is a head child below
+   the eyes whose tail points down/forward.
+Rotation modes and rest orientations are respected downstream, because every target is
+expressed in the bone's own rest axes.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import bpy
 from mathutils import Vector
 
 from ..convention import vrm
-from ..convention.names import NameIndex, is_helper, normalise, side_of
+from ..convention.names import ANATOMY_WORDS, NameIndex, is_helper, normalise, side_of, words
 from ..convention.rigmap import Skeleton
+from .eyeballs import Eyeball, Skins, eyeball_carriers, eyeball_of_bone, named_like_an_eye
 
 MAX_NECK_JOINTS = 4
 # Mirror-pair tolerance: |left − mirror(right)| relative to the pair's separation.
@@ -50,30 +57,78 @@ def _mirror_error(a: bpy.types.Bone, b: bpy.types.Bone, mid_x: float = 0.0) -> f
     return (pa - mirror).length / max((pa - pb).length, 1e-6)
 
 
-def _find_eyes(bones) -> dict[str, bpy.types.Bone]:
-    cands = [b for b in bones if _usable(b) and "eye" in normalise(b.name)]
-    cands = [
-        b
-        for b in cands
-        if not any(
-            w in normalise(b.name) for w in ("lid", "brow", "lash", "target", "socket", "eyes")
-        )
-    ]
-    best: tuple[float, bpy.types.Bone, bpy.types.Bone] | None = None
-    for a in cands:
-        if _side(a.name) != "L":
-            continue
-        for b in cands:
-            if a is b or _side(b.name) != "R":
+def _pair_cost(a: bpy.types.Bone, b: bpy.types.Bone) -> float:
+    """How well ``a`` (left) and ``b`` (right) mirror each other, sharing a parent and with short
+    names (eye.L over eye_fk.L): lower is better."""
+    return _mirror_error(a, b) + (0 if a.parent == b.parent else 0.5) + 0.01 * len(a.name)
+
+
+def _best_pair(left, right) -> tuple[bpy.types.Bone, bpy.types.Bone] | None:
+    best = None
+    for a in left:
+        for b in right:
+            if a is b:
                 continue
-            err = _mirror_error(a, b)
-            # Prefer mirrored pairs sharing a parent and with short names (eye.L over eye_fk.L).
-            cost = err + (0 if a.parent == b.parent else 0.5) + 0.01 * len(a.name)
-            if best is None or cost < best[0]:
+            cost = _pair_cost(a, b)
+            if cost <= 1.0 and (best is None or cost < best[0]):
                 best = (cost, a, b)
-    if best is None or best[0] > 1.0:
-        return {}
-    return {"L": best[1], "R": best[2]}
+    return best[1:] if best else None
+
+
+def _by_side(bones) -> tuple[list, list]:
+    """Bones named left / right; bones without a side word go by +X (character facing −Y)."""
+    left = [
+        b
+        for b in bones
+        if side_of(b.name) == "L" or (not side_of(b.name) and b.head_local.x > 1e-4)
+    ]
+    right = [
+        b
+        for b in bones
+        if side_of(b.name) == "R" or (not side_of(b.name) and b.head_local.x < -1e-4)
+    ]
+    return left, right
+
+
+def _find_eyes(bones, skins: Skins | None) -> tuple[dict[str, bpy.types.Bone], str]:
+    """The eye pair by evidence, and the evidence: an eyeball mesh carried by each, names.
+
+    A pair named like eyes *and* carrying eyeballs beats one carrying eyeballs, which beats one
+    only named like eyes.  Without either, no pair (see ``_eye_pair_below`` for unnamed bones).
+    Every bone's skin is read (the costly part) only when the named bones carry no eyeballs.
+    """
+    usable = [b for b in bones if _usable(b)]
+    named = [b for b in usable if named_like_an_eye(b.name)]
+    carried: dict[str, Eyeball] = {}
+    if skins is not None:
+        for b in named:
+            eye = eyeball_of_bone(skins, b.name)
+            if eye is not None:
+                carried[b.name] = eye
+    ways = [
+        (lambda: carried, lambda c: [b for b in named if b.name in c], "name and eyeball mesh"),
+        (lambda: eyeball_carriers(skins) if skins else {}, None, "eyeball mesh"),
+        (lambda: {}, lambda c: named, "name"),
+    ]
+    for evidence, pick, how in ways:
+        found = evidence()
+        cands = pick(found) if pick else [b for b in usable if b.name in found]
+        pair = _best_pair(*_by_side(cands))
+        if pair is not None:
+            a, b = pair
+            if found:
+                how += f" ({found[a.name].how}; {found[b.name].how})"
+            return {"L": a, "R": b}, f"mirrored pair, by {how}"
+    return {}, ""
+
+
+# Words that say nothing about what a bone is: an unnamed bone ("Bone.009", "Armature_joint_3").
+GENERIC_WORDS = frozenset({"bone", "joint", "armature", "def", "jnt", "b"})
+
+
+def _generic_name(name: str) -> bool:
+    ws = [w for w in words(name) if not w.isdigit() and w not in ("l", "r", "left", "right")]
+    return all(w in GENERIC_WORDS for w in ws) and not ANATOMY_WORDS.intersection(ws)
 
 
 def _mirrored_pair(kids, mid_x: float, accept=None) -> tuple | None:
@@ -93,14 +148,23 @@ def _mirrored_pair(kids, mid_x: float, accept=None) -> tuple | None:
 
 
 def _eye_pair_below(head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
-    """Unnamed eyes: the best-mirrored pair among the head's children, in front of and above
-    the head's root (a jaw or neck corrective would sit lower or behind)."""
-    kids = [
-        c
-        for c in head.children
-        if _usable(c) and not any(w in normalise(c.name) for w in ("lid", "brow", "lash"))
-    ]
-    pair = _mirrored_pair(kids, head.head_local.x, lambda a, b: a.head_local.z >= head.head_local.z)
+    """Unnamed eyes: a mirrored pair of head children whose names say nothing (``Bone.009``),
+    in front of and above the head's root, each pointing forward — away from the head's axis
+    toward where the pair sits.  A pair named anything meaningful (``brow1.l_Armature``) is not
+    taken: only names, an eyeball mesh or this unnamed geometry make eyes."""
+    kids = [c for c in head.children if _usable(c) and _generic_name(c.name)]
+
+    def looks_like_eyes(a, b) -> bool:
+        if min(a.head_local.z, b.head_local.z) < head.head_local.z:
+            return False
+        front = (a.head_local + b.head_local) / 2 - head.head_local
+        front.z = 0.0
+        if front.length < 1e-6:
+            return False
+        front.normalize()
+        return all((x.tail_local - x.head_local).normalized().dot(front) > 0.7 for x in (a, b))
+
+    pair = _mirrored_pair(kids, head.head_local.x, looks_like_eyes)
     if pair is None:
         return {}
     a, b = pair
@@ -115,13 +179,27 @@ def _is_branch(bone: bpy.types.Bone) -> bool:
     return _mirrored_pair([c for c in bone.children if _usable(c)], bone.head_local.x) is not None
 
 
+def reach(bone: bpy.types.Bone) -> Vector:
+    """Which way a bone reaches (armature space, unit): toward its first usable child's head (a
+    shoulder reaches toward its arm), else toward its tail.  Imported bones often all point +Z
+    (Mixamo FBX/glTF), so a bone's own direction says nothing about the limb it carries."""
+    kids = [c for c in bone.children if _usable(c)]
+    if kids:
+        # The child farthest away: a shoulder's arm, not a small twist/helper bone at its root.
+        far = max(kids, key=lambda c: (c.head_local - bone.head_local).length)
+        to_child = far.head_local - bone.head_local
+        if to_child.length > 1e-6:
+            return to_child.normalized()
+    return (bone.tail_local - bone.head_local).normalized()
+
+
 def _shoulder_pair(chest: bpy.types.Bone, neck: set[str]) -> dict[str, bpy.types.Bone]:
-    """The mirrored pair of usable children of the chest that point sideways (clavicles or
-    shoulders), left = +X side; empty when there is none."""
+    """The mirrored pair of usable children of the chest that reach sideways (clavicles or
+    shoulders, judged by where their arms are), left = +X side; empty when there is none."""
     kids = [c for c in chest.children if _usable(c) and c.name not in neck]
 
     def sideways(a, b) -> bool:
-        return abs((a.tail_local - a.head_local).normalized().x) > 0.5
+        return abs(reach(a).x) > 0.5 and abs(reach(b).x) > 0.5
 
     pair = _mirrored_pair(kids, chest.head_local.x, sideways)
     return {"L": pair[0], "R": pair[1]} if pair else {}
@@ -233,8 +311,11 @@ def _neck_from_hints(index: NameIndex, chains) -> list[str] | None:
 class _Finder:
     """Fills one ``Skeleton`` role by role; each role tries metadata, hints, then geometry."""
 
-    def __init__(self, arm_obj: bpy.types.Object, hints: dict, hint_source: str):
+    def __init__(
+        self, arm_obj: bpy.types.Object, hints: dict, hint_source: str, skins: Skins | None
+    ):
         self.bones = arm_obj.data.bones
+        self.skins = skins
         self.index = NameIndex([b.name for b in self.bones])
         self.hints = hints
         self.hint_source = hint_source or "profile"
@@ -260,9 +341,9 @@ class _Finder:
         if eye_l and eye_r:
             self.sk.eyes = {"L": eye_l, "R": eye_r}
         else:
-            pair = _find_eyes(self.bones)
+            pair, how = _find_eyes(self.bones, self.skins)
             if pair:
-                self._set_eyes(pair, "mirrored pair named like eyes")
+                self._set_eyes(pair, how)
         return {s: self.bones[n] for s, n in self.sk.eyes.items()}
 
     def head(self, eyes: dict[str, bpy.types.Bone]) -> bpy.types.Bone | None:
@@ -285,7 +366,7 @@ class _Finder:
     def eyes_below(self, head: bpy.types.Bone) -> dict[str, bpy.types.Bone]:
         pair = _eye_pair_below(head)
         if pair:
-            self._set_eyes(pair, "mirrored pair of head children")
+            self._set_eyes(pair, "unnamed mirrored head children pointing forward")
         return pair
 
     def neck_and_chest(self, head: bpy.types.Bone) -> None:
@@ -318,7 +399,7 @@ class _Finder:
             pair = _shoulder_pair(self.bones[sk.chest], set(sk.neck))
             if pair:
                 sk.shoulders = {side: b.name for side, b in pair.items()}
-                sk.found_by["shoulders"] = "mirrored pair branching from the chest"
+                sk.found_by["shoulders"] = "mirrored pair off the chest reaching sideways"
 
     def jaw(self, head: bpy.types.Bone, eyes: dict[str, bpy.types.Bone]) -> None:
         jaw = self.role("jaw")
@@ -343,10 +424,13 @@ class _Finder:
         sk.root = root
 
 
-def find_skeleton(arm_obj: bpy.types.Object, hints: dict, hint_source: str = "") -> Skeleton:
+def find_skeleton(
+    arm_obj: bpy.types.Object, hints: dict, hint_source: str = "", skins: Skins | None = None
+) -> Skeleton:
     """Roles of ``arm_obj``'s bones.  ``hints`` is the bone profile's ``skeleton`` section (role →
-    alternatives; empty without a profile), ``hint_source`` how the report names it."""
-    find = _Finder(arm_obj, hints, hint_source)
+    alternatives; empty without a profile), ``hint_source`` how the report names it, ``skins``
+    the character's meshes on this armature (eyeball meshes are evidence for eye bones)."""
+    find = _Finder(arm_obj, hints, hint_source, skins)
     eyes = find.eyes()
     head = find.head(eyes)
     if head is not None and not eyes:

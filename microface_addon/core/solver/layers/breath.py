@@ -534,8 +534,13 @@ def breathe(
     segments: Sequence[tuple[float, float, str]],
     p: BreathParams,
     rng: np.random.Generator,
+    speech=None,
 ) -> Breath:
-    """The breathing performance over ``t`` (uniform grid, s) for the mode ``segments``."""
+    """The breathing performance over ``t`` (uniform grid, s) for the mode ``segments``.
+
+    ``speech`` (a ``dialogue.breathing.SpeechBreath``: volume and weight on ``t``) takes the
+    rhythm over where the character speaks; a breath hold still wins over both.
+    """
     if t.size < 2:
         z = np.zeros_like(t)
         return Breath(z, z.copy(), np.ones_like(t), z.copy(), [], np.empty(0), np.empty(0))
@@ -553,9 +558,10 @@ def breathe(
     # Keep inside the breath channel's range smoothly (a sigh on top of a deep breath), so the
     # chest and face follow exactly what the state says.
     ch = CHANNELS["breath"]
-    volume = soft_limit(
-        (1.0 - ht.weight) * cycle_volume(t, c) + ht.weight * ht.volume, ch.lo, ch.hi
-    )
+    rhythm = cycle_volume(t, c)
+    if speech is not None:
+        rhythm = (1.0 - speech.weight) * rhythm + speech.weight * speech.volume
+    volume = soft_limit((1.0 - ht.weight) * rhythm + ht.weight * ht.volume, ch.lo, ch.hi)
     # Lips part a little with the breath in deep and speech breathing.
     jaw = ma["jaw_drop"] * np.clip(volume / np.maximum(ma["amplitude"], 1e-6), 0.0, 1.5)
     return Breath(
@@ -573,7 +579,8 @@ def apply(ctx) -> None:
     """Breath layer: volume, chest pitch, nostril flare, jaw, tension and its face, blinks."""
     p = from_section(BreathParams, ctx.settings.section(NAME))
     segments = mode_segments(ctx.timeline, p.mode, ctx.duration_s)
-    b = breathe(ctx.t, segments, p, ctx.rng(NAME))
+    dialogue = ctx.events.get("dialogue")  # the dialogue layer's plan, when there is speech
+    b = breathe(ctx.t, segments, p, ctx.rng(NAME), getattr(dialogue, "breath", None))
     gain = ctx.settings.layer_gain(NAME)
     volume = gain * b.volume
     ctx.add("breath", volume)
@@ -581,16 +588,18 @@ def apply(ctx) -> None:
     ctx.add("shoulder_rise", p.shoulder_rise_deg * volume)
     flow = np.gradient(volume, ctx.t) if ctx.t.size > 1 else np.zeros_like(volume)
     flare = p.nostril_flare * np.tanh(np.maximum(flow, 0.0) / p.flare_flow_ref_per_s)
-    jaw = gain * b.jaw_drop
+    # While the character speaks the mouth is the lip-sync's (the dialogue layer's "mouth_free").
+    mouth = ctx.modulator("mouth_free")
+    jaw = gain * b.jaw_drop * mouth
     tension = gain * b.tension
     tf = p.tension_face
     ctx.add("tension", tension)
     ctx.add("jaw_drop", jaw)
-    ctx.add("jaw_clench", tf.jaw_clench * tension)
-    ctx.add("jaw_forward", tf.jaw_forward * tension)
+    ctx.add("jaw_clench", tf.jaw_clench * tension * mouth)
+    ctx.add("jaw_forward", tf.jaw_forward * tension * mouth)
     for side in ("L", "R"):
         ctx.add(f"nasalis_{side}", flare)
-        ctx.add(f"orbicularis_oris_{side}", tf.lip_press * tension)
+        ctx.add(f"orbicularis_oris_{side}", tf.lip_press * tension * mouth)
         ctx.add(f"corrugator_{side}", tf.brow * tension)
     ctx.modulate("blink_rate", b.blink_factor**gain)
     if gain > 0 and b.forced_blinks_s.size:

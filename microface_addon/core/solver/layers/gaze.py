@@ -618,6 +618,10 @@ def apply(ctx) -> None:
     gain = ctx.settings.layer_gain(NAME)
     t = ctx.t
     segments = ctx.timeline.segments("state", ctx.settings.state, ctx.duration_s)
+    dialogue = ctx.events.get(
+        "dialogue"
+    )  # speakers look away as a long turn starts, back at its end
+    segments = getattr(dialogue, "gaze_states", None) or segments
 
     plan = plan_saccades(segments, ctx.duration_s, p, ms, rng, gain)
     offsets = step_trajectory(t, plan.onset_s, plan.duration_s, plan.delta_deg, ms.progress)
