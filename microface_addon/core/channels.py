@@ -186,3 +186,13 @@ MOUTH_CHANNELS: tuple[str, ...] = (
     "jaw_forward",
     "jaw_clench",
 )
+
+# The channels that show tension (a held breath, a suppressed expression): the clench and thrust
+# of the jaw, pressed lips and a knitted brow (breath's ``tension_face``, the cascade's
+# ``tension.drive``), the lid tightener and the lowered lid (the ``lids`` layer).  Each rig offers
+# its own part of them; ``RigMap.report()["tension"]`` says what each drives on a character.
+TENSION_CHANNELS: tuple[str, ...] = (
+    "jaw_clench",
+    "jaw_forward",
+    *sided("orbicularis_oris", "corrugator", "lid_tightener", "upper_lid_droop"),
+)
