@@ -32,7 +32,6 @@ from .. import compat
 from ..core.jsondoc import PresetError, parse_json
 from ..core.limits import InputError
 from ..rig.convention import datapath
-from .curves import with_edges
 from .keys import write_fcurve
 
 LAYER_NAME = "MicroFace"
@@ -253,30 +252,27 @@ def kept_static(static: dict[tuple[str, int], float | None]) -> dict[str, float]
     return {record_key(p, i): v for (p, i), v in static.items() if v is not None}
 
 
-def prepare(
-    kind: str, idb, curves, frames: np.ndarray, static: dict[str, float], blend_frames: int = 1
-) -> PreparedLayer:
+def prepare(kind: str, idb, curves, frames: np.ndarray, static: dict[str, float]) -> PreparedLayer:
     """Write a new action holding ``curves`` for ``idb``; attach nothing yet.
 
-    ``blend_frames`` keys each side of the range ease from the curve's ``rest`` value into the
-    range and back out of it (``curves.with_edges``), so outside the range (HOLD extrapolation)
-    the layer adds no motion, only the preserved static values — and never snaps to them.
+    One padding key each side of the range holds the curve's ``rest`` value, so outside the
+    range (HOLD extrapolation) the layer adds no motion, only the preserved static values.
     """
     action, slot = compat.new_action(f"{LAYER_NAME}|{idb.name}", kind)
     try:
         fcurves = compat.fcurve_collection(action, slot)
-        keys, start = 0, int(frames[0])
+        padded = np.concatenate(([frames[0] - 1], frames, [frames[-1] + 1])).astype(np.float64)
+        keys = 0
         for c in curves:
-            at, vals = with_edges(frames, c.values, c.rest, blend_frames)
-            write_fcurve(fcurves, c.data_path, c.index, at, vals)
+            vals = np.concatenate(([c.rest], c.values, [c.rest]))
+            write_fcurve(fcurves, c.data_path, c.index, padded, vals)
             keys += vals.size
-            start = int(at[0])
         return PreparedLayer(
             kind,
             idb.name,
             action.name,
             slot.identifier if slot is not None else None,
-            start,
+            int(padded[0]),
             len(curves),
             keys,
             dict(static),

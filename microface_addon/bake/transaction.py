@@ -19,7 +19,7 @@ from ..core.performance import Performance
 from ..rig.convention.rigmap import RigMap
 from . import layer as L
 from . import overrides
-from .curves import EDGE_BLEND_S
+from .curves import edge_frames, with_edges
 from .plan import plan
 
 
@@ -48,12 +48,12 @@ class Transaction:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
         result = BakeResult()
         made = self.make_shape_keys_savable(rigmap, result)
-        samples = perf.at_frames(fps, frames.size)
-        blend = max(int(round(EDGE_BLEND_S * fps)), 1)
+        # The range and a second each side, where the layer eases in from and out to rest.
+        keyed, samples = with_edges(frames, perf.at_frames(fps, frames.size), edge_frames(fps))
         prepared = []
         try:
-            for p in plan(samples, rigmap, frames):
-                prep = L.prepare(p.kind, p.idb, p.curves, frames, p.static, blend)
+            for p in plan(samples, rigmap, keyed):
+                prep = L.prepare(p.kind, p.idb, p.curves, keyed, p.static)
                 if p.kind == "KEY" and p.idb.user is not None and p.idb.user.name in made:
                     m = made[p.idb.user.name]
                     prep.made_override = (m.object_name, m.mesh_name)
