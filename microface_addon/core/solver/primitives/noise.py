@@ -49,7 +49,9 @@ class Multisine:
         if self.freq_hz.size == 0:
             return np.zeros_like(t)
         arg = 2.0 * np.pi * np.multiply.outer(t, self.freq_hz) + self.phase
-        return np.sin(arg) @ self.amplitude
+        # A row-wise sum, not ``@``: BLAS may sum a row differently depending on how many rows
+        # there are, and a longer solve must give the same values bit for bit.
+        return (np.sin(arg) * self.amplitude).sum(axis=1)
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         """The noise at times ``t`` (seconds, absolute, increasing): exact on a grid of
