@@ -31,7 +31,6 @@ import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as sps
 
 LEVEL = 0.95
 MIN_EVENTS = 30  # fewer events than this behind a statistic: not judged (INCONCLUSIVE)
@@ -40,6 +39,14 @@ BOOTSTRAP_RESAMPLES = 1000
 _CHUNK = 100  # bootstrap resamples computed at once (bounds the memory)
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+
+
+def _sps():
+    """``scipy.stats``, imported when an interval is computed (SciPy is not loaded with the
+    add-on)."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,8 @@ def _rng(key: str) -> np.random.Generator:
 def poisson_interval(count: float, level: float = LEVEL) -> tuple[float, float]:
     """Exact (Garwood) interval for the mean of a Poisson count (non-integer counts allowed)."""
     a = 1.0 - level
-    lo = 0.0 if count <= 0 else 0.5 * sps.chi2.ppf(a / 2, 2 * count)
-    hi = 0.5 * sps.chi2.ppf(1 - a / 2, 2 * count + 2)
+    lo = 0.0 if count <= 0 else 0.5 * _sps().chi2.ppf(a / 2, 2 * count)
+    hi = 0.5 * _sps().chi2.ppf(1 - a / 2, 2 * count + 2)
     return float(lo), float(hi)
 
 
@@ -75,7 +82,7 @@ def wilson_interval(k: int, n: int, level: float = LEVEL) -> tuple[float, float]
     """Wilson score interval for a share ``k``/``n``."""
     if n <= 0:
         return math.nan, math.nan
-    z = sps.norm.ppf(0.5 + level / 2)
+    z = _sps().norm.ppf(0.5 + level / 2)
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -254,7 +261,7 @@ class Blocks:
             centre = float(np.arctanh(np.clip(value, -1 + 1e-12, 1 - 1e-12)))
         else:
             centre = value
-        half = sps.t.ppf(0.5 + LEVEL / 2, b.size - 1) * np.std(b, ddof=1) / math.sqrt(b.size)
+        half = _sps().t.ppf(0.5 + LEVEL / 2, b.size - 1) * np.std(b, ddof=1) / math.sqrt(b.size)
         lo, hi = centre - half, centre + half
         if self.fisher:
             lo, hi = math.tanh(lo), math.tanh(hi)
@@ -285,7 +292,7 @@ class Slope:
         k = len(self.slopes)
         value = float(np.mean(self.slopes))
         se = math.sqrt(sum(e * e for e in self.errors)) / k
-        half = sps.t.ppf(0.5 + LEVEL / 2, max(sum(self.dof), 1)) * se
+        half = _sps().t.ppf(0.5 + LEVEL / 2, max(sum(self.dof), 1)) * se
         return Estimate(value, value - half, value + half, self.n, "regression t", MIN_BLOCKS)
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 # Components per octave of a ``multisine``: enough that two sinusoids never beat into a visible
 # period inside a few seconds, few enough to stay cheap.
@@ -104,6 +103,8 @@ def pink_process(
     which makes the sum fall as 1/f^exponent between the corners (flat below the slowest, 1/f²
     above the fastest).  Each process starts from its stationary distribution.
     """
+    from scipy.signal import lfilter  # lazy: the add-on registers without SciPy (#12)
+
     z = np.asarray(normals, dtype=np.float64)
     n, k = z.shape
     lo, hi = (float(v) for v in band_hz)
