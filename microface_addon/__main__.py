@@ -1,4 +1,4 @@
-"""``python -m microface_addon …``: the MicroFace command line (see ``cli.py``)."""
+"""``python -m microface_addon …``: the MicroFace command line (see ``cli/``)."""
 
 import sys
 

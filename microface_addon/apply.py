@@ -8,7 +8,9 @@ checked, the controls applied, the intents file read — before any scene is tou
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -21,8 +23,9 @@ from .core.audio.analysis import AnalysisParams
 from .core.channels import MOUTH_CHANNELS
 from .core.performance import Performance
 from .core.preset.controls import Controls, with_controls
-from .core.preset.settings import deep_merge
+from .core.preset.settings import PresetError, deep_merge
 from .core.sections import from_section
+from .core.solver import registry
 from .core.solver.dialogue.params import ConversationParams
 from .core.solver.primitives.saccades import MainSequence
 from .core.timeline.grammar import load_intents_file, preset_timeline, settings_vocabulary
@@ -31,6 +34,7 @@ from .rig.convention.landing import unlanded_cues
 from .rig.convention.rigmap import RigMap
 from .rig.scene import character as character_mod
 from .rig.scene import detect as detect_mod
+from .rig.scene.character_settings import character_settings
 from .rig.scene.dialogue import SceneSpeech, listener_look_at, scene_speech
 from .rig.scene.look_at import resolve_look_at
 from .rig.scene.markers import scene_marker_timeline
@@ -60,6 +64,8 @@ class BakeOptions:
     audio_files: list[tuple[str, str]] = field(default_factory=list)
     audio_start: int | None = None
     audio_strips: dict[str, list[str]] = field(default_factory=dict)
+    # Sparse keys within a tolerance on one strip per layer, or every frame (--every-frame).
+    keying: bake.Keying = field(default_factory=bake.Keying)
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,25 @@ def resolve(options: BakeOptions) -> BakeRequest:
     base = load_preset(options.preset)
     over = deep_merge(options.overrides, options.controls.overrides(base))
     settings = with_controls(base, over, options.intensity)
+    options.keying.check()
     timeline = preset_timeline(settings)
     if options.intents_file:
-        path = bpy.path.abspath(options.intents_file)
-        timeline = timeline.merged(load_intents_file(path, settings_vocabulary(settings)))
+        timeline = timeline.merged(_intents(options.intents_file, settings))
     return BakeRequest(options, settings, over, timeline, time.perf_counter() - t0)
+
+
+class IntentsFileError(limits.InputError):
+    """The intents file is missing or does not parse (bad input: the CLI exits 2)."""
+
+
+def _intents(path_text: str, settings: Settings) -> Timeline:
+    path = bpy.path.abspath(path_text)
+    if not os.path.exists(path):
+        raise IntentsFileError(f"intents file not found: {path}")
+    try:
+        return load_intents_file(path, settings_vocabulary(settings))
+    except PresetError as exc:
+        raise IntentsFileError(f"invalid intents file {path}:\n{exc}") from exc
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:
@@ -150,61 +170,120 @@ def _detect(objects: list[bpy.types.Object], options: BakeOptions) -> list[tuple
     ]
 
 
-def layer_micro_motion(
+@dataclass(frozen=True)
+class Progress:
+    """Where a bake is: ``done`` of ``total`` steps, and what the next step does."""
+
+    done: int
+    total: int
+    text: str
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+def character_request(
+    request: BakeRequest, members: list, cache: dict | None = None
+) -> tuple[BakeRequest, int]:
+    """The request and seed one character bakes with: its own settings where it has them
+    (preset, seed, intensity, layer toggles, stored on it by the panel), else the scene's.
+    ``cache`` shares a resolved preset between characters that ask for the same one."""
+    own = character_settings(members[0], registry.names())
+    if own is None:
+        return request, int(request.options.seed)
+    options = replace(
+        request.options,
+        preset=own.preset or request.options.preset,
+        seed=own.seed,
+        intensity=own.intensity,
+        controls=replace(request.options.controls, disable=own.disabled),
+    )
+    key = (options.preset, options.intensity, own.disabled)
+    cache = {} if cache is None else cache
+    if key not in cache:
+        cache[key] = replace(resolve(options), options=options)
+    return replace(cache[key], options=options), own.seed
+
+
+def bake_steps(
     scene: bpy.types.Scene,
     objects: list[bpy.types.Object],
     request: BakeRequest | BakeOptions,
-) -> dict[str, Any]:
-    """Bake micro-motion onto every character the given objects belong to; return a report.
+) -> Generator[Progress, None, dict[str, Any]]:
+    """The bake one step at a time: yields ``Progress`` before each step (aim a character's
+    gaze, solve it, bake it) and returns the report.
 
-    ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here).  Raises
-    ``PresetError`` (bad preset/options), ``ShotError`` (a frame range, rate or length it
-    cannot bake), ``LinkedDataError`` (a character only linked from a library),
+    Why steps: the panel shows progress and lets Esc cancel between characters, and the CLI
+    prints progress, both from the same bake.  Closing the generator before it finishes (a
+    cancel) rolls every character back: nothing in the scene has changed.  ``request`` comes
+    from ``resolve`` (``BakeOptions`` are resolved here).  Raises ``PresetError`` (bad
+    preset/options), ``ShotError`` (a frame range, rate or length it cannot bake),
+    ``LinkedDataError`` (a character only linked from a library), ``AudioError``,
     ``NothingToMapError`` (a character with nothing to drive) or ``RigError``; on any error
     nothing in the scene has changed.
     """
     t0 = time.perf_counter()
     if isinstance(request, BakeOptions):
         request = resolve(request)
-    options, settings = request.options, request.settings
+    options = request.options
     start, end = frame_range(scene, options)
     fps = scene_fps(scene)
     check_shot(scene, start, end, fps)
     n_frames = end - start + 1
     duration_s = max((n_frames - 1) / fps, 1.0 / fps)
-    timeline = scene_timeline(scene, request, start, fps)
     characters = _detect(objects, options)
     heard = _scene_speech(scene, characters, request, start, fps, duration_s)
-    targets = {}
+    per_step = 3 if (options.look_at or heard.speech) else 2
+    total, done = per_step * len(characters), 0
+    cache: dict = {}
+    plans = []
     for members, rigmap in characters:
-        look, notes = timeline.look_at, []
+        char_request, seed = character_request(request, members, cache)
+        timeline = scene_timeline(scene, char_request, start, fps)
+        look, look_notes = timeline.look_at, []
         if options.look_at or heard.speech:
+            yield Progress(done, total, f"aiming {members[0].name}'s gaze")
             # Each character sees the target from its own eyes, as the user animated the head
             # (a previous MicroFace layer muted, so a re-bake does not chase its own result).
             with bake.muted(members):
                 if options.look_at:
-                    look, notes = resolve_look_at(scene, rigmap, options.look_at, start, end, fps)
+                    look, look_notes = resolve_look_at(
+                        scene, rigmap, options.look_at, start, end, fps
+                    )
                 if heard.speech:  # the listener looks at whoever speaks
                     look, more = _listening_target(
-                        scene, rigmap, characters, heard, look, settings, (start, end), fps
+                        scene,
+                        rigmap,
+                        characters,
+                        heard,
+                        look,
+                        char_request.settings,
+                        (start, end),
+                        fps,
                     )
-                    notes = notes + more
+                    look_notes = look_notes + more
+            done += 1
         speech = timeline.speech.merged(heard.speech)
-        targets[rigmap.character] = (replace(timeline, look_at=look, speech=speech), notes)
+        timeline = replace(timeline, look_at=look, speech=speech)
+        plans.append((members, rigmap, char_request, seed, timeline, look_notes))
 
     reports = []
     with bake.transaction() as tx:
-        for _members, rigmap in characters:
+        for members, rigmap, char_request, seed, timeline, look_notes in plans:
+            yield Progress(done, total, f"solving {members[0].name}")
             ts = time.perf_counter()
-            char_timeline, look_notes = targets[rigmap.character]
-            perf = solve(settings, duration_s, options.seed, rigmap.character, char_timeline)
-            perf, left = _leave_lip_sync(perf, rigmap, char_timeline.speech)
+            perf = solve(char_request.settings, duration_s, seed, rigmap.character, timeline)
+            perf, left = _leave_lip_sync(perf, rigmap, timeline.speech)
+            done += 1
+            yield Progress(done, total, f"baking {members[0].name}")
             tb = time.perf_counter()
-            result = tx.write(perf, rigmap, start, end, fps)
+            result = tx.write(perf, rigmap, start, end, fps, options.keying)
             te = time.perf_counter()
+            done += 1
             cues = unlanded_cues(
-                char_timeline,
-                settings.section("cascade").get("intents", {}),
+                timeline,
+                char_request.settings.section("cascade").get("intents", {}),
                 rigmap.mapped_channels,
                 rigmap.character,
                 duration_s,
@@ -212,9 +291,15 @@ def layer_micro_motion(
             reports.append(
                 {
                     **rigmap.report(),
+                    "name": members[0].name,
+                    "preset": char_request.settings.name,
+                    "seed": seed,
+                    "own_settings": char_request is not request,
                     "unlanded_cues": cues,  # each cue that moves nothing on this character
                     "keys_written": result.keys_written,
                     "fcurves": result.fcurves,
+                    "frames": n_frames,
+                    "strips": result.strips,
                     "ids": result.ids,
                     "saved_in": result.saved_in,
                     "notes": rigmap.notes + look_notes + result.notes + _lip_sync_notes(left),
@@ -222,6 +307,7 @@ def layer_micro_motion(
                     "timings_s": {"solve": round(tb - ts, 4), "bake": round(te - tb, 4)},
                 }
             )
+    settings = request.settings
     return {
         "preset": settings.name,
         "preset_source": settings.source,
@@ -309,6 +395,29 @@ def _dialogue_report(perf: Performance, left: list[str]) -> dict[str, Any] | Non
     if plan is None:
         return None
     return {**plan.report(), "lip_sync_channels": list(left)}
+
+
+def layer_micro_motion(
+    scene: bpy.types.Scene,
+    objects: list[bpy.types.Object],
+    request: BakeRequest | BakeOptions,
+    progress: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """Bake micro-motion onto every character the given objects belong to; return a report.
+
+    ``request`` comes from ``resolve`` (``BakeOptions`` are resolved here); ``progress`` is
+    called before each step.  Raises ``PresetError`` (bad preset/options), ``MarkerError``,
+    ``NothingToMapError`` (a character with nothing to drive) or ``RigError``; on any error
+    nothing in the scene has changed.
+    """
+    steps = bake_steps(scene, objects, request)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        if progress is not None:
+            progress(step)
 
 
 def remove_micro_motion(scene: bpy.types.Scene, objects: list[bpy.types.Object]) -> dict[str, Any]:

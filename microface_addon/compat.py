@@ -42,6 +42,13 @@ def fcurve_collection(action: bpy.types.Action, slot):
     return action.layers[0].strips[0].channelbag(slot, ensure=True).fcurves
 
 
+def fcurve_groups(action: bpy.types.Action, slot):
+    """The F-curve groups of ``slot``'s curves (``.new(name)``; assign with ``fcurve.group``)."""
+    if not SLOTTED_ACTIONS:
+        return action.groups
+    return action.layers[0].strips[0].channelbag(slot, ensure=True).groups
+
+
 def iter_fcurves(action: bpy.types.Action) -> Iterator[bpy.types.FCurve]:
     """Every F-curve of an action, whatever the API version."""
     if not SLOTTED_ACTIONS:

@@ -302,6 +302,19 @@ def run_cli_in_process(*args, unset=("MICROFACE_PRESET_PATH",)) -> CliResult:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def extension_repo(folder: Path) -> Path:
+    """A local extensions repository in ``folder`` holding the add-on as the built zip unpacks
+    it (package, presets, manifest); returns the repository folder (``…/repo``)."""
+    import shutil
+
+    ext = folder / "repo" / "microface"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "microface_addon", ext, ignore=ignore)
+    shutil.copytree(ROOT / "presets", ext / "presets", ignore=ignore)
+    shutil.copy(ROOT / "blender_manifest.toml", ext)
+    return ext.parent
+
+
 def build_mini_character(
     name: str = "Mini", keys=None, bones: bool = True, rotation_mode="QUATERNION"
 ):
@@ -358,6 +371,28 @@ def build_mini_character(
         mod.object = arm_obj
         ob.parent = arm_obj
     return ob, arm_obj
+
+
+def layer_tracks(idb) -> list:
+    """MicroFace's NLA tracks on ``idb`` (every track named ``MicroFace…``: one per solver layer
+    and a base track, or one track for a dense bake), bottom first; [] without a layer."""
+    ad = idb.animation_data
+    if ad is None:
+        return []
+    return [t for t in ad.nla_tracks if t.name.startswith("MicroFace")]
+
+
+def layer_paths(idb) -> set[str]:
+    """Data paths MicroFace's layer animates on ``idb``, over all its strips."""
+    from microface_addon import compat
+
+    return {
+        fc.data_path
+        for t in layer_tracks(idb)
+        for st in t.strips
+        if st.action is not None
+        for fc in compat.iter_fcurves(st.action)
+    }
 
 
 def animation_fingerprint() -> str:

@@ -27,6 +27,8 @@ BAKE_50 = [
     "tests/test_cascade_bake.py",
     "tests/test_golden_curves.py",
     "tests/test_dialogue_bake.py",
+    "tests/test_sparse_bake.py",
+    "tests/test_reduce.py",
 ]
 
 # Stands in for a venv's python.  `python - VERSION` is the venv probe (complete: exit 0);

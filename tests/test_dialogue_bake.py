@@ -18,6 +18,7 @@ from speech_audio import EXCHANGE, SCRIPT, recording
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.assets.sample_head import build_sample_head
+from microface_addon.bake import Keying
 from microface_addon.bake import layer as L
 from microface_addon.cli import dispatch
 from microface_addon.core import load_preset
@@ -48,6 +49,10 @@ def line_wav(line_rec, tmp_path_factory):
     return line_rec.write(tmp_path_factory.mktemp("audio") / "line.wav")
 
 
+# The layer is baked densely (one strip, a key on every frame) so tests read its values back as is.
+DENSE = Keying(every_frame=True)
+
+
 def _scene(seconds: float):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
@@ -64,8 +69,10 @@ def _add_strip(scene, name: str, path, frame: int = 1, channel: int = 1):
 
 
 def _layer_curves(idb) -> dict[tuple[str, int], np.ndarray]:
-    """Every F-curve of MicroFace's layer on ``idb``: its value on each baked frame."""
-    action = bpy.data.actions[L.read_record(idb)["action"]]
+    """Every F-curve of MicroFace's layer on ``idb``: its value on each baked frame (the layer
+    is baked densely, ``_bake_line``: one strip, a key on every frame)."""
+    (name,) = L.record_actions(L.read_record(idb))
+    action = bpy.data.actions[name]
     out = {}
     for fc in compat.iter_fcurves(action):
         co = np.zeros(2 * len(fc.keyframe_points))
@@ -92,6 +99,7 @@ def _chest_pitch_deg(scene, rig) -> np.ndarray:
 
 
 def _bake_line(scene, wav, seed: int, strip: bool, **options):
+    options.setdefault("keying", DENSE)
     parts = build_sample_head(scene)
     if strip:
         _add_strip(scene, "line", wav)
@@ -360,7 +368,7 @@ def test_back_channel_nods_are_baked_on_the_listener_s_head(tmp_path):
         report = layer_micro_motion(
             scene,
             [*ann.values(), *bob.values()],
-            BakeOptions(seed=5, audio_files=files, overrides=over),
+            BakeOptions(seed=5, audio_files=files, overrides=over, keying=DENSE),
         )
         curves = _layer_curves(bob["armature"])
         pitch[intensity] = np.stack([v for (p, _), v in sorted(curves.items()) if "head" in p])
@@ -391,7 +399,7 @@ def test_a_keyed_lip_sync_is_left_alone(line_rec, line_wav):
     report = layer_micro_motion(
         scene,
         list(parts.values()),
-        BakeOptions(seed=2, audio_files=[("", str(line_wav))], overrides=over),
+        BakeOptions(seed=2, audio_files=[("", str(line_wav))], overrides=over, keying=DENSE),
     )
     left = report["characters"][0]["dialogue"]["lip_sync_channels"]
     assert "jaw_drop" in left
@@ -404,7 +412,9 @@ def test_a_keyed_lip_sync_is_left_alone(line_rec, line_wav):
     del user
     # Without speech the same rig gets its breath jaw as before.
     plain = layer_micro_motion(
-        scene, list(parts.values()), BakeOptions(seed=2, use_audio=False, overrides=over)
+        scene,
+        list(parts.values()),
+        BakeOptions(seed=2, use_audio=False, overrides=over, keying=DENSE),
     )
     assert plain["characters"][0]["dialogue"] is None
     assert ('key_blocks["jawOpen"].value', 0) in _layer_curves(key)

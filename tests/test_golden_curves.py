@@ -48,8 +48,20 @@ def test_solver_curves_match_reference():
 
 
 @pytest.mark.blender
-def test_baked_curves_match_reference():
+def test_every_frame_bakes_match_the_dense_reference():
+    """``--every-frame`` is the classic dense bake bit for bit: the reference predates the
+    sparse keys."""
     pytest.importorskip("bpy")
     _compare(
         "golden_bake.json", golden_curves._version_key_bake(), golden_curves.bake_fingerprints()
+    )
+
+
+@pytest.mark.blender
+def test_sparse_bakes_match_reference():
+    pytest.importorskip("bpy")
+    _compare(
+        "golden_bake_sparse.json",
+        golden_curves._version_key_bake(),
+        golden_curves.bake_fingerprints(sparse=True),
     )

@@ -289,16 +289,18 @@ def test_look_at_measures_from_the_bones_detection_was_told_about(empty_scene, t
     assert look.pitch_deg[0] == pytest.approx(0.0, abs=1e-4)
 
 
-def _layer_curves(idb) -> dict[tuple[str, int], np.ndarray]:
-    """Values of every F-curve on ``idb``'s MicroFace strip, per (data path, index)."""
+def _layer_curves(idb) -> dict[tuple[str, str, int], np.ndarray]:
+    """Key values of every F-curve on ``idb``'s MicroFace strips, per (track, path, index)."""
     from microface_addon import compat
 
-    (track,) = [t for t in idb.animation_data.nla_tracks if t.name == "MicroFace"]
     out = {}
-    for fc in compat.iter_fcurves(track.strips[0].action):
-        co = np.empty(2 * len(fc.keyframe_points))
-        fc.keyframe_points.foreach_get("co", co)
-        out[(fc.data_path, fc.array_index)] = co[1::2]
+    for track in idb.animation_data.nla_tracks:
+        if not track.name.startswith("MicroFace"):
+            continue
+        for fc in compat.iter_fcurves(track.strips[0].action):
+            co = np.empty(2 * len(fc.keyframe_points))
+            fc.keyframe_points.foreach_get("co", co)
+            out[(track.name, fc.data_path, fc.array_index)] = co[1::2]
     return out
 
 
@@ -314,7 +316,7 @@ def test_a_rebake_measures_the_users_head_not_the_previous_layer(empty_scene):
     bake(empty_scene, parts, cam.name, overrides, seconds=4.0)
     second = _layer_curves(parts["armature"])
     assert first.keys() == second.keys()
-    head = [k for k in first if k[0].startswith('pose.bones["head"]')]
+    head = [k for k in first if k[1].startswith('pose.bones["head"]')]
     assert head and any(np.ptp(first[k]) > 1e-3 for k in head)  # the head really moves
     for k in first:
         np.testing.assert_array_equal(first[k], second[k], err_msg=str(k))

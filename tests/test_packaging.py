@@ -257,6 +257,9 @@ try:
 except Exception as exc:
     facts["install_error"] = str(exc)
 facts["enabled"] = module in bpy.context.preferences.addons
+# Enabling must not import the heavy wheels: they load when a bake or a validation needs them.
+facts["heavy_after_enable"] = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("scipy", "jsonschema", "referencing", "rpds"))
 facts["loaded"] = bool(addon_utils.check(module)[1])
 facts["module_file"] = getattr(sys.modules.get(module), "__file__", None)
 facts["operator"] = operator_exists()
@@ -316,6 +319,11 @@ def test_zip_installs_and_registers_as_an_extension(installed):
 def test_installed_extension_exposes_the_bake_operator_until_disabled(installed):
     assert installed["operator"], "bpy.ops.microface.layer_micro_motion missing after enabling"
     assert installed["operator_after_disable"] is False
+
+
+def test_enabling_the_installed_extension_imports_no_scipy_or_jsonschema(installed):
+    assert installed["enabled"], installed["log"]
+    assert installed["heavy_after_enable"] == []
 
 
 def test_scipy_and_jsonschema_import_from_the_extensions_wheels(installed):

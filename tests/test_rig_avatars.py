@@ -10,13 +10,14 @@ import json
 import bpy
 import numpy as np
 import pytest
+from conftest import layer_paths, layer_tracks
 from mathutils import Matrix, Quaternion, Vector
 from rig_builders import LAYOUT, LOOKS_DEG, add_armature, add_eyeball, add_mesh, evaluated_world
 from scipy.spatial.transform import Rotation
 
-from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion, resolve
 from microface_addon.assets.sample_head import build_sample_head
+from microface_addon.bake import Keying
 from microface_addon.core import solve
 from microface_addon.rig.convention import profiles as profiles_mod
 from microface_addon.rig.convention.profiles import PROFILE_DIR
@@ -37,16 +38,12 @@ def _detect(obj, **kw):
 
 
 def _has_layer(idb) -> bool:
-    ad = idb.animation_data
-    return ad is not None and any(t.name == "MicroFace" for t in ad.nla_tracks)
+    return bool(layer_tracks(idb))
 
 
 def _layer_paths(idb) -> set[str]:
     """Data paths the MicroFace layer animates on ``idb`` (empty without a layer)."""
-    if not _has_layer(idb):
-        return set()
-    track = next(t for t in idb.animation_data.nla_tracks if t.name == "MicroFace")
-    return {fc.data_path for fc in compat.iter_fcurves(track.strips[0].action)}
+    return layer_paths(idb)
 
 
 # --- detection weighs evidence ------------------------------------------------------------------
@@ -431,7 +428,9 @@ def test_eye_empties_are_turned_over_the_users_own_keys(empty_scene):
     before = rotations()
     rigmap = _detect(face)
     assert rigmap.object_roles.eyes == {"L": "grp_eyeL", "R": "grp_eyeR"}
-    options = BakeOptions(preset="reading_focused", seed=6)
+    # dense keys: the composition over the user's keys is checked exactly (sparse keys' own
+    # error is test_sparse_bake's)
+    options = BakeOptions(preset="reading_focused", seed=6, keying=Keying(every_frame=True))
     layer_micro_motion(empty_scene, [face], options)
     after = rotations()
     # The user's keyed turn is still there, and the eye is turned on top of it by exactly the

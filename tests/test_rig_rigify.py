@@ -9,9 +9,9 @@ import math
 import bpy
 import numpy as np
 import pytest
+from conftest import layer_paths
 from mathutils import Vector
 
-from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.core import load_preset, solve
 from microface_addon.rig.convention import profiles as profiles_mod
@@ -98,8 +98,7 @@ def test_blink_at_one_closes_the_lids(rig, side):
 def test_bake_turns_head_and_neck_controls_and_keys_no_helper_bone(rig):
     scene = bpy.context.scene
     layer_micro_motion(scene, [rig], BakeOptions(seed=3))
-    track = next(t for t in rig.animation_data.nla_tracks if t.name == "MicroFace")
-    paths = {fc.data_path for fc in compat.iter_fcurves(track.strips[0].action)}
+    paths = layer_paths(rig)
     bones = {p.split('"')[1] for p in paths}
     assert {"head", "neck", "chest", "jaw_master"} & bones >= {"head", "neck", "chest"}
     assert not any(b.startswith(HELPERS) for b in bones)
@@ -116,8 +115,7 @@ def test_bake_turns_head_and_neck_controls_and_keys_no_helper_bone(rig):
 def test_bake_blinks_close_the_lids(rig):
     scene = bpy.context.scene
     layer_micro_motion(scene, [rig], BakeOptions(seed=3))
-    track = next(t for t in rig.animation_data.nla_tracks if t.name == "MicroFace")
-    paths = {fc.data_path for fc in compat.iter_fcurves(track.strips[0].action)}
+    paths = layer_paths(rig)
     # The lids are control bones that translate (BoneLocationTarget), keyed as locations.
     assert {f'pose.bones["lid.{tb}.{side}.002"].location' for tb in "TB" for side in "LR"} <= paths
     fps = scene.render.fps

@@ -21,6 +21,7 @@ from mathutils import Quaternion, Vector
 
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion, remove_micro_motion
+from microface_addon.bake import Keying
 from microface_addon.rig.convention import profiles as profiles_mod
 from microface_addon.rig.scene.character import characters_of
 from microface_addon.rig.scene.detect import detect
@@ -131,7 +132,8 @@ def test_facecap_is_arkit_and_its_own_animation_plays_underneath():
     rotations = {n: _rotations(n, frames) for n in ("grp_transform", "grp_eyeLeft", "grp_eyeRight")}
     scene.frame_set(1)
     fingerprint = animation_fingerprint()
-    report = layer_micro_motion(scene, [head], BakeOptions(seed=7))
+    # dense: one strip whose rotation _layer_rotation reads back as is
+    report = layer_micro_motion(scene, [head], BakeOptions(seed=7, keying=Keying(every_frame=True)))
     after = _key_values(key, frames)
     track = next(t for t in key.animation_data.nla_tracks if t.name == "MicroFace")
     layer = {fc.data_path: fc for fc in compat.iter_fcurves(track.strips[0].action)}

@@ -110,9 +110,11 @@ def test_save_as_preset_writes_a_minimal_extends_file(addon):
     strip = lambda d: {k: v for k, v in d.items() if k not in ("name", "description")}  # noqa: E731
     assert strip(saved.data) == strip(want.data)
     assert scene.microface.preset == "my_listener"  # the new preset is picked
-    # The same name again is refused rather than silently replaced.
-    with pytest.raises(RuntimeError, match="exists there already"):
+    # The same name again is refused rather than silently replaced, and so is a shipped one.
+    with pytest.raises(RuntimeError, match="'my_listener' exists already .User"):
         bpy.ops.microface.save_preset(name="my_listener")
+    with pytest.raises(RuntimeError, match="'joyful' exists already .Add-on: .*tick Overwrite"):
+        bpy.ops.microface.save_preset(name="joyful")
     # Saving over the selected user preset builds on *its* parent, never on itself.
     c.stylization = 0.6
     assert bpy.ops.microface.save_preset(name="my_listener", overwrite=True) == {"FINISHED"}
@@ -122,11 +124,11 @@ def test_save_as_preset_writes_a_minimal_extends_file(addon):
     assert load_preset("my_listener").stylization == pytest.approx(0.6)
 
 
-def test_save_with_no_overrides_writes_only_the_reference(addon):
+def test_save_with_no_overrides_refuses_an_unchanged_copy(addon):
     bpy.context.scene.microface.preset = "joyful"
-    assert bpy.ops.microface.save_preset(name="joy2") == {"FINISHED"}
-    doc = json.loads((addon / "joy2.json").read_text(encoding="utf-8"))
-    assert set(doc) == {"$schema", "format_version", "name", "description", "extends"}
+    with pytest.raises(RuntimeError, match="nothing to save.*'joyful'"):
+        bpy.ops.microface.save_preset(name="joy2")
+    assert not (addon / "joy2.json").exists()
 
 
 def test_reload_presets_picks_up_files_edited_by_hand(addon):
@@ -170,3 +172,28 @@ def test_panel_overrides_reach_the_bake(addon):
         "blink": {"enabled": False},
         "gaze": {"enabled": False},
     }
+
+
+def test_reload_presets_checks_every_preset_and_marks_the_broken_ones(addon, capfd):
+    addon.mkdir(parents=True)
+    # valid JSON, but a field out of range and a misspelt parent: only a full check finds them
+    (addon / "too_hot.json").write_text(
+        json.dumps({"format_version": 1, "name": "too_hot", "intensity": 9}), encoding="utf-8"
+    )
+    (addon / "orphan.json").write_text(
+        json.dumps({"format_version": 1, "name": "orphan", "extends": "calm_listner"}),
+        encoding="utf-8",
+    )
+    capfd.readouterr()
+    assert bpy.ops.microface.reload_presets() == {"FINISHED"}
+    message = capfd.readouterr().out  # the WARNING report, printed in background mode
+    assert "broken" in message and "too_hot: " in message and "orphan: " in message
+    assert "calm_listner" in message
+    items = {it[0]: it for it in preferences.selectable_items()}
+    label, tip, icon = items["too_hot"][1:4]
+    assert label.endswith("(broken)") and icon == "ERROR" and "intensity" in tip
+    assert items["calm_listener"][3] == "NONE"  # the rest are fine and unmarked
+    (addon / "too_hot.json").unlink()
+    (addon / "orphan.json").unlink()
+    assert bpy.ops.microface.reload_presets() == {"FINISHED"}
+    assert all(it[3] == "NONE" for it in preferences.selectable_items())

@@ -27,7 +27,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV_ROOT=${MICROFACE_VENV_ROOT:-$HOME/.cache/microface}
 # Blender line -> Python it embeds. Order = test order and demo preference.
 TARGETS=("4.2:3.11" "5.2:3.13")
-BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py tests/test_golden_curves.py tests/test_dialogue_bake.py"
+BAKE_50_TESTS="tests/test_bake.py tests/test_breath_head_bake.py tests/test_cascade_bake.py tests/test_golden_curves.py tests/test_dialogue_bake.py tests/test_sparse_bake.py tests/test_reduce.py"
 
 say() { printf '[microface] %s\n' "$*"; }
 warn() { printf '[microface] %s\n' "$*" >&2; }

@@ -7,14 +7,19 @@ Two fingerprints, each a short hash per curve so a mismatch names the curve that
   and a few variants, rounded to float32 (the precision Blender stores keys in; it also absorbs the
   documented <=1e-14 deg numpy-1.x jitter in the gaze channels).  Keyed by numpy major version,
   because numpy 1.26 (Blender 4.2-5.0) and numpy 2 (5.1+) round transcendental functions apart.
-* ``bake``: the keyframes MicroFace writes on the sample head (``bake`` CLI, then the saved file is
-  reopened and every F-curve of every ``MicroFace`` NLA strip is hashed).  Keyed by Blender line.
+* ``bake``: the keyframes MicroFace writes on the sample head with ``--every-frame`` (the dense
+  bake: ``bake`` CLI, then the saved file is reopened and every F-curve of every ``MicroFace`` NLA
+  strip is hashed).  Keyed by Blender line.  The dense bake is the classic one, bit for bit:
+  these references were produced before the sparse keys existed and still hold.
+* ``sparse``: the same bakes with the default sparse keys on one strip per layer (handle types
+  hashed too).  Keyed by Blender line.
 
 Only stable interfaces are used (the CLI and ``microface_addon.core``'s exports), so the same script
 produced the reference from the pre-refactor commit and checks the code today::
 
-    python tools/golden_curves.py solve --write tests/data/golden_solve.json
-    python tools/golden_curves.py bake  --write tests/data/golden_bake.json     # needs bpy
+    python tools/golden_curves.py solve  --write tests/data/golden_solve.json
+    python tools/golden_curves.py bake   --write tests/data/golden_bake.json         # needs bpy
+    python tools/golden_curves.py sparse --write tests/data/golden_bake_sparse.json  # needs bpy
 
 ``tests/test_golden_curves.py`` compares against the checked-in reference.  When a change *means*
 to alter the curves (new behaviour), regenerate the reference in the same commit and say why.
@@ -123,8 +128,9 @@ def _version_key_bake() -> str:
     return f"bpy{major}.{minor}"
 
 
-def _curve_hashes() -> dict[str, str]:
-    """Every F-curve on every MicroFace NLA strip of the open file: keys, handles, interpolation."""
+def _curve_hashes(handle_types: bool = False) -> dict[str, str]:
+    """Every F-curve on every MicroFace NLA strip of the open file: keys, handles, interpolation
+    (and, for the sparse bake, the handle types)."""
     import bpy
 
     def fcurves_of(action):
@@ -157,12 +163,18 @@ def _curve_hashes() -> dict[str, str]:
                         buf[attr] = a.tobytes()
                     interp = np.empty(n, dtype=np.int32)
                     fc.keyframe_points.foreach_get("interpolation", interp)
+                    if handle_types:
+                        for attr in ("handle_left_type", "handle_right_type"):
+                            kind = np.empty(n, dtype=np.int32)
+                            fc.keyframe_points.foreach_get(attr, kind)
+                            buf[attr] = kind.tobytes()
                     key = f"{idb.name}|{track.name}|{strip.name}|{fc.data_path}[{fc.array_index}]"
                     out[key] = _h(b"".join(buf.values()) + interp.tobytes())
     return dict(sorted(out.items()))
 
 
-def bake_fingerprints() -> dict[str, dict[str, str]]:
+def bake_fingerprints(sparse: bool = False) -> dict[str, dict[str, str]]:
+    """The bakes of ``BAKES`` on the sample head: dense (``--every-frame``), or ``sparse``."""
     import bpy
 
     from microface_addon.cli import main
@@ -179,24 +191,26 @@ def bake_fingerprints() -> dict[str, dict[str, str]]:
             result = tmp / f"{label}.blend"
             args = [a.replace("{intents}", str(intents)) for a in extra]
             frames = [] if "--frames" in args else ["--frames", BAKE_FRAMES]
+            keying = [] if sparse else ["--every-frame"]
             argv = ["bake", str(sample), "-o", str(result), "--preset", preset, *frames, *args]
+            argv += keying
             rc = main(argv)
             if rc != 0:
                 raise SystemExit(f"bake {label} failed with exit {rc}: {argv}")
             bpy.ops.wm.open_mainfile(filepath=str(result), load_ui=False, use_scripts=False)
-            out[label] = _curve_hashes()
+            out[label] = _curve_hashes(handle_types=sparse)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("kind", choices=("solve", "bake"))
+    ap.add_argument("kind", choices=("solve", "bake", "sparse"))
     ap.add_argument("--write", metavar="FILE", help="merge this version's fingerprints into FILE")
     args = ap.parse_args(argv)
     if args.kind == "solve":
         key, prints = _version_key_solve(), solve_fingerprints()
     else:
-        key, prints = _version_key_bake(), bake_fingerprints()
+        key, prints = _version_key_bake(), bake_fingerprints(sparse=args.kind == "sparse")
     if args.write:
         path = Path(args.write)
         doc = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

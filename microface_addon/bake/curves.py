@@ -18,9 +18,31 @@ from ..rig.convention.rigmap import RigMap
 from .rotations import euler_to_quat, quat_mul, quat_to_euler, rotvec_to_quat
 
 
+class NonFiniteKeyError(RuntimeError):
+    """The bake was about to write a key that is not a number.  Every input is checked finite
+    where it is read, so this is a bug; nothing is written (the transaction rolls back)."""
+
+
+def refuse_non_finite(data_path: str, index: int, frames: np.ndarray, values: np.ndarray) -> None:
+    """``NonFiniteKeyError`` for a NaN or infinite value, or one that does not fit the float32
+    Blender stores keys in: the last guard before a broken value reaches the file (dense keys,
+    the sparse reduction's input and its keys and handles)."""
+    values = np.asarray(values)
+    finite = np.isfinite(values) & (np.abs(values) <= np.finfo(np.float32).max)
+    if not finite.all() or not np.isfinite(frames).all():
+        bad = np.flatnonzero(~finite.reshape(-1, np.shape(frames)[-1]).all(axis=0))
+        where = f"frame {frames[bad[0]]:g}" if bad.size else "its frames"
+        raise NonFiniteKeyError(
+            f"internal error: {int((~finite).sum())} key(s) of {data_path}[{index}] are not "
+            f"finite (first at {where}); nothing was written"
+        )
+
+
 @dataclass
 class PropertyCurve:
-    """Values for one animatable property (``data_path[index]``) of one ID, one per frame."""
+    """Values for one animatable property (``data_path[index]``) of one ID, one per frame (or
+    one row per solver layer, layers × frames, when planned from ``Performance.layer_frames``:
+    every function here works on any leading axes)."""
 
     data_path: str
     index: int
@@ -109,35 +131,35 @@ def _bone(t) -> tuple[str, str]:
 def bone_rotvecs(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Per (armature, bone): rotation vectors (n, 3) in the bone's local rest frame, radians."""
+    """Per (armature, bone): rotation vectors (…, n, 3) in the bone's local rest frame, radians."""
     return _summed(
         rigmap.bones,
         samples,
         _bone,
-        lambda b, v: np.radians(v * b.gain)[:, None] * np.asarray(b.axis)[None, :],
+        lambda b, v: np.radians(v * b.gain)[..., None] * np.asarray(b.axis),
     )
 
 
 def object_rotvecs(samples: dict[str, np.ndarray], rigmap: RigMap) -> dict[str, np.ndarray]:
-    """Per object (Face Cap's head and eye empties): rotation vectors (n, 3) in the object's
+    """Per object (Face Cap's head and eye empties): rotation vectors (…, n, 3) in the object's
     parent frame, radians."""
     return _summed(
         rigmap.object_rotations,
         samples,
         lambda o: o.obj,
-        lambda o, v: np.radians(v * o.gain)[:, None] * np.asarray(o.axis)[None, :],
+        lambda o, v: np.radians(v * o.gain)[..., None] * np.asarray(o.axis),
     )
 
 
 def bone_offsets(
     samples: dict[str, np.ndarray], rigmap: RigMap
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Per (armature, bone): location offsets (n, 3) in the bone's rest space, armature units."""
+    """Per (armature, bone): location offsets (…, n, 3) in the bone's rest space, armature units."""
     return _summed(
         rigmap.bone_locations,
         samples,
         _bone,
-        lambda b, v: (v * b.gain_m)[:, None] * np.asarray(b.direction_local)[None, :],
+        lambda b, v: (v * b.gain_m)[..., None] * np.asarray(b.direction_local),
     )
 
 
@@ -150,7 +172,7 @@ def bone_location_curves(
     out = []
     for i in range(3):
         base = 0.0 if static[i] is None else float(static[i])
-        out.append(PropertyCurve(path, i, offset[:, i] + base, base))
+        out.append(PropertyCurve(path, i, offset[..., i] + base, base))
     return out
 
 
@@ -189,12 +211,13 @@ def rotation_curves(
     if rotation_mode == "QUATERNION":
         path = path_of("rotation_quaternion")
         if all(animated):
-            # COMBINE composes quaternions as layer @ user: the layer holds the micro rotation.
+            # COMBINE composes quaternions as layer @ user (docs/bake.md rule 2): the layer
+            # holds the micro rotation.
             rest = np.array([1.0, 0.0, 0.0, 0.0])
-            return [PropertyCurve(path, i, q[:, i], float(rest[i])) for i in range(4)]
+            return [PropertyCurve(path, i, q[..., i], float(rest[i])) for i in range(4)]
         static = np.asarray(user[0], float)
         q = quat_mul(q, static[None, :])
-        return [PropertyCurve(path, i, q[:, i], float(static[i])) for i in range(4)]
+        return [PropertyCurve(path, i, q[..., i], float(static[i])) for i in range(4)]
     if rotation_mode == "AXIS_ANGLE":
         raise ValueError(f"{path_of('')!r} uses axis-angle rotation, which NLA cannot combine")
     # Euler COMBINE adds per axis, so compose exactly per frame and store the difference from the
@@ -206,4 +229,4 @@ def rotation_curves(
     values = np.where(mask, delta, user + delta)
     rest = np.where(mask[0], 0.0, user[0])
     path = path_of("rotation_euler")
-    return [PropertyCurve(path, i, values[:, i], float(rest[i])) for i in range(3)]
+    return [PropertyCurve(path, i, values[..., i], float(rest[i])) for i in range(3)]

@@ -21,7 +21,12 @@ from . import layer as L
 def _animated(idb) -> set[str]:
     """Data paths the user animates on ``idb`` (any array index)."""
     record = L.read_record(idb) or {}
-    return {path for path, _ in L.user_animated_paths(idb, record.get("action"))}
+    return {
+        path
+        for path, _ in L.user_animated_paths(
+            idb, L.record_actions(record) if record else frozenset()
+        )
+    }
 
 
 def keyed_channels(rigmap: RigMap, channels: Iterable[str]) -> list[str]:

@@ -1,8 +1,10 @@
 """The MicroFace NLA layer on one ID: attach it, find it, take it off and restore what it changed.
 
-Why this design (verified in ``docs/bake.md`` and the tests on 4.2 and 5.2):
-- The keys live in their own action on an NLA track named ``MicroFace``, blended COMBINE, so the
-  user's action and keys are never modified and the layer is removable.
+Why this design (verified in ``docs/bake.md`` and the tests on 4.2, 5.0 and 5.2):
+- The keys live in their own actions on NLA tracks whose names start with ``MicroFace`` (one per
+  solver layer and a base track, ``strips.py``; or one ``MicroFace`` track holding every frame
+  for the dense bake), blended COMBINE, so the user's action and keys are never modified and
+  the layer is removable.
 - Blender evaluates the *active* action after the NLA stack; a REPLACE action would hide the
   layer on every channel the user keyed.  So the layer switches the user's action to COMBINE,
   which is relative to each property's default and therefore leaves the user's own result
@@ -32,27 +34,50 @@ from .. import compat
 from ..core.jsondoc import PresetError, parse_json
 from ..core.limits import InputError
 from ..rig.convention import datapath
-from .keys import write_fcurve
+from .keys import write_fcurve, write_keyed
+from .strips import StripPlan
 
 LAYER_NAME = "MicroFace"
 RECORD_PROP = "microface_layer"
+# 1: one dense track ("action"); 2: a list of strips ("strips"), dense or one per solver layer.
+RECORD_VERSION = 2
+
+
+@dataclass
+class PreparedStrip:
+    """One written action and the NLA track/strip it will sit in (not attached yet)."""
+
+    layer: str  # solver layer name, ``strips.BASE``, or "" for the dense bake's single strip
+    track: str  # track and strip name: LAYER_NAME, or "MicroFace <Layer label>"
+    action_name: str
+    slot_identifier: str | None
+    frame_start: int
 
 
 @dataclass
 class PreparedLayer:
-    """A fully written action for one ID, not yet attached to anything."""
+    """Fully written actions for one ID, bottom track first, not yet attached to anything."""
 
     id_kind: str  # "KEY" (shape-key datablock) or "OBJECT"
     id_name: str
-    action_name: str
-    slot_identifier: str | None
-    frame_start: int
+    strips: list[PreparedStrip]
     fcurves: int
     keys: int
     static: dict[str, float] = field(default_factory=dict)  # "path|index" → value before bake
     # (object, mesh) when the bake made a library override of the object's linked mesh so its
     # shape keys could keep the layer (``overrides.py``); Remove puts the linked mesh back.
     made_override: tuple[str, str] | None = None
+
+    @property
+    def action_names(self) -> list[str]:
+        return [s.action_name for s in self.strips]
+
+    def discard(self) -> None:
+        """Delete the actions (a bake that failed before attaching them)."""
+        for name in self.action_names:
+            act = local_action(name)
+            if act is not None:
+                bpy.data.actions.remove(act)
 
 
 class RecordError(InputError):
@@ -101,7 +126,23 @@ def _record_problems(record) -> list[str]:
     if not isinstance(record, dict):
         return ["it is not a JSON object"]
     out = []
-    if not isinstance(record.get("action"), str) or not record.get("action"):
+    if "strips" in record:
+        strips = record["strips"]
+        if not isinstance(strips, list) or not strips:
+            out.append("'strips' is not a list of strips")
+        else:
+            for i, st in enumerate(strips):
+                if not isinstance(st, dict) or not all(
+                    isinstance(st.get(k), str) for k in ("layer", "track", "action")
+                ):
+                    out.append(f"strip {i} is not {{layer, track, action}}")
+                elif not st["action"] or not st["track"].startswith(LAYER_NAME):
+                    out.append(f"strip {i} names no MicroFace action and track")
+                elif not isinstance(st.get("frame_start"), (int, type(None))) or isinstance(
+                    st.get("frame_start"), bool
+                ):
+                    out.append(f"strip {i}'s 'frame_start' is not a frame")
+    elif not isinstance(record.get("action"), str) or not record.get("action"):
         out.append("'action' is not a name")
     if record.get("blend_type") not in (None, *_BLEND_TYPES):
         out.append(f"'blend_type' {record.get('blend_type')!r} is not a blend type")
@@ -142,6 +183,18 @@ def checked_record(raw, owner: str) -> dict:
     return record
 
 
+def record_strips(record: dict) -> list[dict]:
+    """The strips a record lists (``layer``, ``track``, ``action``, ``frame_start``), bottom
+    first.  A version-1 record (one dense track) lists its single action."""
+    if "strips" in record:
+        return list(record["strips"])
+    return [{"layer": "", "track": LAYER_NAME, "action": record["action"], "frame_start": None}]
+
+
+def record_actions(record: dict) -> set[str]:
+    return {s["action"] for s in record_strips(record)}
+
+
 def _write_record(idb, record: dict | None) -> None:
     if record is None:
         if RECORD_PROP in idb.keys():
@@ -149,13 +202,15 @@ def _write_record(idb, record: dict | None) -> None:
         return
     text = json.dumps(record, sort_keys=True)
     idb[RECORD_PROP] = text
-    action = local_action(record["action"])
-    if action is not None:  # the copy a library-override ID is read back from
-        action[RECORD_PROP] = text
+    for name in record_actions(record):
+        action = local_action(name)
+        if action is not None:  # the copy a library-override ID is read back from
+            action[RECORD_PROP] = text
 
 
-def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str, int]]:
-    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers.
+def user_animated_paths(idb, exclude_actions=frozenset()) -> set[tuple[str, int]]:
+    """(data_path, index) pairs the user animates on this ID: active action, NLA strips, drivers
+    (MicroFace's own actions, ``exclude_actions``, left out).
 
     Muted tracks and strips animate nothing (glTF imports every clip as a muted track: Face
     Cap's empties hold their pose), so what they would animate is static and must be carried.
@@ -170,7 +225,7 @@ def user_animated_paths(idb, exclude_action: str | None = None) -> set[tuple[str
         if tr.mute:
             continue
         for st in tr.strips:
-            if st.action is not None and st.action.name != exclude_action and not st.mute:
+            if st.action is not None and st.action.name not in exclude_actions and not st.mute:
                 actions.append(st.action)
     paths = {(fc.data_path, fc.array_index) for a in actions for fc in compat.iter_fcurves(a)}
     paths |= {(d.data_path, d.array_index) for d in ad.drivers}
@@ -236,7 +291,7 @@ def static_values(idb, paths) -> dict[tuple[str, int], float | None]:
     """
     record = read_record(idb) or {}
     prior = record.get("static", {})
-    animated = user_animated_paths(idb, record.get("action"))
+    animated = user_animated_paths(idb, record_actions(record) if record else frozenset())
     out = {}
     for path, index in paths:
         key = record_key(path, index)
@@ -253,7 +308,7 @@ def kept_static(static: dict[tuple[str, int], float | None]) -> dict[str, float]
 
 
 def prepare(kind: str, idb, curves, frames: np.ndarray, static: dict[str, float]) -> PreparedLayer:
-    """Write a new action holding ``curves`` for ``idb``; attach nothing yet.
+    """The dense bake: one new action holding ``curves`` on every frame; attaches nothing.
 
     One padding key each side of the range holds the curve's ``rest`` value, so outside the
     range (HOLD extrapolation) the layer adds no motion, only the preserved static values.
@@ -267,18 +322,44 @@ def prepare(kind: str, idb, curves, frames: np.ndarray, static: dict[str, float]
             vals = np.concatenate(([c.rest], c.values, [c.rest]))
             write_fcurve(fcurves, c.data_path, c.index, padded, vals)
             keys += vals.size
-        return PreparedLayer(
-            kind,
-            idb.name,
-            action.name,
-            slot.identifier if slot is not None else None,
-            int(padded[0]),
-            len(curves),
-            keys,
-            dict(static),
+        strip = PreparedStrip(
+            "", LAYER_NAME, action.name, slot.identifier if slot else None, int(padded[0])
         )
+        return PreparedLayer(kind, idb.name, [strip], len(curves), keys, dict(static))
     except Exception:
         bpy.data.actions.remove(action)
+        raise
+
+
+def prepare_strips(
+    kind: str, idb, strips: list[StripPlan], labels: dict[str, str], static: dict[str, float]
+) -> PreparedLayer:
+    """The sparse bake: one new action per strip (a solver layer's keys, then the base pose),
+    each F-curve in a group named after its layer; attaches nothing."""
+    prepared = PreparedLayer(kind, idb.name, [], 0, 0, dict(static))
+    try:
+        for plan in strips:
+            label = labels.get(plan.layer, plan.layer.replace("_", " ").title())
+            action, slot = compat.new_action(f"{LAYER_NAME}|{idb.name}|{plan.layer}", kind)
+            start = int(min(c.frames[0] for c in plan.curves))
+            prepared.strips.append(
+                PreparedStrip(
+                    plan.layer,
+                    f"{LAYER_NAME} {label}",
+                    action.name,
+                    slot.identifier if slot else None,
+                    start,
+                )
+            )
+            fcurves = compat.fcurve_collection(action, slot)
+            group = compat.fcurve_groups(action, slot).new(label)
+            for c in plan.curves:
+                write_keyed(fcurves, c, group)
+            prepared.fcurves += len(plan.curves)
+            prepared.keys += plan.keys
+        return prepared
+    except Exception:
+        prepared.discard()
         raise
 
 
@@ -291,7 +372,9 @@ def _slot(action, identifier: str | None):
     return None
 
 
-def find_tracks(idb, action_name: str | None = None) -> list:
+def find_tracks(idb, actions=None) -> list:
+    """MicroFace's tracks on ``idb`` (name starting with ``MicroFace``), bottom first; with
+    ``actions``, only those whose strip plays one of them."""
     ad = idb.animation_data
     if ad is None:
         return []
@@ -300,8 +383,7 @@ def find_tracks(idb, action_name: str | None = None) -> list:
         for t in ad.nla_tracks
         if t.name.startswith(LAYER_NAME)
         and any(
-            s.action is not None and (action_name is None or s.action.name == action_name)
-            for s in t.strips
+            s.action is not None and (actions is None or s.action.name in actions) for s in t.strips
         )
     ]
 
@@ -338,18 +420,18 @@ def muted(members) -> Iterator[None]:
             track.mute = False
 
 
-def _add_strip(ad, action, frame_start: int, slot) -> None:
-    """The layer's track: on top of the stack, one COMBINE strip held outside its range."""
+def _add_strip(ad, name: str, action, frame_start: int, slot) -> None:
+    """One MicroFace track on top of the stack: one COMBINE strip held outside its range."""
     track = ad.nla_tracks.new()
-    track.name = LAYER_NAME
-    strip = track.strips.new(LAYER_NAME, frame_start, action)
+    track.name = name
+    strip = track.strips.new(name, frame_start, action)
     strip.blend_type = "COMBINE"
     strip.extrapolation = "HOLD"
     compat.set_strip_slot(strip, slot)
 
 
 def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
-    """Put a prepared action on ``idb`` as the top NLA track; returns the record stored on the ID.
+    """Put prepared actions on ``idb`` as the top NLA tracks; returns the record stored on the ID.
 
     ``record`` is the previous layer's record when re-baking (its original user settings are
     kept, since the previous layer already changed them).
@@ -360,16 +442,20 @@ def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
         raise RuntimeError(f"{idb.name}: NLA is in tweak mode; exit tweak mode before layering")
     if record is None:
         record = {
-            "version": 1,
             "created_animation_data": created,
             "blend_type": ad.action_blend_type if ad.action is not None else None,
         }
     if ad.action is not None and ad.action_blend_type != "COMBINE":
         ad.action_blend_type = "COMBINE"
-    action = local_action(prep.action_name)
-    _add_strip(ad, action, prep.frame_start, _slot(action, prep.slot_identifier))
-    record = dict(record)
-    record["action"] = prep.action_name
+    for st in prep.strips:
+        action = local_action(st.action_name)
+        _add_strip(ad, st.track, action, st.frame_start, _slot(action, st.slot_identifier))
+    record = {k: v for k, v in record.items() if k not in ("action", "strips")}
+    record["version"] = RECORD_VERSION
+    record["strips"] = [
+        {"layer": s.layer, "track": s.track, "action": s.action_name, "frame_start": s.frame_start}
+        for s in prep.strips
+    ]
     record["static"] = {**record.get("static", {}), **prep.static}
     if prep.made_override is not None:
         record["made_override"] = list(prep.made_override)
@@ -377,24 +463,29 @@ def attach(idb, prep: PreparedLayer, record: dict | None) -> dict:
     return record
 
 
+def write_static(idb, record: dict) -> None:
+    """Write back the static (unkeyed) values the record kept: the pose without MicroFace."""
+    for key, value in record.get("static", {}).items():
+        _set_value(idb, *_parse_record_key(key), value)
+
+
 def detach(idb, restore_user: bool = True) -> dict | None:
     """Take the MicroFace layer off ``idb``; with ``restore_user``, undo what it changed.
 
-    Returns the record that was on the ID (None when there was no layer).  The layer's action is
-    left in ``bpy.data`` for the caller to delete (so a failed re-bake can put it back).
+    Returns the record that was on the ID (None when there was no layer).  The layer's actions
+    are left in ``bpy.data`` for the caller to delete (so a failed re-bake can put them back).
     """
     record = read_record(idb)
     if record is None:
         return None
     ad = idb.animation_data
     if ad is not None:
-        for t in find_tracks(idb, record.get("action")):
+        for t in find_tracks(idb, record_actions(record)):
             ad.nla_tracks.remove(t)
     if restore_user:
         if ad is not None and record.get("blend_type") and ad.action is not None:
             ad.action_blend_type = record["blend_type"]
-        for key, value in record.get("static", {}).items():
-            _set_value(idb, *_parse_record_key(key), value)
+        write_static(idb, record)
         if (
             ad is not None
             and record.get("created_animation_data")
@@ -407,19 +498,25 @@ def detach(idb, restore_user: bool = True) -> dict | None:
     return record
 
 
-def reattach(idb, record: dict, frame_start: int) -> None:
-    """Put a detached layer back exactly (used when a re-bake fails half-way)."""
-    action = local_action(record["action"])
-    if action is None:
-        return
+def reattach(idb, record: dict, starts: dict[str, int]) -> None:
+    """Put a detached layer back exactly (used when a re-bake fails half-way); ``starts`` are
+    the strips' frame starts by action, read before they were detached."""
     ad = idb.animation_data or idb.animation_data_create()
-    slot = action.slots[0] if compat.SLOTTED_ACTIONS and len(action.slots) else None
-    _add_strip(ad, action, frame_start, slot)
+    for st in record_strips(record):
+        action = local_action(st["action"])
+        if action is None:
+            continue
+        slot = action.slots[0] if compat.SLOTTED_ACTIONS and len(action.slots) else None
+        start = starts.get(st["action"], st.get("frame_start") or 0)
+        _add_strip(ad, st["track"], action, start, slot)
     _write_record(idb, record)
 
 
-def layer_frame_start(idb, record: dict) -> int:
-    for t in find_tracks(idb, record.get("action")):
+def strip_starts(idb, record: dict) -> dict[str, int]:
+    """Frame start of each of the record's strips, by action name."""
+    out = {}
+    for t in find_tracks(idb, record_actions(record)):
         for s in t.strips:
-            return int(s.frame_start)
-    return 0
+            if s.action is not None:
+                out[s.action.name] = int(s.frame_start)
+    return out

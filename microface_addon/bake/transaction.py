@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
+from .. import compat
 from ..core.performance import Performance
+from ..core.solver import registry
 from ..rig.convention.rigmap import RigMap
+from ..rig.scene.character import IDENTITY_PROP
 from . import layer as L
 from . import overrides
 from .curves import edge_frames, with_edges
 from .plan import plan
+from .strips import BASE, Keying, layer_strips
 
 
 @dataclass
@@ -32,6 +36,22 @@ class BakeResult:
     # "KIND:name" → where that layer is saved ("shot file", "shot file, as a library override
     # of //lib.blend", …): the report says per character what was written where.
     saved_in: dict[str, str] = field(default_factory=dict)
+    strips: list[str] = field(default_factory=list)  # track names, bottom first (first ID's)
+    every_frame: bool = False
+
+
+def _labels() -> dict[str, str]:
+    """Track label of each strip: the solver layer's panel label, "Base" for the base pose."""
+    out = {layer.name: layer.label for layer in registry.layers()}
+    out[BASE] = "Base"
+    out[""] = "Motion"  # a hand-made Performance without layer records
+    return out
+
+
+def _default_of(kind: str):
+    """The value COMBINE is relative to for the properties of an ID of ``kind``."""
+    key_default = compat.shape_key_value_default()
+    return lambda _curve: key_default if kind == "KEY" else 0.0
 
 
 class Transaction:
@@ -40,28 +60,29 @@ class Transaction:
         self._old_actions: list[str] = []  # previous layers' actions, deleted on commit
 
     def write(
-        self, perf: Performance, rigmap: RigMap, frame_start: int, frame_end: int, fps: float
+        self,
+        perf: Performance,
+        rigmap: RigMap,
+        frame_start: int,
+        frame_end: int,
+        fps: float,
+        keying: Keying | None = None,
     ) -> BakeResult:
-        """Bake ``perf`` onto the character described by ``rigmap`` over the frame range."""
+        """Bake ``perf`` onto the character described by ``rigmap`` over the frame range:
+        sparse keys on one strip per solver layer (default), or ``Keying(every_frame=True)``'s
+        linear key on every frame in one strip."""
+        keying = keying or Keying()
+        keying.check()
         frames = np.arange(frame_start, frame_end + 1, dtype=np.float64)
         if frames.size < 2:
             raise ValueError(f"frame range {frame_start}:{frame_end} needs at least two frames")
-        result = BakeResult()
+        result = BakeResult(every_frame=keying.every_frame)
         made = self.make_shape_keys_savable(rigmap, result)
-        # The range and a second each side, where the layer eases in from and out to rest.
-        keyed, samples = with_edges(frames, perf.at_frames(fps, frames.size), edge_frames(fps))
-        prepared = []
-        try:
-            for p in plan(samples, rigmap, keyed):
-                prep = L.prepare(p.kind, p.idb, p.curves, keyed, p.static)
-                if p.kind == "KEY" and p.idb.user is not None and p.idb.user.name in made:
-                    m = made[p.idb.user.name]
-                    prep.made_override = (m.object_name, m.mesh_name)
-                prepared.append((p.idb, prep))
-        except Exception:
-            for _, p in prepared:
-                bpy.data.actions.remove(L.local_action(p.action_name))
-            raise
+        prepared = self._prepare(perf, rigmap, frames, fps, keying)
+        for idb, prep in prepared:
+            if prep.id_kind == "KEY" and idb.user is not None and idb.user.name in made:
+                m = made[idb.user.name]
+                prep.made_override = (m.object_name, m.mesh_name)
         for n, (idb, prep) in enumerate(prepared):
             ad = idb.animation_data
             if ad is not None and ad.action is not None and ad.action_blend_type != "COMBINE":
@@ -74,14 +95,16 @@ class Transaction:
                 self._swap(idb, prep)
             except Exception:
                 for _, p in prepared[n:]:
-                    act = L.local_action(p.action_name)
-                    if act is not None:
-                        bpy.data.actions.remove(act)
+                    p.discard()
                 raise
             result.keys_written += prep.keys
             result.fcurves += prep.fcurves
             result.ids.append(f"{prep.id_kind}:{prep.id_name}")
             result.saved_in[f"{prep.id_kind}:{prep.id_name}"] = overrides.saved_where(idb)
+            for st in prep.strips:
+                if st.track not in result.strips:
+                    result.strips.append(st.track)
+        self._stamp(rigmap)
         return result
 
     def make_shape_keys_savable(self, rigmap: RigMap, result: BakeResult) -> dict:
@@ -103,32 +126,81 @@ class Transaction:
             )
         return made
 
+    def _stamp(self, rigmap: RigMap) -> None:
+        """Store the character's identity on its first member, so a rename keeps its motion
+        (``rig.scene.character.character_id``); undone with the rest."""
+        owner = L.resolve_id("OBJECT", rigmap.objects[0]) if rigmap.objects else None
+        if owner is None:
+            return
+        name, before = owner.name, owner.get(IDENTITY_PROP)
+        owner[IDENTITY_PROP] = rigmap.character
+
+        def undo(name=name, before=before):
+            ob = L.resolve_id("OBJECT", name)
+            if ob is None:
+                return
+            if before is None:
+                ob.pop(IDENTITY_PROP, None)
+            else:
+                ob[IDENTITY_PROP] = before
+
+        self._undo.append(undo)
+
+    @staticmethod
+    def _prepare(perf, rigmap, frames, fps, keying: Keying) -> list:
+        """Every ID's actions, written but not attached (all deleted again on a failure)."""
+        # Keyed: the range and a second each side, where the layer eases in from and out to rest
+        # (``curves.with_edges``); the blend is keyed like the range, every frame or sparse.
+        n_edge = edge_frames(fps)
+        prepared = []
+        try:
+            if keying.every_frame:
+                keyed, samples = with_edges(frames, perf.at_frames(fps, frames.size), n_edge)
+                for p in plan(samples, rigmap, keyed):
+                    prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, keyed, p.static)))
+            else:
+                layers, stacked = perf.layer_frames(fps, frames.size)
+                keyed, stacked = with_edges(frames, stacked, n_edge)
+                labels = _labels()
+                for p in plan(stacked, rigmap, keyed):
+                    strips = layer_strips(p.curves, layers, keyed, keying, _default_of(p.kind))
+                    prep = L.prepare_strips(p.kind, p.idb, strips, labels, p.static)
+                    prepared.append((p.idb, prep))
+        except Exception:
+            for _, p in prepared:
+                p.discard()
+            raise
+        return prepared
+
     def _swap(self, idb, prep: L.PreparedLayer) -> None:
         """Replace any existing layer on ``idb`` by ``prep``, registering how to undo it."""
         kind, name = prep.id_kind, prep.id_name
         old = L.read_record(idb)
-        old_start = L.layer_frame_start(idb, old) if old else 0
+        old_starts = L.strip_starts(idb, old) if old else {}
+        old_actions = sorted(L.record_actions(old)) if old else []
         if old is not None:
             L.detach(idb, restore_user=False)
-            self._old_actions.append(old["action"])
+            self._old_actions += old_actions
         try:
             L.attach(idb, prep, old)
         except Exception:
             if old is not None:
-                L.reattach(idb, old, old_start)
-                self._old_actions.remove(old["action"])
+                L.reattach(idb, old, old_starts)
+                for a in old_actions:
+                    self._old_actions.remove(a)
             raise
 
-        def undo(kind=kind, name=name, old=old, old_start=old_start, new_action=prep.action_name):
+        def undo(kind=kind, name=name, old=old, starts=old_starts, new=prep.action_names):
             target = L.resolve_id(kind, name)
             if target is None:
                 return
             L.detach(target, restore_user=old is None)
-            act = L.local_action(new_action)
-            if act is not None:
-                bpy.data.actions.remove(act)
+            for action_name in new:
+                act = L.local_action(action_name)
+                if act is not None:
+                    bpy.data.actions.remove(act)
             if old is not None:
-                L.reattach(target, old, old_start)
+                L.reattach(target, old, starts)
 
         self._undo.append(undo)
 
@@ -161,20 +233,26 @@ def transaction():
 
 
 def remove(members) -> list[str]:
-    """Remove the MicroFace layer from every ID of a character; returns what was cleaned."""
+    """Remove the MicroFace layer from every ID of a character; returns what was cleaned.
+
+    The identity the bake stamped on the character goes too: without a layer the character is
+    again what it was before its first bake."""
     removed = []
     for kind, idb in L.character_ids(members):
         name = idb.name
         record = L.detach(idb, restore_user=True)
         if record is None:
             continue
-        act = L.local_action(record.get("action", ""))
-        if act is not None and act.users == 0:
-            bpy.data.actions.remove(act)
+        for action_name in L.record_actions(record):
+            act = L.local_action(action_name)
+            if act is not None and act.users == 0:
+                bpy.data.actions.remove(act)
         removed.append(f"{kind}:{name}")
         made = record.get("made_override")
         if made and overrides.undo_override(overrides.MadeOverride(*made)):
             removed.append(f"MESH:{made[1]} (the override made for the layer; linked mesh back)")
+    if removed and members and IDENTITY_PROP in members[0].keys():
+        del members[0][IDENTITY_PROP]
     return removed
 
 

@@ -96,6 +96,7 @@ def add_bake_arguments(parser: argparse.ArgumentParser, file_is_open: bool) -> N
         "(degrees, metres); without it the eyes look relative to the head's forward direction",
     )
     _add_audio_arguments(parser)
+    add_keying_arguments(parser)
     parser.add_argument(
         "--report", metavar="REPORT.json", help="write a JSON report of the whole run"
     )
@@ -175,6 +176,47 @@ def _audio_options(args: argparse.Namespace) -> dict:
     }
 
 
+def _positive(what: str):
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        if not v > 0 or v != v or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"{what} must be positive, got {text}")
+        return v
+
+    return parse
+
+
+def add_keying_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the keys are written: sparse within a tolerance (default) or on every frame."""
+    from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
+
+    parser.add_argument(
+        "--tolerance",
+        type=_positive("--tolerance"),
+        default=DEFAULT_TOLERANCE_PCT,
+        metavar="PERCENT",
+        help="how far the sparse keys may stray from the solved motion, in percent of each "
+        f"channel's range over the bake (default: {DEFAULT_TOLERANCE_PCT:g})",
+    )
+    parser.add_argument(
+        "--rotation-tolerance",
+        type=_positive("--rotation-tolerance"),
+        default=DEFAULT_ROTATION_TOLERANCE_DEG,
+        metavar="DEGREES",
+        help="the same for bone rotations, in degrees "
+        f"(default: {DEFAULT_ROTATION_TOLERANCE_DEG:g})",
+    )
+    parser.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="a linear key on every frame in one MicroFace strip (the dense bake) instead of "
+        "sparse keys on one strip per layer",
+    )
+
+
 def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
     """(input or None for the open file, output) pairs, all checked before anything runs."""
     if args.inputs:
@@ -213,13 +255,13 @@ def _bake_plan(args: argparse.Namespace) -> list[tuple[Path | None, Path]]:
 def _shot_line(shot: dict[str, Any]) -> str:
     chars = shot["characters"]
     keys = sum(c["keys_written"] for c in chars)
-    channels = sum(len(c["mapped"]) for c in chars)
+    curves = sum(c["fcurves"] for c in chars)
     who = ", ".join(f"{c['character']} ({c['convention']})" for c in chars)
     src = Path(shot["input"]).name if shot["input"] else "(open file)"
     overridden = sum("library override" in w for c in chars for w in c["saved_in"].values())
     where = f" ({overridden} on library overrides)" if overridden else ""
     return (
-        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {channels} channels"
+        f"{src} -> {Path(shot['output']).name}: {who}; {keys} keys on {curves} curves"
         f"{where}, preset {shot['preset']}, seed {shot['seed']}, "
         f"{shot['timings_s']['total']:.2f} s"
     )
@@ -251,6 +293,7 @@ def _resolve(args: argparse.Namespace):
     """The ``BakeRequest`` every shot of the run shares: the preset loaded and checked, controls
     applied, the intents file read — once, before any file is opened."""
     from ..apply import BakeOptions, resolve
+    from ..bake.strips import Keying
     from ..core.preset.library import DEFAULT_PRESET
 
     use_user_presets()
@@ -266,11 +309,27 @@ def _resolve(args: argparse.Namespace):
         intents_file=str(Path(args.intents).resolve()) if args.intents else None,
         look_at=args.look_at,
         **_audio_options(args),
+        keying=Keying(args.every_frame, args.tolerance, args.rotation_tolerance),
     )
     request = resolve(options)
     check_profile(args.profile)
     checked = replace(options, overrides_map=check_overrides(args.overrides))
     return replace(request, options=checked)
+
+
+def progress_line(label: str):
+    """A progress callback writing one updating line to a terminal (stderr), or None when
+    stderr is not a terminal (logs and pipes get the result lines only).  Called with None, it
+    clears the line."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(step) -> None:
+        text = "" if step is None else f"{label}: {step.text} ({step.done + 1}/{step.total})"
+        sys.stderr.write("\r\x1b[K" + text)
+        sys.stderr.flush()
+
+    return show
 
 
 def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namespace):
@@ -291,12 +350,16 @@ def _bake_shot(source: Path | None, output: Path, request, args: argparse.Namesp
     label = str(source) if source is not None else "open file"
     objects = pick_objects(scene, args.objects, label)
     t_open = time.perf_counter()
+    show = progress_line(Path(label).name)
     try:
-        report = layer_micro_motion(scene, objects, request)
+        report = layer_micro_motion(scene, objects, request, show)
     except ProfileError:  # a profile file's problems name that file, whatever the shot
         raise
     except RigError as exc:  # name the shot: in a batch the character alone is ambiguous
         raise type(exc)(f"{label}: {exc}") from exc
+    finally:
+        if show is not None:
+            show(None)
     t_bake = time.perf_counter()
     tmp = save_copy(output, args.debug)
     t_save = time.perf_counter()

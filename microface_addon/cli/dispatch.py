@@ -43,6 +43,7 @@ from .common import (
     Parser,
     Subcommand,
     UsageError,
+    blender_chatter,
     one_line,
 )
 
@@ -137,7 +138,12 @@ def main(argv: list[str] | None = None, file_is_open: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = build_parser(file_is_open).parse_args(argv)
+        # Building the parser imports bpy (the bake flags' defaults live in ``bake``), and Blender
+        # logs on its first import (``color_management | Using OCIO=…`` wherever a studio sets
+        # ``OCIO``): kept off stdout, which pipelines parse.
+        with blender_chatter(debug):
+            parser = build_parser(file_is_open)
+        args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError(f"no command given; choose one of {', '.join(SUBCOMMANDS)}")
         args.file_is_open = file_is_open

@@ -110,7 +110,7 @@ def run_inspect(args: argparse.Namespace) -> int:
             rigmap = detect(members, profile=args.profile, overrides=overrides_map)
             reports.append(rigmap.report())
         except NothingToMapError as exc:
-            failures.append(str(exc))
+            failures.append(f"{exc}; {exc.details}" if exc.details else str(exc))
             reports.append(
                 {
                     "character": character_id(members),

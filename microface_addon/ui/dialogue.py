@@ -13,7 +13,7 @@ from typing import Any
 import bpy
 
 from .. import compat
-from .subpanel import SubPanel
+from .sidebar import SubPanel
 
 
 def _strip_names(_self, context, text: str) -> list[str]:
@@ -138,6 +138,7 @@ def draw_dialogue(layout, scene: bpy.types.Scene) -> None:
 class MICROFACE_PT_dialogue(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_dialogue"
     bl_label = "Dialogue"
+    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context) -> None:
         draw_dialogue(self.layout, context.scene)

@@ -7,12 +7,16 @@ the panel can show them, and the operators read them when pressed from here.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import bpy
 
+from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
 from ..core.preset.schema import INTENSITY_RANGE
+from ..rig.scene.look_at import ACTIVE_CAMERA, DEFAULT_DIRECTION_DISTANCE_M
 from . import preferences
+from .sidebar import SidebarPanel
 
 # --- scene settings -------------------------------------------------------------------------
 # Preset and seed fall back to the add-on preferences until the user picks one for this scene,
@@ -20,19 +24,13 @@ from . import preferences
 
 
 def _preset_get(self) -> int:
-    items = preferences.selectable_items()
-    names = [it[0] for it in items]
-    for name in (self.preset_name, preferences.default_preset()):
-        if name in names:
-            return items[names.index(name)][3]
-    return items[0][3]
+    return preferences.preset_number(self.preset_name)
 
 
 def _preset_set(self, value: int) -> None:
-    for ident, _label, _desc, number in preferences.selectable_items():
-        if number == value:
-            self.preset_name = ident
-            return
+    name = preferences.preset_named(value)
+    if name is not None:
+        self.preset_name = name
 
 
 def _seed_get(self) -> int:
@@ -47,7 +45,8 @@ def _seed_set(self, value: int) -> None:
 
 def draw_bake_fields(col, owner) -> None:
     """The bake options, drawn from the scene settings (panel) or the operator (redo panel):
-    both hold properties of the same names."""
+    both hold properties of the same names; the scene's look-at is a picker, the operator's
+    the target it resolved to."""
     col.use_property_split = True
     col.prop(owner, "preset")
     col.prop(owner, "seed")
@@ -57,10 +56,60 @@ def draw_bake_fields(col, owner) -> None:
         sub = col.column(align=True)
         sub.prop(owner, "frame_start")
         sub.prop(owner, "frame_end")
-    col.prop(owner, "intents_file")
-    col.prop(owner, "look_at", icon="HIDE_OFF")
+    if hasattr(owner, "look_at_mode"):
+        draw_look_at(col, owner)
+    else:
+        col.prop(owner, "look_at", icon="HIDE_OFF")
+    draw_keying(col, owner)
     col.prop(owner, "rig_profile", icon="ARMATURE_DATA")
     col.prop(owner, "rig_overrides")
+
+
+def draw_look_at(col, settings) -> None:
+    """Where the eyes look: ahead, the active camera, a picked object (and bone), a direction."""
+    col.prop(settings, "look_at_mode")
+    mode = settings.look_at_mode
+    if mode == "OBJECT":
+        col.prop(settings, "look_at_object")
+        ob = settings.look_at_object
+        if ob is not None and ob.type == "ARMATURE":
+            col.prop_search(settings, "look_at_bone", ob.data, "bones", icon="BONE_DATA")
+    elif mode == "DIRECTION":
+        sub = col.column(align=True)
+        sub.prop(settings, "look_at_yaw")
+        sub.prop(settings, "look_at_pitch")
+        sub.prop(settings, "look_at_distance")
+    elif mode == "CAMERA":
+        cam = getattr(bpy.context.scene, "camera", None)
+        col.label(text=f"Camera: {cam.name}" if cam else "No active camera", icon="CAMERA_DATA")
+    elif settings.look_at:
+        col.label(text=f"Look at (text): {settings.look_at}", icon="HIDE_OFF")
+
+
+def draw_keying(col, owner) -> None:
+    """Sparse keys within a tolerance, or a key on every frame."""
+    col.prop(owner, "every_frame")
+    sub = col.column(align=True)
+    sub.active = not owner.every_frame
+    sub.prop(owner, "tolerance")
+    sub.prop(owner, "rotation_tolerance")
+
+
+def look_at_spec(settings) -> str | None:
+    """The look-at target the scene's picker stands for (``apply.BakeOptions.look_at``)."""
+    mode = settings.look_at_mode
+    if mode == "CAMERA":
+        return ACTIVE_CAMERA
+    if mode == "OBJECT":
+        ob = settings.look_at_object
+        if ob is None:
+            return None
+        bone = settings.look_at_bone.strip()
+        return f"{ob.name}:{bone}" if ob.type == "ARMATURE" and bone else ob.name
+    if mode == "DIRECTION":
+        yaw, pitch = math.degrees(settings.look_at_yaw), math.degrees(settings.look_at_pitch)
+        return f"dir:{yaw:.4f},{pitch:.4f},{settings.look_at_distance:.4f}"
+    return settings.look_at.strip() or None  # a scene saved before the picker
 
 
 class MicroFaceSceneSettings(bpy.types.PropertyGroup):
@@ -98,13 +147,79 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
     intents_file: bpy.props.StringProperty(
         name="Intents",
         description="Optional JSON file of intents and state cues over time, merged with the "
-        "scene's mf: markers (e.g. a marker named 'mf:smile 0.6 duchenne')",
+        "scene's mf: markers (docs/cues.md)",
         subtype="FILE_PATH",
     )
-    look_at: bpy.props.StringProperty(
+    look_at_mode: bpy.props.EnumProperty(
         name="Look at",
-        description="Gaze target: a camera or object name, 'Armature:bone', or "
-        "'dir:YAW,PITCH[,DIST]' (degrees, metres). Empty: the eyes look relative to the head",
+        description="Where the eyes look",
+        items=(
+            ("AHEAD", "Ahead", "The eyes look relative to the head's forward direction"),
+            ("CAMERA", "Active camera", "The scene's active camera, whichever it is"),
+            ("OBJECT", "Object", "An object you pick (and a bone, for an armature)"),
+            ("DIRECTION", "Direction", "A fixed direction from the head"),
+        ),
+        default="AHEAD",
+    )
+    look_at_object: bpy.props.PointerProperty(
+        type=bpy.types.Object,
+        name="Target",
+        description="The object the eyes look at (a camera, a character's head, a prop)",
+    )
+    look_at_bone: bpy.props.StringProperty(
+        name="Bone", description="Look at this bone of the armature (empty: its origin)"
+    )
+    look_at_yaw: bpy.props.FloatProperty(
+        name="Yaw",
+        description="Left (+) or right (−) of straight ahead, seen from the character",
+        subtype="ANGLE",
+        min=-math.pi / 2,
+        max=math.pi / 2,
+    )
+    look_at_pitch: bpy.props.FloatProperty(
+        name="Pitch",
+        description="Up (+) or down (−) from straight ahead",
+        subtype="ANGLE",
+        min=-math.pi / 3,
+        max=math.pi / 3,
+    )
+    look_at_distance: bpy.props.FloatProperty(
+        name="Distance",
+        description="How far away the eyes converge",
+        subtype="DISTANCE",
+        default=DEFAULT_DIRECTION_DISTANCE_M,
+        min=0.2,
+        max=100.0,
+    )
+    look_at: bpy.props.StringProperty(
+        name="Look at (text)",
+        description="Gaze target as text, from scenes saved before the picker: an object name, "
+        "'Armature:bone', '@camera' or 'dir:YAW,PITCH[,DIST]'; used while Look at is Ahead",
+        options={"HIDDEN"},
+    )
+    every_frame: bpy.props.BoolProperty(
+        name="Every frame",
+        description="A linear key on every frame in one MicroFace strip (the dense bake). Off: "
+        "few editable keys on one strip per layer, within the tolerance below",
+        default=False,
+    )
+    tolerance: bpy.props.FloatProperty(
+        name="Tolerance",
+        description="How far the keys may stray from the solved motion, as a share of each "
+        "channel's range over the bake",
+        subtype="PERCENTAGE",
+        default=DEFAULT_TOLERANCE_PCT,
+        min=0.01,
+        max=10.0,
+        precision=2,
+    )
+    rotation_tolerance: bpy.props.FloatProperty(
+        name="Rotation tolerance",
+        description="How far bone rotations may stray from the solved motion, in degrees",
+        default=DEFAULT_ROTATION_TOLERANCE_DEG,
+        min=0.001,
+        max=5.0,
+        precision=3,
     )
     rig_profile: bpy.props.StringProperty(
         name="Rig profile",
@@ -119,6 +234,7 @@ class MicroFaceSceneSettings(bpy.types.PropertyGroup):
         'detection, e.g. {"zygomaticus_major_L": {"shape_key": "SmileL_custom", "gain": 0.8}}',
         subtype="FILE_PATH",
     )
+    cue_index: bpy.props.IntProperty(name="Cue", options={"HIDDEN"})
     last_report: bpy.props.StringProperty(
         name="Last report",
         description="JSON report of the last bake in this scene",
@@ -159,11 +275,17 @@ def summary_lines(report_json: str) -> list[str]:
                 f"frames {report['frame_range'][0]}–{report['frame_range'][1]}"
             ]
             for ch in report["characters"]:
-                lines.append(f"{ch['character']}: {ch['convention']}")
+                own = (
+                    f", own settings: {ch['preset']}, seed {ch['seed']}"
+                    if ch.get("own_settings")
+                    else ""
+                )
+                lines.append(f"{ch.get('name', ch['character'])}: {ch['convention']}{own}")
                 lines += mapping_lines(ch)
+                curves = f" on {ch['fcurves']} curves" if "fcurves" in ch else ""
                 lines.append(
                     f"  {len(ch['mapped'])} mapped, {len(ch['unmapped'])} unmapped, "
-                    f"{ch['keys_written']} keys"
+                    f"{ch['keys_written']} keys{curves}"
                 )
                 lines += [f"  cue not landed: {cue}" for cue in ch.get("unlanded_cues", [])]
                 lines += dialogue_lines(ch)
@@ -208,16 +330,18 @@ def mapping_lines(ch: dict[str, Any]) -> list[str]:
     return lines
 
 
-class MICROFACE_PT_main(bpy.types.Panel):
+class MICROFACE_PT_main(SidebarPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_main"
     bl_label = "MicroFace"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "MicroFace"
 
     def draw(self, context) -> None:
         layout = self.layout
         settings = scene_settings(context.scene)
+        missing = preferences.missing_default_preset()
+        if missing:
+            layout.label(
+                text=f"Default preset {missing!r} not found: using neutral_idle", icon="ERROR"
+            )
         col = layout.column()
         col.use_property_decorate = False
         draw_bake_fields(col, settings)

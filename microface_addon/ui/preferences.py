@@ -85,9 +85,40 @@ def addon_preferences(context=None):
 
 
 def default_preset(context=None) -> str:
+    """The preferences' default preset; neutral_idle when it is unset or no longer exists
+    (``missing_default_preset`` says which, for the panel's warning)."""
     prefs = addon_preferences(context)
     name = prefs.default_preset if prefs is not None else ""
-    return name or DEFAULT_PRESET
+    if not name or name not in _known_names():
+        return DEFAULT_PRESET
+    return name
+
+
+def missing_default_preset(context=None) -> str | None:
+    """The default preset the preferences name when it is not on the search path, else None."""
+    prefs = addon_preferences(context)
+    name = prefs.default_preset if prefs is not None else ""
+    return name if name and name not in _known_names() else None
+
+
+def preset_number(*wanted: str) -> int:
+    """The menu number of the first of ``wanted`` that is on the search path (then the default
+    preset, neutral_idle, the first one): what a preset enum's getter returns."""
+    items = selectable_items()
+    names = [it[0] for it in items]
+    for name in (*wanted, default_preset(), DEFAULT_PRESET):
+        if name in names:
+            return items[names.index(name)][-1]
+    return items[0][-1]
+
+
+def preset_named(number: int) -> str | None:
+    """The preset a menu number stands for (a preset enum's setter stores its name)."""
+    return next((ident for ident, *_, n in selectable_items() if n == number), None)
+
+
+def _known_names() -> set[str]:
+    return {it[0] for it in selectable_items()}  # the menu's cached list
 
 
 def default_seed(context=None) -> int:

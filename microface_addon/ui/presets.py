@@ -22,7 +22,7 @@ from ..core.preset.schema import INTENSITY_RANGE
 from ..core.preset.settings import PresetError, load_preset
 from ..core.preset.writer import derived_preset, write_preset
 from ..core.solver import registry
-from .subpanel import SubPanel
+from .sidebar import SubPanel
 
 USER_PRESETS_SUBDIR = "microface/presets"
 GROUP_LABELS = {library.BUILTIN: "Add-on", library.USER: "User", library.ENV: "Studio path"}
@@ -30,6 +30,30 @@ GROUP_LABELS = {library.BUILTIN: "Add-on", library.USER: "User", library.ENV: "S
 # Blender keeps only C pointers to a dynamic enum's strings: keep the list referenced here.
 _ITEMS: list[Any] = []
 _KEY: tuple = ()
+# What the last Reload presets found wrong with each preset (full check: schema, layers,
+# timeline), for the folder state it checked; stale once a file changes.
+_BROKEN: dict[str, str] = {}
+_BROKEN_KEY: tuple = ()
+
+
+def _broken_now() -> dict[str, str]:
+    return _BROKEN if _BROKEN_KEY == _KEY else {}
+
+
+def check_presets() -> dict[str, str]:
+    """Load every preset on the search path as a bake would: name → what is wrong (one line)
+    for those that fail.  Imports jsonschema: run from Reload presets, never at start-up."""
+    out = {}
+    for info in library.list_presets():
+        if info.problem:
+            out[info.name] = info.problem
+            continue
+        try:
+            load_preset(info.path)
+        except PresetError as exc:
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            out[info.name] = lines[0] + (f" (+{len(lines) - 1} more)" if len(lines) > 1 else "")
+    return out
 
 
 def _folder_state() -> tuple:
@@ -85,11 +109,16 @@ def grouped_items() -> list[Any]:
         if items:
             items.append(None)
         items.append(("", GROUP_LABELS[kind], ""))
+        broken = _broken_now()
         for info in group:
             label = info.name.replace("_", " ").title()
-            items.append((info.name, label, _tooltip(info), number[info.name]))
+            reason = broken.get(info.name, "")
+            tip = _tooltip(info) + (f"\nBroken: {reason}" if reason else "")
+            label += " (broken)" if reason else ""
+            icon = "ERROR" if reason else "NONE"
+            items.append((info.name, label, tip, icon, number[info.name]))
     if not items:
-        items = [("NONE", "No presets found", "No preset on the MicroFace search path", 0)]
+        items = [("NONE", "No presets found", "No preset on the MicroFace search path", "NONE", 0)]
     if items != _ITEMS:
         _ITEMS = items
     return _ITEMS
@@ -205,6 +234,7 @@ def draw_controls(layout, scene: bpy.types.Scene) -> None:
 class MICROFACE_PT_presets(SubPanel, bpy.types.Panel):
     bl_idname = "MICROFACE_PT_presets"
     bl_label = "Preset overrides"
+    bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context) -> None:
         draw_controls(self.layout, context.scene)
@@ -215,6 +245,17 @@ class MICROFACE_PT_presets(SubPanel, bpy.types.Panel):
 
 def current_preset(scene: bpy.types.Scene) -> str:
     return scene.microface.preset
+
+
+def _loaded(name: str):
+    try:
+        return load_preset(name)
+    except PresetError:
+        return None
+
+
+class SaveError(ValueError):
+    """Save as preset refused (a name taken, nothing changed)."""
 
 
 class MICROFACE_OT_save_preset(bpy.types.Operator):
@@ -230,13 +271,32 @@ class MICROFACE_OT_save_preset(bpy.types.Operator):
         name="Description", description="What performance the new preset gives"
     )
     overwrite: bpy.props.BoolProperty(
-        name="Overwrite", description="Replace a user preset of the same name"
+        name="Overwrite",
+        description="Replace the preset of the same name (a shipped or studio preset is then "
+        "shadowed by yours)",
     )
+
+    def _existing(self) -> library.PresetInfo | None:
+        name = self.name.strip()
+        return next((i for i in library.list_presets() if i.name == name), None)
 
     def invoke(self, context, _event):
         if not self.name:
             self.name = f"{current_preset(context.scene)}_custom"
         return context.window_manager.invoke_props_dialog(self)
+
+    def draw(self, context) -> None:
+        col = self.layout.column()
+        col.prop(self, "name")
+        col.prop(self, "description")
+        existing = self._existing()
+        if existing is not None:
+            where = GROUP_LABELS.get(existing.kind, existing.kind)
+            col.label(text=f"{existing.name!r} exists ({where}): saving replaces it", icon="ERROR")
+            col.prop(self, "overwrite", text="Replace it")
+        base = _loaded(current_preset(context.scene))
+        if base is not None and not scene_controls(context.scene).overrides(base):
+            col.label(text="The panel changes nothing: there is nothing to save", icon="INFO")
 
     def execute(self, context):
         scene = context.scene
@@ -244,17 +304,27 @@ class MICROFACE_OT_save_preset(bpy.types.Operator):
         try:
             base = load_preset(parent)
             name = self.name.strip()
+            if not name:
+                raise SaveError(f"give the new preset a name (e.g. {parent}_custom)")
+            existing = self._existing()
+            if existing is not None and not self.overwrite:
+                where = GROUP_LABELS.get(existing.kind, existing.kind)
+                raise SaveError(
+                    f"a preset named {name!r} exists already ({where}: {existing.path}); "
+                    "tick Overwrite to replace it, or pick another name"
+                )
+            overrides = scene_controls(scene).overrides(base)
             target = user_preset_folder() / f"{name}.json"
-            doc = derived_preset(
-                name,
-                parent,
-                scene_controls(scene).overrides(base),
-                self.description,
-                replacing=target if self.overwrite and target.exists() else None,
-            )
+            replacing = target if self.overwrite and target.exists() else None
+            if not overrides and replacing is None:
+                raise SaveError(
+                    f"nothing to save: the panel's overrides change nothing in {parent!r} "
+                    "(change a control first, or pick the preset from the menu)"
+                )
+            doc = derived_preset(name, parent, overrides, self.description, replacing=replacing)
             path = write_preset(user_preset_folder(), doc, overwrite=self.overwrite)
             load_preset(path)  # the file we wrote must load, parent and all
-        except (PresetError, OSError) as exc:
+        except (PresetError, SaveError, OSError) as exc:
             text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
             self.report({"ERROR"}, f"MicroFace: {text}")
             return {"CANCELLED"}
@@ -265,25 +335,28 @@ class MICROFACE_OT_save_preset(bpy.types.Operator):
 
 
 class MICROFACE_OT_reload_presets(bpy.types.Operator):
-    """Rescan the preset folders (after editing or adding preset files by hand)"""
+    """Rescan the preset folders and check every preset as a bake would (after editing or
+    adding preset files by hand): broken ones are marked in the menu with the reason"""
 
     bl_idname = "microface.reload_presets"
     bl_label = "Reload presets"
     bl_options = {"REGISTER"}
 
     def execute(self, context):
-        global _KEY
+        global _KEY, _BROKEN, _BROKEN_KEY, _ITEMS
         register_user_folder()
         _KEY = ()  # force a rescan even if no modification time changed
+        grouped_items()
+        _BROKEN, _BROKEN_KEY = check_presets(), _KEY
+        _KEY, _ITEMS = (), []  # rebuild the menu with the findings
         items = [it for it in grouped_items() if it and it[0]]
-        problems = [i for i in library.list_presets() if i.problem]
         for area in getattr(context.screen, "areas", ()):
             area.tag_redraw()
-        if problems:
-            names = ", ".join(f"{i.name} ({i.problem})" for i in problems)
-            self.report({"WARNING"}, f"MicroFace: {len(items)} presets; unreadable: {names}")
+        if _BROKEN:
+            names = "; ".join(f"{n}: {why}" for n, why in sorted(_BROKEN.items()))
+            self.report({"WARNING"}, f"MicroFace: {len(items)} presets, broken — {names}")
         else:
-            self.report({"INFO"}, f"MicroFace: {len(items)} presets")
+            self.report({"INFO"}, f"MicroFace: {len(items)} presets, all valid")
         return {"FINISHED"}
 
 

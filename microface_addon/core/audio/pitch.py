@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.fft import irfft, next_fast_len, rfft
 
 # YIN's absolute threshold on the cumulative-mean-normalised difference (the paper's 0.1–0.15).
 YIN_THRESHOLD = 0.15
@@ -39,6 +38,12 @@ class PitchTrack:
 
 def _cmnd(frames: np.ndarray, window: int, max_lag: int) -> np.ndarray:
     """Cumulative-mean-normalised difference d'(τ), τ = 0 … max_lag, for each frame row."""
+    from scipy.fft import (  # lazy: registering the add-on must not load scipy
+        irfft,
+        next_fast_len,
+        rfft,
+    )
+
     # A circular correlation of this length has no wrap-around at lags 0 … max_lag: every
     # product it needs, head[j]·frame[j + τ], stays inside one period (j + τ < the frame's length).
     n_fft = next_fast_len(frames.shape[1], real=True)

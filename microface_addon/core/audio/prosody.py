@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
 from .pitch import PitchTrack
 from .vad import Frames
@@ -61,6 +59,9 @@ def _robust_z(v: np.ndarray, min_spread: float) -> np.ndarray:
 
 def nuclei(frames: Frames, pitch: PitchTrack, span: tuple[int, int]) -> np.ndarray:
     """Frame indices (into ``frames``) of the voiced syllable nuclei inside ``span = [a, b)``."""
+    from scipy.ndimage import uniform_filter1d  # lazy: registering the add-on must not load scipy
+    from scipy.signal import find_peaks  # lazy: registering the add-on must not load scipy
+
     a, b = span
     width = max(int(round(SMOOTH_S / frames.hop_s)), 1)
     level = uniform_filter1d(frames.level_db[a:b], width, mode="nearest")
@@ -85,6 +86,8 @@ def _nucleus_pitch(pitch: PitchTrack, k: np.ndarray, near: int) -> np.ndarray:
 
 def prominence(frames: Frames, pitch: PitchTrack, k: np.ndarray, p: AccentParams) -> np.ndarray:
     """Prominence (z units) of the nuclei ``k`` of one utterance."""
+    from scipy.ndimage import uniform_filter1d  # lazy: registering the add-on must not load scipy
+
     width = max(int(round(SMOOTH_S / frames.hop_s)), 1)
     level = uniform_filter1d(frames.level_db, width, mode="nearest")[k]
     near = max(int(round(NUCLEUS_PITCH_S / frames.hop_s)), 0)

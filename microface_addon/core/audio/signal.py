@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from math import gcd
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from ..limits import InputError
 
@@ -63,6 +62,8 @@ class Clip:
 def resample(samples: np.ndarray, rate_hz: float, to_hz: int = ANALYSIS_RATE_HZ) -> np.ndarray:
     """``samples`` (mono) at ``to_hz``: polyphase filtering with an anti-aliasing low-pass, exact
     for rational ratios (44.1 kHz → 16 kHz is 160/441)."""
+    from scipy.signal import resample_poly  # lazy: registering the add-on must not load scipy
+
     x = np.asarray(samples, dtype=np.float64)
     src = int(round(rate_hz))
     if abs(src - rate_hz) > 1e-6 or src <= 0:

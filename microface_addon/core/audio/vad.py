@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 # Analysis frames: 25 ms windows every 10 ms, the usual speech-analysis framing (long enough to
 # hold two pitch periods of a low voice, short enough to time an onset to a frame).
@@ -81,6 +80,8 @@ class VoiceActivity:
 
 def frame_levels(samples: np.ndarray, rate_hz: float) -> Frames:
     """Energy per 25-ms frame every 10 ms (centred), after a zero-phase high-pass."""
+    from scipy.signal import butter, sosfiltfilt  # lazy: registering the add-on must not load scipy
+
     x = np.asarray(samples, dtype=np.float64)
     if x.size > 3 * 12:
         x = sosfiltfilt(butter(2, HIGHPASS_HZ, "highpass", fs=rate_hz, output="sos"), x)

@@ -11,7 +11,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy.io import wavfile
 
 from .signal import AudioError, mono
 
@@ -21,6 +20,8 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, float]:
 
     Raises ``AudioError`` naming the file when it is missing or not a readable WAV.
     """
+    from scipy.io import wavfile  # lazy: registering the add-on must not load scipy
+
     p = Path(path)
     if not p.is_file():
         raise AudioError(f"audio file not found: {p}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 from ..jsondoc import Problem, positions_of, problem_at
 from ..limits import MAX_SCHEMA_PROBLEMS
@@ -42,6 +43,8 @@ def validator() -> jsonschema.Draft202012Validator:
     """The preset validator for the layers registered now (built once per set of layers)."""
     key = registry.names()
     if key not in _VALIDATORS:
+        import jsonschema  # lazy: registering the add-on must not load it (docs/performance.md)
+
         schema = load_schema()
         for name in key:
             schema["properties"].setdefault(name, {"$ref": "#/$defs/layer"})

@@ -13,4 +13,8 @@
 Import from the modules (``from microface_addon.core.solver.compose import solve``, or
 ``microface_addon.core.solve``); this package file only indexes them, so that the preset package
 can read the registry without loading the solver.
+
+SciPy is imported inside the functions that use it (marked ``# lazy``): the panel reads the
+registry when the add-on registers, and importing SciPy there cost every Blender start ~1.9 s
+(``tests/test_startup.py`` proves registration imports none of it).
 """

@@ -103,17 +103,23 @@ def solve(
         character_id=character_id,
         t=np.arange(n) / rate_hz,
     )
+    layer_sums = {}
     for layer in registry.layers():
         if settings.layer_enabled(layer.name):
             ctx.writable = frozenset(layer.writes)
+            before = dict(ctx.channels)
             layer.apply(ctx)
+            # ``add`` makes a new array for every contribution: what this layer touched is new.
+            layer_sums[layer.name] = {
+                name: v for name, v in ctx.channels.items() if before.get(name) is not v
+            }
     ctx.writable = None
     out = {}
     for name, values in ctx.channels.items():
         ch = CHANNELS[name]
         out[name] = soft_limit(values, ch.lo, ch.hi)
     meta = {"preset": settings.name, "seed": int(seed), "character_id": character_id}
-    return Performance(ctx.rate_hz, ctx.duration_s, out, ctx.events, meta)
+    return Performance(ctx.rate_hz, ctx.duration_s, out, ctx.events, meta, layer_sums)
 
 
 def solve_frames(

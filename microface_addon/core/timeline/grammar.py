@@ -193,6 +193,37 @@ def parse_marker(
         raise MarkerError(f"{where}: {exc}") from None
 
 
+def format_marker(
+    verb: str,
+    value: str = "",
+    *,
+    intensity: float | None = None,
+    duration_s: float | None = None,
+    keys: Mapping[str, float] | None = None,
+) -> str:
+    """The marker text for a cue, in the grammar ``parse_marker`` reads (the panel's "Add
+    cue" writes markers with it).  ``verb`` is an intent kind or ``state``/``breath``/
+    ``posture``; ``value`` the variant or the state word; ``keys`` the intent's ``attack``,
+    ``hold``, ``release``, ``duration``, ``side``.  Numbers are written with up to 3 decimals."""
+    words = [f"{MARKER_PREFIX}{verb.strip().lower()}"]
+    if verb in (STATE_TRACK, BREATH_TRACK, POSTURE_TRACK):
+        words.append(value)
+        if duration_s is not None and verb != STATE_TRACK:
+            words.append(_short(duration_s))
+        return " ".join(words)
+    if intensity is not None:
+        words.append(_short(intensity))
+    if value:
+        words.append(value)
+    for key, v in (keys or {}).items():
+        words.append(f"{key}={_short(v)}")
+    return " ".join(words)
+
+
+def _short(v: float) -> str:
+    return f"{round(float(v), 3):g}"
+
+
 def timeline_from_markers(
     markers: Iterable[tuple[str, float, str]], vocab: Vocabulary | None = None
 ) -> Timeline:
@@ -234,6 +265,8 @@ _ENTRY_NUMBERS = {
     "duration_s": (0.0, 3600.0),
     "side": (-1.0, 1.0),
 }
+# The numbers an entry may hold and their ranges (the same for markers' keys).
+ENTRY_RANGES = _ENTRY_NUMBERS
 _WHAT = ("intent", "state", "breath", "posture", "speech")
 _TIMED = ("breath", "posture")  # state changes that may last ``duration_s``
 SPEECH_TRACK = "speech"

@@ -21,9 +21,10 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 from ...core.channels import CHANNELS
 from ...core.jsondoc import positions_of, problem_at
@@ -61,6 +62,8 @@ class OverrideMap:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # lazy: registering the add-on must not load it (docs/performance.md)
+
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 

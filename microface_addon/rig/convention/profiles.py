@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 from ...core.channels import CHANNELS
 from ...core.jsondoc import PresetError, positions_of, problem_at, read_json
@@ -106,6 +107,8 @@ class Profile:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # lazy: registering the add-on must not load it (docs/performance.md)
+
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 

@@ -22,7 +22,14 @@ class RigError(Exception):
 
 
 class NothingToMapError(RigError):
-    """No canonical channel maps onto anything on the character (CLI exit code 3)."""
+    """No canonical channel maps onto anything on the character (CLI exit code 3).
+
+    The message is short and says what to do next; ``details`` says everything detection looked
+    for (``inspect`` prints it)."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass

@@ -4,7 +4,8 @@ Entry point: ``detect.detect(members, profile=None, overrides=None, profile_dirs
 ``RigMap``; raises ``NothingToMapError`` / ``ProfileError`` / ``RigError``.
 
 Which objects: ``character`` — ``characters_of(objects)`` (armature first, then its meshes),
-``character_id``, ``armature_of``.
+``character_id`` (the stamped identity, or the name), ``armature_of``; ``character_settings`` — a
+character's own preset/seed/intensity/layers, read from its custom property.
 Which profile: ``profile_folders`` — ``available_profiles``/``find_profile`` including the
 user's Blender config folder, ``user_profile_dirs``.
 Which bones: ``skeleton`` — ``find_skeleton(armature, hints, source, skins)`` → ``Skeleton``

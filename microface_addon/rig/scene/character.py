@@ -137,6 +137,31 @@ def _key_count(ob: bpy.types.Object) -> int:
     return len(key.key_blocks) if key else 0
 
 
+# Custom property on a character's first member (its armature, or its main mesh) holding the
+# identity its random streams are seeded from, stamped by the bake (``bake.transaction``) and
+# removed with the layer.
+IDENTITY_PROP = "microface_character"
+
+
 def character_id(members: list[bpy.types.Object]) -> str:
-    """Stable id seeding this character's random streams: its armature's (or main mesh's) name."""
-    return members[0].name
+    """The identity seeding this character's random streams.
+
+    A character never baked is its armature's (or main mesh's) name, as it always was, so
+    existing bakes of existing names stay bit-identical.  The bake stamps that identity on the
+    object (``IDENTITY_PROP``), so after a rename the same seed still gives the same motion.  A
+    copy of a baked object (Shift+D) carries its original's stamp: of several objects with one
+    stamp, the one named like the stamp keeps it (or, all renamed, the first by name) and the
+    others are themselves again, by name.
+    """
+    owner = members[0]
+    stamp = owner.get(IDENTITY_PROP)
+    if isinstance(stamp, str) and stamp and _keeps_stamp(owner, stamp):
+        return stamp
+    return owner.name
+
+
+def _keeps_stamp(owner: bpy.types.Object, stamp: str) -> bool:
+    holders = sorted(ob.name for ob in bpy.data.objects if ob.get(IDENTITY_PROP) == stamp)
+    if len(holders) < 2:
+        return True
+    return owner.name == (stamp if stamp in holders else holders[0])

@@ -503,11 +503,14 @@ def detect(members, profile: str | None = None, overrides=None, profile_dirs=Non
         rigmap.notes.append(unnamed)
     if rigmap.is_empty():
         raise NothingToMapError(
-            f"nothing to drive on character {rigmap.character!r}: no shape keys of a known "
-            f"convention ({_looked_for(profiles)}) and no head/eye/neck/jaw bones (looked for VRM "
-            f"humanoid metadata, profile bone names, an eye pair, a bone named head, the top of "
-            f"the central chain) (objects: {', '.join(rigmap.objects)})"
-            + (f". {unnamed}" if unnamed else "")
+            f"nothing to drive on character {rigmap.character!r} "
+            f"({', '.join(rigmap.objects)}): no shape key or bone name MicroFace knows. "
+            + (f"{unnamed} " if unnamed else "")
+            + "'microface inspect' shows what it looked for; map your names with an override "
+            "map (--overrides, or the panel's Rig overrides; docs/rigs.md)",
+            details=f"looked for shape keys of a known convention ({_looked_for(profiles)}) "
+            "and head/eye/neck/jaw bones (VRM humanoid metadata, profile bone names, an eye "
+            "pair, a bone named head, the top of the central chain)",
         )
     return rigmap
 

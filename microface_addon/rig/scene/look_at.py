@@ -16,6 +16,7 @@ the rig stage never reaches into the bake to do it itself.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import bpy
@@ -30,14 +31,40 @@ DIRECTION_SPEC = re.compile(
     r"(?:\s*,\s*(?P<dist>\d+(?:\.\d*)?))?\s*$"
 )
 DEFAULT_DIRECTION_DISTANCE_M = 1.5
+ACTIVE_CAMERA = "@camera"  # the scene's active camera, whatever it is called
 
 
 class LookAtError(RigError):
-    """The look-at target cannot be found or used."""
+    """The look-at target cannot be found or used (bad input: the CLI exits 2, as for every
+    ``RigError``)."""
 
 
-def _target_point(spec: str):
+def _candidates(spec: str) -> str:
+    """What the user may have meant: close names first, then the cameras, then other objects."""
+    names = sorted(o.name for o in bpy.data.objects)
+    close = difflib.get_close_matches(spec, names, n=3, cutoff=0.5)
+    close += [n for n in names if spec.lower() in n.lower() and n not in close][:3]
+    cameras = [n for n in names if bpy.data.objects[n].type == "CAMERA"]
+    others = [n for n in names if n not in cameras]
+    parts = []
+    if close:
+        parts.append("did you mean " + " or ".join(repr(n) for n in close) + "?")
+    parts.append("cameras: " + (", ".join(cameras) if cameras else "none"))
+    if others:
+        more = f" … (+{len(others) - 12})" if len(others) > 12 else ""
+        parts.append("objects: " + ", ".join(others[:12]) + more)
+    return "; ".join(parts)
+
+
+def _target_point(scene, spec: str):
     """A function returning the target's world position at the current frame, and a label."""
+    if spec.strip() == ACTIVE_CAMERA:
+        if scene.camera is None:
+            raise LookAtError(
+                f"look-at target {ACTIVE_CAMERA}: the scene has no active camera "
+                "(set one in the Scene properties, or pick an object)"
+            )
+        spec = scene.camera.name
     obj = bpy.data.objects.get(spec)
     if obj is not None:
         return (lambda: obj.matrix_world.translation.copy()), obj, obj.name
@@ -48,13 +75,15 @@ def _target_point(spec: str):
             pb = arm.pose.bones[bone_name]
             return (lambda: arm.matrix_world @ pb.head), arm, f"{arm.name}:{bone_name}"
         if arm is not None and arm.type == "ARMATURE":
+            bones = [b.name for b in arm.pose.bones]
+            close = difflib.get_close_matches(bone_name, bones, n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(b) for b in close)}?" if close else ""
             raise LookAtError(
-                f"look-at target {spec!r}: armature {arm.name!r} has no bone {bone_name!r}"
+                f"look-at target {spec!r}: armature {arm.name!r} has no bone {bone_name!r}{hint}"
             )
-    known = ", ".join(sorted(o.name for o in bpy.data.objects)[:12])
     raise LookAtError(
-        f"look-at target {spec!r} not found: give an object or camera name, 'Armature:bone', "
-        f"or 'dir:YAW,PITCH[,DISTANCE]' (objects: {known})"
+        f"look-at target {spec!r} not found ({_candidates(spec)}); give an object or camera "
+        f"name, 'Armature:bone', {ACTIVE_CAMERA} or 'dir:YAW,PITCH[,DISTANCE]'"
     )
 
 
@@ -192,8 +221,9 @@ def resolve_look_at(
 ) -> tuple[LookAt, list[str]]:
     """The look-at track for one character over the bake range (seconds from ``frame_start``).
 
-    ``spec`` is an object or camera name, ``"Armature:bone"``, or ``"dir:YAW,PITCH[,DIST]"``
-    (degrees, metres; a fixed direction in the head's frame).  Returns the track and notes for
+    ``spec`` is an object or camera name, ``"Armature:bone"``, ``"@camera"`` (the scene's
+    active camera) or ``"dir:YAW,PITCH[,DIST]"`` (degrees, metres; a fixed direction in the
+    head's frame).  Returns the track and notes for
     the report.  The scene is sampled as it evaluates: mute MicroFace's layer around the call
     (``bake.muted``) to measure against the user's own animation.  Raises ``LookAtError`` when the target does not exist.
     """
@@ -202,7 +232,7 @@ def resolve_look_at(
         dist = float(m["dist"]) if m["dist"] else DEFAULT_DIRECTION_DISTANCE_M
         look = LookAt.fixed(float(m["yaw"]), float(m["pitch"]), dist, source=spec.strip())
         return look, [f"look-at: fixed direction {spec.strip()}"]
-    point, target_obj, label = _target_point(spec)
+    point, target_obj, label = _target_point(scene, spec)
     return _track(scene, rigmap, point, target_obj, label, frame_start, frame_end, fps)
 
 

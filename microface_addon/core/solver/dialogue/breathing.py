@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from ..primitives.ramps import cosine_ramp
 from .params import BreathingParams
@@ -64,6 +63,8 @@ class SpeechBreath:
 
 def voiced_seconds(t: np.ndarray, utterances: Sequence[Span], breaks: Sequence[Span]) -> np.ndarray:
     """Seconds of voice spent by each time in ``t`` (utterances minus their phrase breaks)."""
+    from scipy.ndimage import uniform_filter1d  # lazy: registering the add-on must not load scipy
+
     dt = t[1] - t[0]
     on = np.zeros(t.size)
     for s, e in utterances:

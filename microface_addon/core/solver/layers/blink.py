@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammainc
 
 from ...sections import Range, from_section
 
@@ -59,6 +58,8 @@ def spontaneous_onsets(
     ``rate_per_s`` already includes the share of blinks that doubles will add, so the caller
     passes the rate of *primary* blinks.
     """
+    from scipy.special import gammainc  # lazy: solver/__init__.py
+
     shape = 1.0 / p.ibi_cv**2  # gamma with unit mean in operational time and the preset's CV
     # Intervals shorter than the refractory time are dropped below; raise the rate by the share
     # they would take so the measured rate still matches the preset.

@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ...channels import sided
 from ...geometry import eye_in_head_angles
@@ -444,6 +443,8 @@ def drift(
     Two poles make it smooth (its velocity stays ~1 °/s, far below any saccade), and the RMS is
     set from the filter's own impulse response so it does not depend on the clip length.
     """
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     if rms_deg <= 0.0 or n == 0:
         return np.zeros((n, 2))
     a = np.exp(-2.0 * np.pi * bandwidth_hz / rate_hz)
@@ -511,6 +512,8 @@ def target_head_deg(
 ) -> np.ndarray:
     """Head orientation that keeps an eccentric target within the eyes' comfortable range,
     following the target with a first-order lag (zero for targets inside the eye-only range)."""
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     want = comfortable_head_deg(np.stack([target_yaw, target_pitch], axis=-1), p)
     if not np.any(want) or p.head.follow_time_constant_s <= 0.0:
         return want
@@ -526,6 +529,8 @@ def head_durations_s(deltas_deg: np.ndarray, p: GazeParams) -> np.ndarray:
 
 def smoothed_distance(distance_m: np.ndarray, rate_hz: float, time_constant_s: float) -> np.ndarray:
     """Vergence follows changes of fixation distance with a first-order lag (on 1/distance)."""
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     inv = 1.0 / np.asarray(distance_m, dtype=np.float64)
     if time_constant_s <= 0.0 or inv.size == 0:
         return 1.0 / inv

@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, iirpeak, lfilter, lfilter_zi
 
 from ...channels import sided
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
@@ -98,6 +97,8 @@ class HeadParams:
 
 
 def _filtered(noise: np.ndarray, stages: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     for b, a in stages:
         noise = lfilter(b, a, noise)
     return noise
@@ -112,6 +113,8 @@ def _output_sd(stages: Sequence[tuple[np.ndarray, np.ndarray]], fs: float) -> fl
 
 def _smoothed(x: np.ndarray, smooth: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """``x`` through the smoothing filter, started at rest on ``x``'s first value (no transient)."""
+    from scipy.signal import lfilter, lfilter_zi  # lazy: solver/__init__.py
+
     b, a = smooth
     y, _ = lfilter(b, a, x, zi=lfilter_zi(b, a) * x[0])
     return y
@@ -142,6 +145,8 @@ def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np
     before mixing).  The resonance and the drift draw from child streams of their own, each block
     row by row, so a longer solve starts with the same rows and therefore the same motion.
     """
+    from scipy.signal import butter, iirpeak  # lazy: solver/__init__.py
+
     fs = 1.0 / (t[1] - t[0])
     r_res, r_drift = (
         np.random.Generator(np.random.PCG64(s)) for s in rng.integers(0, 2**63 - 1, 2)

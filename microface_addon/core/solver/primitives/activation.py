@@ -15,7 +15,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import cont2discrete, lfilter
 
 # Activation below this, with no drive, is rest: the idle stretch until the next drive is skipped.
 _REST = 1e-12
@@ -36,6 +35,8 @@ def lowpass(x: np.ndarray, tau_s: float, rate_hz: float) -> np.ndarray:
     ``y[n] = p·y[n-1] + (1-p)·x[n]`` with ``p = exp(-dt/tau)``: the exact response to an input
     held constant over each step.
     """
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     p = pole(tau_s, rate_hz)
     if p == 0.0:
         return np.array(x, dtype=np.float64, copy=True)
@@ -55,6 +56,8 @@ def delay(x: np.ndarray, delay_s: float, rate_hz: float) -> np.ndarray:
 
 def delayed_lag(x: np.ndarray, delay_s: float, tau_s: float, gain: float, rate_hz: float):
     """``gain`` × ``lowpass(delay(x))`` in one filter pass (the delay as leading zero taps)."""
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     k = max(int(round(delay_s * rate_hz)), 0)
     p = pole(tau_s, rate_hz)
     b = np.zeros(k + 1)
@@ -81,6 +84,8 @@ def _asymmetric_row(u: np.ndarray, p_rise: float, p_fall: float, out: np.ndarray
     stretches are filtered in one call without checks.  Only where the drive turns against the
     mode is the switch searched, in chunks that double while no switch shows up.
     """
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     n = u.size
     out[:] = 0.0
     du = np.diff(u)
@@ -142,6 +147,8 @@ def asymmetric_activation(
 @lru_cache(maxsize=64)
 def tissue_coefficients(natural_hz: float, damping: float, rate_hz: float):
     """ZOH-exact discrete coefficients ``(b, a)`` of a unit-gain damped second-order response."""
+    from scipy.signal import cont2discrete  # lazy: solver/__init__.py
+
     w = 2.0 * np.pi * natural_hz
     num, den = [w * w], [1.0, 2.0 * damping * w, w * w]
     b, a, _ = cont2discrete((num, den), 1.0 / rate_hz, method="zoh")
@@ -155,5 +162,7 @@ def tissue_response(
 
     ``damping`` < 1 lets the tissue overshoot slightly (about 1.5 % at 0.8); ≥ 1 never does.
     """
+    from scipy.signal import lfilter  # lazy: solver/__init__.py
+
     b, a = tissue_coefficients(natural_hz, damping, rate_hz)
     return lfilter(b, a, activation, axis=-1)

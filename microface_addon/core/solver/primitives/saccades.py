@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class MainSequence:
 
     def progress(self, u: np.ndarray) -> np.ndarray:
         """Fraction of the amplitude covered at normalised time ``u`` (0 … 1), C1-smooth."""
+        from scipy.special import betainc  # lazy: solver/__init__.py
+
         return betainc(*self._shapes, np.clip(u, 0.0, 1.0))
 
     @property
