@@ -13,6 +13,7 @@ import pytest
 from microface_addon import compat
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.assets.sample_head import build_sample_head
+from microface_addon.bake.strips import Keying
 from microface_addon.core import load_preset
 from microface_addon.core.measure import stats
 from microface_addon.rig.scene.character import characters_of
@@ -49,8 +50,11 @@ def _crossing(x: np.ndarray, level: float) -> float:
 
 
 def _bake(scene, parts, seconds, seed, **options):
+    """Bake with a key on every frame (one strip), so the keys read back are the pose on each
+    frame (the sparse default keeps within its tolerance of them: tests/test_sparse_bake.py)."""
     scene.render.fps = FPS
     scene.frame_start, scene.frame_end = 1, int(seconds * FPS) + 1
+    options.setdefault("keying", Keying(every_frame=True))
     layer_micro_motion(scene, list(parts.values()), BakeOptions(seed=seed, **options))
     return np.arange(scene.frame_start, scene.frame_end + 1, dtype=np.float64)
 
