@@ -66,6 +66,13 @@ def _window(i):
 _PERF: dict = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _free_the_runs():
+    """Drop the cached solves when the module is done (memory a later forked child would count)."""
+    yield
+    _PERF.clear()
+
+
 def _smiles_perf_cache(seed):
     if seed not in _PERF:
         _PERF[seed] = _smiles(seed)
