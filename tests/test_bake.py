@@ -270,9 +270,56 @@ def test_every_frame_writes_a_linear_key_per_frame_in_one_strip(empty_scene):
     track = ob.data.shape_keys.animation_data.nla_tracks["MicroFace"]
     fcs = list(compat.iter_fcurves(track.strips[0].action))
     assert [fc.data_path for fc in fcs] == ['key_blocks["eyeBlinkLeft"].value']
-    # one key per frame plus one rest key each side of the range
-    assert len(fcs[0].keyframe_points) == 100 + 2 == result.keys_written
-    assert fcs[0].keyframe_points[0].co[0] == 9 and fcs[0].keyframe_points[-1].co[0] == 110
+    # one key per frame plus a second of blend keys each side of the range (24 fps)
+    assert len(fcs[0].keyframe_points) == 100 + 2 * 24 == result.keys_written
+    assert fcs[0].keyframe_points[0].co[0] == 10 - 24 and fcs[0].keyframe_points[-1].co[0] == 133
+
+
+@pytest.mark.parametrize("every_frame", [False, True], ids=["sparse", "every_frame"])
+def test_the_layer_blends_in_and_out_at_the_range_ends(empty_scene, every_frame):
+    """Clean edges: outside the baked range the layer eases back to the user's pose over a
+    second instead of snapping there on the next frame (a chin-up head pitch, a held smile) —
+    with sparse keys as with a key on every frame: the blend is keyed like the range."""
+    ob, arm = build_mini_character()
+    rigmap = detect(characters_of([ob])[0])
+    smile = 0.8
+    with bake.transaction() as tx:
+        tx.write(
+            _synthetic({"zygomaticus_major_L": smile, "head_pitch": 10.0}),
+            rigmap,
+            50,
+            149,
+            24.0,
+            keying=Keying(every_frame=every_frame),
+        )
+    # Keys inside the blend, before and after the range, on the smile's own curve.
+    tracks = ob.data.shape_keys.animation_data.nla_tracks
+    frames = [
+        k.co[0]
+        for t in tracks
+        for st in t.strips
+        for fc in compat.iter_fcurves(st.action)
+        if fc.data_path == 'key_blocks["mouthSmileLeft"].value'
+        for k in fc.keyframe_points
+    ]
+    assert any(50 - 24 < f < 50 for f in frames) and any(149 < f < 149 + 24 for f in frames)
+    kb = ob.data.shape_keys.key_blocks["mouthSmileLeft"]
+    head = arm.pose.bones["head"]
+
+    def evaluated(frame):
+        empty_scene.frame_set(frame)
+        return kb.value, head.rotation_quaternion.angle
+
+    inside = evaluated(100)
+    assert inside[0] == pytest.approx(smile, abs=1e-4) and inside[1] > 0.01
+    values = [evaluated(f) for f in range(10, 190)]
+    steps = np.abs(np.diff(np.array(values), axis=0)).max(axis=0)
+    # The largest step per frame around the edges: a raised cosine over 24 frames moves at most
+    # π/48 of the way per frame (no jump of the whole value on one frame).
+    assert steps[0] < 0.07 * smile and steps[1] < 0.07 * inside[1]
+    for frame in (10, 25, 174, 189):  # a second and more away: the user's own pose, exactly
+        assert evaluated(frame) == pytest.approx((0.0, 0.0), abs=1e-6)
+    assert evaluated(149 + 12)[0] == pytest.approx(smile / 2, abs=0.02)  # half-way out
 
 
 def test_a_rig_with_nothing_to_map_is_an_error_and_changes_nothing(empty_scene):

@@ -96,10 +96,24 @@ def test_default_sigh_rate_in_published_band():
 
 
 def held_plateaus(perf, min_s=2.0):
-    return stats.flat_spans(perf.channels["breath"], RATE_HZ, max_rate_per_s=0.01, min_s=min_s)
+    """(plateau start, release) of every hold the layer reports, at least ``min_s`` long."""
+    holds = perf.events["breath"]["holds"]
+    return [
+        (h["plateau_s"], h["release_s"]) for h in holds if h["release_s"] - h["plateau_s"] >= min_s
+    ]
 
 
-def test_held_mode_flat_chest_rising_tension_and_release():
+def longest_frozen_run_s(curve, fps=24.0, step=1e-3):
+    """Longest stretch (s) over which the curve, keyed at ``fps``, moves less than ``step`` per
+    frame: a frozen chest."""
+    t = np.arange(curve.size) / RATE_HZ
+    frames = np.interp(np.arange(0.0, t[-1], 1.0 / fps), t, curve)
+    still = np.abs(np.diff(frames)) < step
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate(([0], still.astype(np.int8), [0])))))
+    return float(runs[::2].max() / fps) if runs.size else 0.0
+
+
+def test_held_mode_still_chest_rising_tension_and_release():
     perf = run({"mode": "held"}, others=WITH_BLINKS)
     b, chest, tension = (perf.channels[k] for k in ("breath", "chest_pitch", "tension"))
     spans = held_plateaus(perf)
@@ -108,8 +122,11 @@ def test_held_mode_flat_chest_rising_tension_and_release():
     full = [(s, e) for s, e in spans if e < TEN_MIN - 10]
     for (s, e), nxt in zip(full, [sp[0] for sp in spans[1:]], strict=False):
         i0, i1 = int(s * RATE_HZ) + 1, int(e * RATE_HZ) - 1
-        assert np.ptp(b[i0:i1]) < 1e-3
-        assert np.ptp(chest[i0:i1]) < 0.01  # degrees
+        # Held: the chest stays within a few per cent of the hold level…
+        assert np.ptp(b[i0:i1]) < 0.1 * b[i0:i1].mean()
+        assert np.ptp(chest[i0:i1]) < 0.2  # degrees
+        # …but is not frozen (straining, the heartbeat): no second without movement.
+        assert longest_frozen_run_s(b[i0:i1]) < 1.0
         assert b[i0:i1].mean() > normal_peak  # held near (above) a normal end-inhale
         assert tension[i1] > tension[i0] + 0.15  # builds over the hold
         for face in ("jaw_clench", "orbicularis_oris_L", "jaw_forward", "corrugator_L"):
@@ -121,28 +138,18 @@ def test_held_mode_flat_chest_rising_tension_and_release():
         assert tension[i1 : int(nxt * RATE_HZ)].min() < 0.5 * tension[i1]
 
 
-def test_breath_held_marker_holds_for_six_seconds():
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_breath_held_marker_holds_for_six_seconds(seed):
     tl = timeline_from_markers([("mf:breath held 6", 20.0, "marker 'mf:breath held 6'")])
-    perf = run({"mode": "calm"}, 60.0, timeline=tl)
+    perf = run({"mode": "calm"}, 60.0, seed=seed, timeline=tl)
     spans = held_plateaus(perf, min_s=1.5)
     assert len(spans) == 1
     s, e = spans[0]
-    assert 20.0 < s < 21.5 and 25.5 < e < 26.5  # flat from after the catch-breath to release
+    assert 20.0 < s < 21.5 and 25.5 < e < 26.5  # held from after the catch-breath to release
+    b = perf.channels["breath"][int(s * RATE_HZ) : int(e * RATE_HZ)]
+    assert np.ptp(b) < 0.1 * b.mean() and longest_frozen_run_s(b) < 1.0  # held, not frozen
     tension = perf.channels["tension"]
     assert tension[int(25.9 * RATE_HZ)] > 0.3 > tension[int(19.0 * RATE_HZ)]
-
-
-def test_blinks_suppressed_while_holding_then_burst_after_release():
-    calm = run({"mode": "calm"}, others=WITH_BLINKS, seed=3)
-    base = stats.detect_blinks(calm.channels["orbicularis_oculi_palpebral_L"], RATE_HZ)
-    base_rate = base.rate_per_min(TEN_MIN)
-    held = run({"mode": "held"}, others=WITH_BLINKS, seed=3)
-    bl = stats.detect_blinks(held.channels["orbicularis_oculi_palpebral_L"], RATE_HZ)
-    spans = [(s, e) for s, e in held_plateaus(held) if e < TEN_MIN - 5]
-    during = stats.rate_in_spans(bl.onsets_s, spans)
-    after = stats.rate_in_spans(bl.onsets_s, [(e, e + 4.0) for _, e in spans])
-    assert during < 0.5 * base_rate, (during, base_rate)
-    assert after > 1.5 * base_rate, (after, base_rate)
 
 
 def _steps_near(curve, times, before=3.0, after=10.0):

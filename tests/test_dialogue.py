@@ -293,7 +293,9 @@ def test_the_mouth_is_left_to_the_lip_sync_while_speaking(settings, line):
 
 def test_a_held_breath_mid_sentence_holds_the_chest_while_the_voice_goes_on(settings, line):
     """``mf:breath held 2.5`` inside an utterance: the hold wins over speech breathing — the
-    chest stays up (no inhale, no exhale beyond the hold's own) while the voice continues."""
+    chest stays up (no inhale, no exhale beyond the hold's own) while the voice continues.  Held,
+    not frozen (issue #16): the chest strains and the heartbeat pushes it by a few per cent of the
+    hold level, never a breath's worth."""
     rec, speech = line
     ln = max(rec.lines, key=lambda x: x.end_s - x.onset_s)
     at = ln.onset_s + 0.8
@@ -302,7 +304,7 @@ def test_a_held_breath_mid_sentence_holds_the_chest_while_the_voice_goes_on(sett
     b, r = perf.channels["breath"], perf.rate_hz
     hp = settings.section("breath")["hold"]
     plateau = b[int((at + hp["onset_s"] + 0.05) * r) : int((at + 2.5 - 0.05) * r)]
-    assert np.ptp(plateau) < 0.02
+    assert np.ptp(plateau) < 0.1 * hp["level"]
     assert plateau.mean() > b[int((at - 0.1) * r)] - 0.05  # held up, not emptied by the voice
     free = _solve(settings, speech, 3, rec.duration_s)
     assert np.ptp(free.channels["breath"][int((at + 0.6) * r) : int((at + 2.4) * r)]) > 0.05

@@ -69,15 +69,18 @@ def _add_strip(scene, name: str, path, frame: int = 1, channel: int = 1):
 
 
 def _layer_curves(idb) -> dict[tuple[str, int], np.ndarray]:
-    """Every F-curve of MicroFace's layer on ``idb``: its value on each baked frame (the layer
-    is baked densely, ``_bake_line``: one strip, a key on every frame)."""
+    """Every F-curve of MicroFace's layer on ``idb``: its value on each frame of the scene's
+    range (the layer is baked densely, ``_bake_line``: one strip, a key on every frame; the keys
+    of the blend in and out around the range are left out)."""
     (name,) = L.record_actions(L.read_record(idb))
     action = bpy.data.actions[name]
+    scene = bpy.context.scene
     out = {}
     for fc in compat.iter_fcurves(action):
         co = np.zeros(2 * len(fc.keyframe_points))
         fc.keyframe_points.foreach_get("co", co)
-        out[(fc.data_path, fc.array_index)] = co[1::2].copy()
+        inside = (co[0::2] >= scene.frame_start) & (co[0::2] <= scene.frame_end)
+        out[(fc.data_path, fc.array_index)] = co[1::2][inside].copy()
     return out
 
 
@@ -146,14 +149,15 @@ def test_the_baked_chest_inhales_before_utterances_after_pauses(line_rec, line_w
 
 def test_baked_blinks_gather_in_the_first_600_ms_of_pauses(line_rec, line_wav):
     """Blink onsets (eyeBlinkLeft as baked) in the first 0.6 s of the pauses at >= 2.5x the
-    chance rate, pooled over twelve seeds, and the 95 % bootstrap interval over seeds stays
-    above it too."""
+    chance rate, pooled over 24 seeds, and the 95 % bootstrap interval over seeds stays above it
+    too (with twelve seeds the interval's lower end moved around 2.5 with the draws alone: the
+    pooled ratio is ~3.2 in every dozen of seeds 100-135)."""
     windows = [(a, a + min(0.6, b - a)) for a, b in line_rec.pauses("self")]
     scene = _scene(line_rec.duration_s)
     duration = (scene.frame_end - scene.frame_start) / FPS
     chance = sum(e - s for s, e in windows) / duration
     inside, total = [], []
-    for seed in range(12):
+    for seed in range(24):
         scene = _scene(line_rec.duration_s)
         parts, _ = _bake_line(scene, line_wav, 100 + seed, strip=False)
         blinks = detect_blinks(_key(parts, "eyeBlinkLeft"), FPS)

@@ -30,6 +30,10 @@ STATES = ("rest", "listening", "speaking", "thinking", "reading", "scanning")
 CONVERSATION = ("rest", "listening", "speaking", "thinking", "scanning")
 MINUTES = 10
 DURATION_S = MINUTES * 60.0
+# The bands are judged on events pooled over these seeds, never on one tuned seed.
+SEEDS = (0, 1, 2)
+# Layers the gaze statistics do not need (they draw from their own streams, so gaze is the same).
+QUIET = {"cascade": {"enabled": False}, "micro_events": {"enabled": False}}
 
 # Published bands (science-targets.md, "Eye movements" and "Blinks").
 AMPLITUDE_MEDIAN_DEG = (3.0, 8.0)  # Lee, Badler & Badler 2002; Bahill 1975
@@ -50,6 +54,15 @@ _CACHE: dict = {}
 _MEASURED: dict = {}  # (id of a cached run, what) -> measurement of that run
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _free_the_runs():
+    """Drop the cached runs when the module is done: ~0.6 GB of curves over three seeds, which
+    a later test's forked child would otherwise count in its peak memory (test_reliability)."""
+    yield
+    _CACHE.clear()
+    _MEASURED.clear()
+
+
 def _read_only(*arrays):
     for a in arrays:
         a.setflags(write=False)  # shared between tests: none may change them in place
@@ -59,11 +72,21 @@ def run(state: str, seed: int = 0, **overrides):
     """A 10-minute solve, made once per (state, seed, overrides) and shared read-only."""
     key = (state, seed, repr(sorted(overrides.items())))
     if key not in _CACHE:
-        settings = load_preset("neutral_idle").with_overrides({"state": state, **overrides})
+        over = {"state": state, **QUIET, **overrides}
+        settings = load_preset("neutral_idle").with_overrides(over)
         perf = solve(settings, DURATION_S, seed=seed, character_id="GazeTest")
         _read_only(*perf.channels.values())
         _CACHE[key] = perf
     return _CACHE[key]
+
+
+def pooled_saccades(state: str):
+    """Saccades of ``SEEDS`` runs of a state, pooled (amplitude, duration, direction, onset)."""
+    dets = [measured_saccades(run(state, seed)) for seed in SEEDS]
+    return {
+        f: np.concatenate([getattr(d, f) for d in dets])
+        for f in ("amplitude_deg", "duration_s", "direction_deg")
+    }
 
 
 def _measured_once(perf, what, measure):
@@ -114,9 +137,9 @@ def measured_saccades(perf):
 
 @pytest.mark.parametrize("state", STATES)
 def test_amplitude_distribution_matches_published(state):
-    det = measured_saccades(run(state))
-    amp = det.amplitude_deg[det.amplitude_deg >= 1.0]  # under 1° is a microsaccade
-    assert amp.size > 200, f"{state}: only {amp.size} saccades in {MINUTES} min"
+    det = pooled_saccades(state)
+    amp = det["amplitude_deg"][det["amplitude_deg"] >= 1.0]  # under 1° is a microsaccade
+    assert amp.size > 600, f"{state}: only {amp.size} saccades in {len(SEEDS)} x {MINUTES} min"
     median = float(np.median(amp))
     under_15 = float(np.mean(amp < 15.0))
     assert AMPLITUDE_MEDIAN_DEG[0] <= median <= AMPLITUDE_MEDIAN_DEG[1], (state, median)
@@ -125,9 +148,9 @@ def test_amplitude_distribution_matches_published(state):
 
 @pytest.mark.parametrize("state", STATES)
 def test_durations_follow_main_sequence(state):
-    det = measured_saccades(run(state))
-    sel = det.amplitude_deg >= 1.0
-    ratio = det.duration_s[sel] * 1000.0 / main_sequence_ms(det.amplitude_deg[sel])
+    det = pooled_saccades(state)
+    sel = det["amplitude_deg"] >= 1.0
+    ratio = det["duration_s"][sel] * 1000.0 / main_sequence_ms(det["amplitude_deg"][sel])
     within = np.abs(ratio - 1.0) <= MAIN_SEQUENCE_TOLERANCE
     # Allow a handful of merged events (two movements inside one velocity window).
     assert np.mean(within) >= 0.98, (state, np.mean(within), np.percentile(ratio, [1, 50, 99]))
@@ -135,8 +158,9 @@ def test_durations_follow_main_sequence(state):
 
 
 def test_peak_velocity_rises_and_saturates():
-    det = measured_saccades(run("scanning"))
-    amp, peak = det.amplitude_deg, det.peak_velocity_deg_s
+    dets = [measured_saccades(run("scanning", seed)) for seed in SEEDS]
+    amp = np.concatenate([d.amplitude_deg for d in dets])
+    peak = np.concatenate([d.peak_velocity_deg_s for d in dets])
     edges = [1, 3, 6, 10, 15, 20, 30, 45]
     medians = [
         np.median(peak[(amp >= a) & (amp < b)]) for a, b in zip(edges[:-1], edges[1:], strict=True)
@@ -152,8 +176,8 @@ def test_peak_velocity_rises_and_saturates():
 
 @pytest.mark.parametrize("state", CONVERSATION)
 def test_directions_mostly_horizontal(state):
-    det = measured_saccades(run(state))
-    d = det.direction_deg[det.amplitude_deg >= 1.0]
+    det = pooled_saccades(state)
+    d = det["direction_deg"][det["amplitude_deg"] >= 1.0]
     horizontal = np.mean(np.minimum(np.abs(d), 180.0 - np.abs(d)) <= 30.0)
     # Thinking averts gaze up/down more often, but horizontal stays the single commonest class.
     assert horizontal >= (0.35 if state == "thinking" else 0.5), (state, horizontal)
@@ -164,15 +188,17 @@ def test_thinking_looks_away_and_up_listening_holds_contact():
         yaw, pitch = world_gaze(perf)
         return float(np.mean(np.hypot(yaw, pitch) < 2.5)), float(np.mean(pitch))
 
-    listen_near, listen_pitch = near_target(run("listening"))
-    think_near, think_pitch = near_target(run("thinking"))
-    assert listen_near > 0.5, listen_near  # listeners look at the speaker most of the time
-    assert think_near < 0.5 * listen_near, (think_near, listen_near)
-    assert think_pitch > listen_pitch + 2.0, (think_pitch, listen_pitch)
+    for seed in SEEDS:
+        listen_near, listen_pitch = near_target(run("listening", seed))
+        think_near, think_pitch = near_target(run("thinking", seed))
+        assert listen_near > 0.5, listen_near  # listeners look at the speaker most of the time
+        assert think_near < 0.5 * listen_near, (think_near, listen_near)
+        assert think_pitch > listen_pitch + 2.0, (think_pitch, listen_pitch)
 
 
-def test_reading_moves_along_lines_towards_the_characters_right():
-    det = measured_saccades(run("reading"))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reading_moves_along_lines_towards_the_characters_right(seed):
+    det = measured_saccades(run("reading", seed))
     sel = det.amplitude_deg >= 1.0
     d = det.direction_deg[sel]
     rightward = np.mean(np.abs(np.abs(d) - 180.0) <= 20.0)  # 180° = towards -yaw
@@ -187,16 +213,19 @@ def test_reading_moves_along_lines_towards_the_characters_right():
 
 @pytest.mark.parametrize("state", STATES)
 def test_microsaccade_rate_and_size(state):
-    perf = run(state)
-    det = measured_saccades(perf)
-    micro = det.amplitude_deg < 1.0
-    fixation_s = DURATION_S - float(det.duration_s[~micro].sum())
-    rate = micro.sum() / fixation_s
+    count, fixation_s = 0, 0.0
+    for seed in SEEDS:
+        perf = run(state, seed)
+        det = measured_saccades(perf)
+        micro = det.amplitude_deg < 1.0
+        fixation_s += DURATION_S - float(det.duration_s[~micro].sum())
+        count += int(micro.sum())
+        planned = perf.events["microsaccades"]["amplitude_deg"]
+        assert planned.size and planned.max() < 1.0
+        # Nearly every planned microsaccade is seen by the detector (they are real movements).
+        assert micro.sum() >= 0.9 * planned.size, (micro.sum(), planned.size)
+    rate = count / fixation_s
     assert MICROSACCADE_RATE_PER_S[0] <= rate <= MICROSACCADE_RATE_PER_S[1], (state, rate)
-    planned = perf.events["microsaccades"]["amplitude_deg"]
-    assert planned.size and planned.max() < 1.0
-    # Nearly every planned microsaccade is seen by the detector (they are real movements).
-    assert micro.sum() >= 0.9 * planned.size, (micro.sum(), planned.size)
 
 
 def test_drift_is_present_but_small():
@@ -223,7 +252,7 @@ def test_drift_is_present_but_small():
 def test_large_gaze_shifts_come_with_blinks():
     hits_by_bin = {(0, 15): [], (20, 30): [], (30, 90): []}
     for state in ("rest", "thinking", "scanning"):
-        for seed in (0, 1):
+        for seed in SEEDS:
             perf = run(state, seed)
             det = measured_saccades(perf)
             blinks = detect_blinks(perf.channels["orbicularis_oculi_palpebral_L"], perf.rate_hz)
@@ -245,8 +274,9 @@ def test_large_gaze_shifts_come_with_blinks():
 
 
 @pytest.mark.parametrize("state", STATES)
-def test_upper_lid_follows_eye_pitch_outside_blinks(state):
-    perf = run(state)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_upper_lid_follows_eye_pitch_outside_blinks(state, seed):
+    perf = run(state, seed)
     c = perf.channels
     for eye in ("L", "R"):
         blinks = detect_blinks(c[f"orbicularis_oculi_palpebral_{eye}"], perf.rate_hz)

@@ -54,6 +54,7 @@ def test_the_shipped_layers_in_solve_order():
         "micro_events",
         "gaze",
         "head",
+        "lids",
         "blink",
     )
     assert layer_sections() == registry.names()
@@ -105,7 +106,7 @@ def test_the_toy_layer_is_a_cli_choice(registered, capsys):
     registered()
     assert dispatch.main(["bake", "--help"]) == 0
     assert (
-        "turn layers off: dialogue, breath, cascade, micro_events, gaze, head, blink, toy"
+        "turn layers off: dialogue, breath, cascade, micro_events, gaze, head, lids, blink, toy"
         in " ".join(capsys.readouterr().out.split())
     )
     args = dispatch.build_parser().parse_args(

@@ -22,6 +22,7 @@ from rig_builders import (
 
 from microface_addon.apply import BakeOptions, layer_micro_motion
 from microface_addon.core import load_preset, solve
+from microface_addon.core.channels import TENSION_CHANNELS
 from microface_addon.rig.convention import profiles as profiles_mod
 from microface_addon.rig.convention.profiles import PROFILE_DIR, ProfileError
 from microface_addon.rig.convention.rigmap import (
@@ -228,6 +229,35 @@ def test_vroid_keys_and_bones(empty_scene):
     assert rigmap.skeleton.eyes == {"L": "J_Adj_L_FaceEye", "R": "J_Adj_R_FaceEye"}
     assert rigmap.skeleton.neck == ["J_Bip_C_Neck"] and rigmap.skeleton.chest == "J_Bip_C_Chest"
     assert "shape key Fcl_HA_Hide (Face)" in rigmap.unused
+
+
+def _tension_keys(rigmap, channel):
+    """The shape keys a tension channel drives, from the report (names only, gains dropped)."""
+    return {t.split(":")[1].split(" ")[0] for t in rigmap.report()["tension"][channel]}
+
+
+def test_the_report_says_what_tension_drives_on_each_convention(empty_scene):
+    """Tension (a held breath, a suppressed expression) tightens the lids and clenches the jaw;
+    each convention offers its own keys for it, and where a rig has none the report says why."""
+    _, face, _, _ = _arkit_character(spell=lambda n: n)
+    arkit = _detect(face)
+    assert _tension_keys(arkit, "lid_tightener_L") == {"eyeSquintLeft"}
+    assert _tension_keys(arkit, "upper_lid_droop_R") == {"eyeBlinkRight", "eyeWideRight"}
+    # ARKit has no clench key: the clench presses the lips instead.
+    assert _tension_keys(arkit, "jaw_clench") == {"mouthPressLeft", "mouthPressRight"}
+    assert set(arkit.report()["tension"]) == set(TENSION_CHANNELS)
+
+    arm = add_armature("CC_Base_Body", CC_BONES)
+    cc = _detect(add_mesh("CC_Base_Body_Mesh", CC_KEYS, armature=arm, parent=arm))
+    assert _tension_keys(cc, "lid_tightener_R") == {"Eye_Squint_R"}
+    assert _tension_keys(cc, "jaw_clench") == {"Mouth_Press_L", "Mouth_Press_R"}
+
+    vroid = _detect(add_mesh("VFace", ["Fcl_EYE_Close_L", "Fcl_EYE_Close_R", "Fcl_MTH_A"]))
+    assert vroid.convention == "vrm"
+    # VRM has no squint: a partial lid close stands in for AU7; no mouth-close key, no clench.
+    assert _tension_keys(vroid, "lid_tightener_L") == {"Fcl_EYE_Close_L"}
+    (why,) = vroid.report()["tension"]["jaw_clench"]
+    assert why.startswith("nothing: ") and "vrm" in why
 
 
 @pytest.mark.parametrize("version", ["vrm0", "vrm1"])

@@ -53,6 +53,43 @@ class PropertyCurve:
         return PropertyCurve(self.data_path, self.index, self.values + offset, self.rest + offset)
 
 
+# How long the layer takes to blend in before the baked range and out after it, seconds: a
+# chin-up posture or a held smile eases back to the user's own pose instead of snapping there on
+# the frame after the range (visible with motion blur and in the Graph Editor).
+EDGE_BLEND_S = 1.0
+
+
+def edge_frames(fps: float) -> int:
+    """How many eased frames each side of the range at ``fps``: the rest key that follows them
+    (the layer's padding key) is ``EDGE_BLEND_S`` from the range's end frame."""
+    return max(int(round(EDGE_BLEND_S * fps)) - 1, 0)
+
+
+def with_edges(
+    frames: np.ndarray, samples: dict[str, np.ndarray], n: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The range ``frames`` widened by ``n`` frames each side, and ``samples`` (channel → values,
+    frames on the last axis: one curve, or one row per solver layer) eased over those frames from
+    the channel's neutral 0 into the first baked value and from the last one back to 0: a raised
+    cosine that reaches 0, with zero slope, on the frame beyond them, where the layer's rest key
+    sits.  ``n`` = 0 changes nothing (the rest key right next to the range).
+
+    Why on the channels, before they become properties: every property is at its rest value when
+    its channels are 0 (a shape key at its static value, a bone at its rest or user pose), so one
+    blend serves shape keys, quaternions (which stay rotations, unlike component-wise blending)
+    and the per-layer strips alike, and whatever keys the range — every frame or sparse keys —
+    keys the blend with it.  Inside the range the samples are unchanged."""
+    n = max(int(n), 0)
+    j = np.arange(n, 0, -1, dtype=np.float64)  # frames before the range, farthest first
+    ease = 0.5 + 0.5 * np.cos(np.pi * j / (n + 1))  # → 0 one frame beyond, → 1 at the range
+    wide = np.concatenate((frames[0] - j, frames, frames[-1] + j[::-1])).astype(np.float64)
+    out = {
+        name: np.concatenate((v[..., :1] * ease, v, v[..., -1:] * ease[::-1]), axis=-1)
+        for name, v in samples.items()
+    }
+    return wide, out
+
+
 def shape_key_curves(
     samples: dict[str, np.ndarray],
     rigmap: RigMap,

@@ -22,6 +22,7 @@ from ..rig.convention.rigmap import RigMap
 from ..rig.scene.character import IDENTITY_PROP
 from . import layer as L
 from . import overrides
+from .curves import edge_frames, with_edges
 from .plan import plan
 from .strips import BASE, Keying, layer_strips
 
@@ -184,28 +185,33 @@ class Transaction:
         """Every ID's actions, written but not attached (all deleted again on a failure); IDs
         another character of this transaction wrote are left out (``_first_writer``).
 
+        Keyed: the range and a second each side, where the layer eases in from and out to rest
+        (``curves.with_edges``); the blend is keyed like the range, every frame or sparse.
+
         Memory: with ``release`` the performance's internal-grid arrays are freed as soon as
         they are sampled to frames, and each ID's layer rows as soon as its strips are fitted
         (an hour at 60 fps: the grids are ~600 MB, the rows of all IDs ~550 MB)."""
+        n_edge = edge_frames(fps)
         prepared = []
         try:
             if keying.every_frame:
-                samples = perf.at_frames(fps, frames.size)
+                keyed, samples = with_edges(frames, perf.at_frames(fps, frames.size), n_edge)
                 if release:
                     perf.drop_samples()
-                for p in self._first_writer(plan(samples, rigmap, frames), rigmap, result):
-                    prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, frames, p.static)))
+                for p in self._first_writer(plan(samples, rigmap, keyed), rigmap, result):
+                    prepared.append((p.idb, L.prepare(p.kind, p.idb, p.curves, keyed, p.static)))
             else:
                 layers, stacked = perf.layer_frames(fps, frames.size)
                 if release:
                     perf.drop_samples()
+                keyed, stacked = with_edges(frames, stacked, n_edge)
                 labels = _labels()
-                plans = self._first_writer(plan(stacked, rigmap, frames), rigmap, result)
+                plans = self._first_writer(plan(stacked, rigmap, keyed), rigmap, result)
                 del stacked
                 while plans:
                     p = plans.pop(0)
                     strips = layer_strips(
-                        _take_curves(p), layers, frames, keying, _default_of(p.kind)
+                        _take_curves(p), layers, keyed, keying, _default_of(p.kind)
                     )
                     prep = L.prepare_strips(p.kind, p.idb, strips, labels, p.static)
                     del strips

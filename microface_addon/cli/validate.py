@@ -26,6 +26,14 @@ def add_validate_arguments(parser: argparse.ArgumentParser, _file_is_open: bool)
         "--minutes", type=float, default=10.0, help="simulated minutes per preset (default: 10)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--pool-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="extra simulated minutes per preset (full solves; breath-only solves get six times"
+        " as many) for statistics with fewer than 30 events (default: 30; 0 pools nothing)",
+    )
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     parser.add_argument("--plots", metavar="DIR", help="write one PNG of curves per preset")
     add_control_arguments(parser)
@@ -33,13 +41,16 @@ def add_validate_arguments(parser: argparse.ArgumentParser, _file_is_open: bool)
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from ..core.measure.validate import format_table, validate_settings
+    from ..core.measure.validate import DEFAULT_POOL_MINUTES, format_table, validate_settings
     from ..core.preset.controls import with_controls
     from ..core.preset.library import DEFAULT_PRESET, list_presets
     from ..core.preset.settings import PresetError, load_preset
 
     if not (args.minutes > 0 and math.isfinite(args.minutes)):
         raise UsageError(f"--minutes must be a positive number, got {args.minutes:g}")
+    pool = DEFAULT_POOL_MINUTES if args.pool_minutes is None else args.pool_minutes
+    if not (pool >= 0 and math.isfinite(pool)):
+        raise UsageError(f"--pool-minutes must be 0 or more, got {pool:g}")
     use_user_presets()
     names = [i.name for i in list_presets()] if args.all else (args.preset or [DEFAULT_PRESET])
     controls, intensity = controls_from_args(args)
@@ -52,7 +63,7 @@ def run_validate(args: argparse.Namespace) -> int:
         except PresetError as exc:  # keep going: one broken preset must not hide the others
             problems.append(exc)
             continue
-        report, perf = validate_settings(settings, args.minutes, args.seed)
+        report, perf = validate_settings(settings, args.minutes, args.seed, pool_minutes=pool)
         reports.append(report)
         if plots is not None:
             write_plot(plots, report, perf)
@@ -65,9 +76,15 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         print(format_table(reports))
         failed = [r.name for r in reports if not r.ok]
+        undecided = sum(len(r.inconclusive) for r in reports)
         print(
             f"{len(reports)} preset(s) measured over {args.minutes:g} min, seed {args.seed}: "
             + (f"outside their bands: {', '.join(failed)}" if failed else "all within their bands")
+            + (
+                f" ({undecided} statistic(s) inconclusive, each with its reason)"
+                if undecided
+                else ""
+            )
         )
     for p in problems:
         print(f"microface: error: invalid preset: {p}", file=sys.stderr)

@@ -61,6 +61,18 @@ def _build() -> dict[str, Channel]:
         "AU61-64 coupling",
         "upper lid following eye pitch: + lowers the lid, - raises it",
     )
+    chans += _sided(
+        "upper_lid_droop",
+        "activation",
+        -1.0,
+        1.0,
+        "AU43 (tonic) / AU5",
+        "upper lid set by state (levator tone): + lowers it (fatigue), - lifts it (alertness);"
+        " same units as upper_lid_gaze",
+    )
+    chans += _sided(
+        "lid_tightener", *act, "AU7", "lid tightener: orbicularis oculi tone narrowing the eye"
+    )
     chans += _sided("eye_yaw", "angle", -45.0, 45.0, "AU61/AU62", "eye-in-head yaw, degrees")
     chans += _sided("eye_pitch", "angle", -35.0, 35.0, "AU63/AU64", "eye-in-head pitch, degrees")
     # Brows
@@ -173,4 +185,14 @@ MOUTH_CHANNELS: tuple[str, ...] = (
     "jaw_drop",
     "jaw_forward",
     "jaw_clench",
+)
+
+# The channels that show tension (a held breath, a suppressed expression): the clench and thrust
+# of the jaw, pressed lips and a knitted brow (breath's ``tension_face``, the cascade's
+# ``tension.drive``), the lid tightener and the lowered lid (the ``lids`` layer).  Each rig offers
+# its own part of them; ``RigMap.report()["tension"]`` says what each drives on a character.
+TENSION_CHANNELS: tuple[str, ...] = (
+    "jaw_clench",
+    "jaw_forward",
+    *sided("orbicularis_oris", "corrugator", "lid_tightener", "upper_lid_droop"),
 )

@@ -217,10 +217,40 @@ def spectral_peak_hz(f: np.ndarray, psd: np.ndarray, f_min: float = 0.05, f_max:
     return float(fb[int(np.argmax(smooth))])
 
 
-def loglog_slope(f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float) -> float:
-    """Least-squares slope of log10(psd) against log10(f) between ``f_lo`` and ``f_hi``."""
+def loglog_fit(
+    f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float, bins_per_octave: float = 0.0
+) -> tuple[float, float, int]:
+    """Least-squares slope of log10(psd) against log10(f) between ``f_lo`` and ``f_hi``, with its
+    standard error and the fit's degrees of freedom.
+
+    With ``bins_per_octave`` > 0 the spectrum is first averaged in log-spaced bins, so every
+    octave weighs the same in the fit: a Welch spectrum has evenly spaced bins, and a plain fit
+    over 0.02-0.3 Hz would let its top octave (most of the bins, and where breathing adds its
+    peak) decide the slope of a spectrum that matters most at its slow end.
+    """
     band = (f >= f_lo) & (f <= f_hi) & (psd > 0)
-    return float(np.polyfit(np.log10(f[band]), np.log10(psd[band]), 1)[0])
+    x, y = np.log10(f[band]), np.log10(psd[band])
+    if bins_per_octave > 0:
+        n = max(int(np.ceil(bins_per_octave * np.log2(f_hi / f_lo))), 2)
+        edges = np.linspace(np.log10(f_lo), np.log10(f_hi), n + 1)
+        which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n - 1)
+        keep = [b for b in range(n) if np.any(which == b)]
+        x = np.array([x[which == b].mean() for b in keep])
+        y = np.array([np.log10(np.mean(10 ** y[which == b])) for b in keep])
+    slope, icept = np.polyfit(x, y, 1)
+    dof = x.size - 2
+    if dof <= 0:
+        return float(slope), float("nan"), 0
+    res = y - (slope * x + icept)
+    se = float(np.sqrt(np.sum(res**2) / dof / np.sum((x - x.mean()) ** 2)))
+    return float(slope), se, dof
+
+
+def loglog_slope(
+    f: np.ndarray, psd: np.ndarray, f_lo: float, f_hi: float, bins_per_octave: float = 0.0
+) -> float:
+    """The slope of ``loglog_fit``."""
+    return loglog_fit(f, psd, f_lo, f_hi, bins_per_octave)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,24 +469,53 @@ def first_crossing_s(
     return (j - 1 + (level - x[j - 1]) / (x[j] - x[j - 1])) / rate_hz
 
 
-def apex_time_s(curve: np.ndarray, rate_hz: float, fraction: float = 0.95) -> float:
-    """When an expression reaches its apex: the curve first gets to ``fraction`` of its maximum.
+# The apex level is the median of the samples above this fraction of the maximum: the held top.
+APEX_TOP_FRACTION = 0.8
 
-    On a held expression the maximum sits on a long, nearly flat top, so its arg-max is
-    meaningless; the time the top is reached is what orders muscles in a cascade.
+
+def apex_level(curve: np.ndarray) -> float:
+    """The level an expression holds at its apex: the median of its samples above
+    ``APEX_TOP_FRACTION`` of the maximum.
+
+    Why not the maximum: a living hold wanders by a few per cent, so its maximum is a chance
+    excursion somewhere in the hold, and "the first time the curve reaches 95 % of its maximum"
+    would land anywhere in it.  The median of the top is the held level itself (for a bump with
+    no hold, a level just under the peak).
     """
     x = np.asarray(curve, dtype=np.float64)
-    return first_crossing_s(x, rate_hz, fraction * float(x.max()))
+    peak = float(x.max())
+    return float(np.median(x[x >= APEX_TOP_FRACTION * peak])) if peak > 0 else 0.0
+
+
+# An expression is at its apex once it is within this fraction of its held level: closer than
+# that, the slope of an eased attack has fallen so far that the few-per-cent wander of a living
+# hold (larger in weakly contracted muscles), not the attack, decides when the curve gets there.
+APEX_FRACTION = 0.85
+
+
+def apex_time_s(curve: np.ndarray, rate_hz: float, fraction: float = APEX_FRACTION) -> float:
+    """When an expression reaches its apex: the curve first gets to ``fraction`` of its apex
+    level (``apex_level``).
+
+    On a held expression the maximum sits on a long, nearly flat (and wandering) top, so its
+    arg-max is meaningless; the time the top is reached is what orders muscles in a cascade.
+    """
+    x = np.asarray(curve, dtype=np.float64)
+    return first_crossing_s(x, rate_hz, fraction * apex_level(x))
 
 
 def onset_duration_s(
-    curve: np.ndarray, rate_hz: float, start_fraction: float = 0.02, apex_fraction: float = 0.95
+    curve: np.ndarray,
+    rate_hz: float,
+    start_fraction: float = 0.02,
+    apex_fraction: float = APEX_FRACTION,
 ) -> float:
-    """Onset phase of an expression (Schmidt et al. 2006): movement start → apex, seconds."""
+    """Onset phase of an expression (Schmidt et al. 2006): movement start (``start_fraction`` of
+    the apex level) → apex (``apex_time_s``), seconds."""
     x = np.asarray(curve, dtype=np.float64)
-    peak = float(x.max())
-    return first_crossing_s(x, rate_hz, apex_fraction * peak) - first_crossing_s(
-        x, rate_hz, start_fraction * peak
+    level = apex_level(x)
+    return first_crossing_s(x, rate_hz, apex_fraction * level) - first_crossing_s(
+        x, rate_hz, start_fraction * level
     )
 
 

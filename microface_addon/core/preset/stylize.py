@@ -14,14 +14,17 @@ What ``amount`` (0–1) changes, by design:
 * timing snapped: attacks and posture glides faster, holds (expressions, fixations, tilts,
   closed lids) longer, muscle rise time shorter;
 * fewer, clearer events: blink, sigh, nod/tilt and micro-event rates down; fewer partial blinks;
-* less noise: head sway, drift, microsaccades, interval and amplitude jitter down.
+* less noise: head sway, drift, microsaccades, interval and amplitude jitter down; expression
+  instances closer to their intent and holds that wander less (never frozen: the wander is cut,
+  not removed).
 
 How far each change goes at ``amount`` 1 is the preset's ``stylization_rules`` (defaults in
 ``presets/defaults.json``, reasons in ``docs/science.md``).
 
-Never touched (the mechanics): the cascade graph (edges, delays, order), reaction latency, blink
-and cascade asymmetry, blink closing/opening *ratio*, breath rate, inhale share and shape, the
-saccade main sequence, VOR and gaze–head coordination.
+Never touched (the mechanics): the cascade graph (edges, delays, order), reaction latency (its
+mean; the per-instance scatter is noise), blink and cascade asymmetry, blink closing/opening
+*ratio*, breath rate, inhale share and shape, the saccade main sequence, VOR and gaze–head
+coordination.
 """
 
 from __future__ import annotations
@@ -66,12 +69,12 @@ def rules(amount: float, k: Mapping[str, float]) -> list[tuple[str, float]]:
         ("breath.modes.*.amplitude", size),
         ("breath.modes.*.rate_cv", noise),
         ("breath.amplitude_cv", noise),
+        ("breath.end_exhale_sd", noise),
         ("breath.inhale_share_cv", noise),
         ("breath.sigh.rate_per_hour", fewer),
         ("breath.chest_pitch_deg", size),
         # head: bold postures and tilts that snap in and hold; little idle sway
         ("head.sway.amplitude_deg.*", noise),
-        ("head.sway.drift_share", noise),
         ("head.postures.*.*", amp),
         ("head.bias_deg.*", amp),
         ("head.posture_transition_s", attack),
@@ -92,6 +95,13 @@ def rules(amount: float, k: Mapping[str, float]) -> list[tuple[str, float]]:
         ("cascade.intents.*.variants.*.attack_s", attack),
         ("cascade.intents.*.variants.*.hold_s", hold),
         ("cascade.intents.*.variants.*.release_s", release),
+        # …and tidier: each instance closer to the intent, holds that wander less
+        ("cascade.instances.latency_sd_s", noise),
+        ("cascade.instances.attack_cv", noise),
+        ("cascade.instances.release_cv", noise),
+        ("cascade.instances.peak_cv", noise),
+        ("cascade.living.wander_cv", noise),
+        ("cascade.living.tremor_cv", noise),
         # micro-events: rarer but legible
         ("micro_events.kinds.*.rate_per_min", fewer * fewer),
         ("micro_events.kinds.*.amplitude", amp),

@@ -4,7 +4,8 @@
   channels it writes and its section check; everything layer-shaped is read from here.
 - ``compose`` — ``solve``/``solve_frames`` and ``SolveContext``: run the registered layers on a
   240 Hz grid.
-- ``layers/`` — one module per behaviour layer (breath, cascade, micro_events, gaze, head, blink).
+- ``layers/`` — one module per behaviour layer (breath, cascade, micro_events, gaze, head, lids,
+  blink); ``instances`` is the cascade's per-instance variation and living holds.
 - ``primitives/`` — building blocks the layers share: muscle activation dynamics, the saccade main
   sequence, smooth ramps.
 - ``rng`` — one seeded random stream per (seed, character, layer).

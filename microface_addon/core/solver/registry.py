@@ -27,6 +27,8 @@ Order matters: a layer may read what the layers before it wrote.
   gaze         → eye angles, lid-follow, gaze_head_share_*, forced blinks (the dialogue
                  plan's gaze states replace the state track's, when there is speech)
   head         → head angles (sway, posture, breath pitch, gaze share) + VOR on the eyes
+  lids         → upper-lid baseline and AU7 tone by state, fatigue and tension (reads the final
+                 eye pitch and the shared tension)
   blink        → lid closure (reads modulators and forced blinks)
 """
 
@@ -38,7 +40,7 @@ from types import ModuleType
 from typing import Any
 
 from ..channels import CHANNELS
-from .layers import blink, breath, cascade, dialogue, gaze, head, micro_events
+from .layers import blink, breath, cascade, dialogue, gaze, head, lids, micro_events
 
 # (path inside the layer's section, message) for each problem its check finds.
 SectionProblems = list[tuple[list[Any], str]]
@@ -79,6 +81,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer.of(micro_events),
     Layer.of(gaze),
     Layer.of(head),
+    Layer.of(lids),
     Layer.of(blink),
 )
 

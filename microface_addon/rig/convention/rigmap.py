@@ -13,7 +13,7 @@ from collections.abc import Container, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ...core.channels import CHANNELS
+from ...core.channels import CHANNELS, TENSION_CHANNELS
 from .parts import PartChoice
 
 
@@ -224,6 +224,13 @@ class RigMap:
             )
         for o in self.object_rotations:
             by_channel.setdefault(o.channel, []).append(f"object {o.obj} ×{o.gain:g}")
+        # What tension moves on this character, channel by channel: its targets, or why nothing.
+        tension = {
+            ch: sorted(by_channel[ch])
+            if ch in by_channel
+            else [f"nothing: {self.unmapped.get(ch, 'not mapped on this rig')}"]
+            for ch in TENSION_CHANNELS
+        }
         return {
             "character": self.character,
             "convention": self.convention,
@@ -238,6 +245,7 @@ class RigMap:
             "mapped": {k: sorted(v) for k, v in sorted(by_channel.items())},
             "overridden": sorted(self.overridden),
             "unmapped": dict(sorted(self.unmapped.items())),
+            "tension": tension,
             "skipped": dict(sorted(self.skipped.items())),
             "unused": sorted(self.unused),
             "skeleton": self.skeleton.as_report() if self.skeleton else {},

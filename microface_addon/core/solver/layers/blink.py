@@ -27,8 +27,9 @@ SPONTANEOUS, DOUBLE, FORCED = 0, 1, 2
 
 @dataclass(frozen=True)
 class BlinkAsymmetry:
-    onset_s: float  # SD of the right eye's onset offset (per-seed bias and per blink), s
-    amplitude: float  # SD of the right eye's relative amplitude difference
+    onset_s: float  # SD of the right eye's onset offset drawn per blink, s
+    amplitude: float  # SD of the right eye's relative amplitude difference (per seed and blink)
+    onset_bias_s: float = 0.0  # SD of the character's own (per-seed) onset offset, s
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ def schedule(
     order = np.argsort(ev["onset_s"], kind="stable")
     ev = {k: v[order] for k, v in ev.items()}
     m = ev["onset_s"].size
-    # Per-eye differences: a per-seed bias plus per-blink scatter.
-    bias_onset = rng.normal(0.0, p.asymmetry.onset_s)
+    # Per-eye differences: a per-seed bias plus per-blink scatter (the two lids start a few
+    # milliseconds apart, differently each blink: at 120 fps often a frame apart).
+    bias_onset = rng.normal(0.0, p.asymmetry.onset_bias_s)
     ev["onset_offset_R_s"] = bias_onset + rng.normal(0.0, p.asymmetry.onset_s, size=m)
     bias_amp = rng.normal(0.0, p.asymmetry.amplitude)
     amp_r = ev["amplitude"] * (1.0 + bias_amp + rng.normal(0.0, p.asymmetry.amplitude, size=m))

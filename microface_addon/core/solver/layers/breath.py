@@ -4,12 +4,14 @@ a held breath builds up in the face.
 Why this shape:
 - The phase is the integral of a rate that glides between modes, so a mode change on the
   timeline only changes how fast the cycle runs: the chest never jumps.
-- Each cycle draws its own duration, depth and inhale share (real breathing is irregular from
-  breath to breath).  Depth and inhale share only switch at end-exhale, where the volume is 0
-  whatever they are, so they cannot cause a jump either.
+- Each cycle draws its own duration, depth and inhale share, and depth and the end-exhale level
+  wander from breath to breath with memory (real breathing is irregular, and its irregularity
+  has structure; ``BreathMemory``).  They only switch at end-exhale, and each breath starts from
+  the level the previous one ended at, so none of it can make the chest jump.
 - A hold (mode ``held``) overrides the oscillator: a quick catch-breath up to the hold level, a
-  flat plateau, then a release exhale (often a sigh).  Meanwhile the oscillator's phase waits at
-  the start of a fresh cycle, so breathing resumes from end-exhale exactly where the release ends.
+  held plateau that still lives (straining, the heartbeat: ``_held_alive``), then a release
+  exhale (often a sigh).  Meanwhile the oscillator's phase waits at the start of a fresh cycle,
+  so breathing resumes from the resting level exactly where the release ends.
 - Sighs are extra-large, longer cycles at a rate per hour (a renewal process in operational time,
   so the rate can differ per mode).
 
@@ -29,6 +31,7 @@ import numpy as np
 
 from ...channels import CHANNELS, SOFT_KNEE_FRACTION, sided, soft_limit
 from ...sections import Range, from_section
+from ..primitives.noise import multisine
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "breath"
@@ -69,6 +72,17 @@ class ModeParams:
 
 
 @dataclass(frozen=True)
+class HeldAlive:
+    """What keeps a held breath alive: slow straining of the chest around the hold level and the
+    heartbeat's small push (``breath.hold.alive``)."""
+
+    strain_sd: float  # RMS of the straining wander, fraction of the hold level
+    strain_band_hz: Range
+    cardiac_amplitude: float  # breath units
+    cardiac_band_hz: Range  # the heart rate, hertz
+
+
+@dataclass(frozen=True)
 class HoldParams:
     level: float
     onset_s: float
@@ -85,6 +99,7 @@ class HoldParams:
     blink_burst: float
     blink_burst_s: float
     release_blinks_s: tuple[float, ...]
+    alive: HeldAlive
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,9 @@ class BreathParams:
     mode: str
     modes: Mapping[str, ModeParams]  # the rhythmic modes ("held" is configured under ``hold``)
     amplitude_cv: float
+    amplitude_memory: float  # correlation of one breath's depth with the next one's
+    end_exhale_sd: float  # SD of the end-exhale level, fraction of the mode's depth
+    end_exhale_memory: float  # correlation of one end-exhale level with the next one's
     inhale_share_cv: float
     transition_s: float
     hold: HoldParams
@@ -208,14 +226,6 @@ def exhale_shape(x: np.ndarray, skew: float) -> np.ndarray:
     return 0.5 + 0.5 * np.cos(np.pi * g)
 
 
-def cycle_shape(u: np.ndarray, inhale_share: np.ndarray, skew: np.ndarray) -> np.ndarray:
-    """One breath over cycle phase u ∈ [0, 1): inhale to 1 by ``inhale_share``, then exhale."""
-    inhaling = u < inhale_share
-    x_in = u / inhale_share
-    x_out = (u - inhale_share) / (1.0 - inhale_share)
-    return np.where(inhaling, cosine_ramp(x_in), exhale_shape(x_out, skew))
-
-
 def _mode_arrays(
     t: np.ndarray, segments: Sequence[tuple[float, float, str]], p: BreathParams
 ) -> dict[str, np.ndarray]:
@@ -272,7 +282,8 @@ def _renewal_times(
 
 @dataclass(frozen=True)
 class Cycles:
-    """The breaths, one entry each: when they start, how long, how deep, their shape."""
+    """The breaths, one entry each: when they start, how long, how deep, their shape, and the
+    end-exhale level each starts from (the next one's is where it ends)."""
 
     start_s: np.ndarray
     duration_s: np.ndarray
@@ -280,6 +291,46 @@ class Cycles:
     inhale_share: np.ndarray
     skew: np.ndarray
     sigh: np.ndarray
+    level: np.ndarray
+    end_level: np.ndarray
+
+
+@dataclass
+class BreathMemory:
+    """Breath-to-breath variability with memory: the log-depth and the end-exhale level are each
+    a first-order autoregression over breaths (Benchetrit & Bertrand 1975; Tobin et al. 1988
+    found both a correlated and a random part), so depth and resting level drift over several
+    breaths instead of jumping independently.  A sigh (or the release of a hold) resets both:
+    the next breath starts from the resting level with fresh depth (the resetter of Vlemincx et
+    al. 2010)."""
+
+    p: BreathParams
+    depth_dev: float = 0.0  # log-depth deviation (stationary SD: ``depth_sigma``)
+    level_dev: float = 0.0  # end-exhale level, in units of the mode's depth
+
+    @property
+    def depth_sigma(self) -> float:
+        return float(np.sqrt(np.log1p(self.p.amplitude_cv**2)))
+
+    def start(self, z_depth: float, z_level: float) -> None:
+        """The first breath: both in their stationary distribution."""
+        self.depth_dev = self.depth_sigma * z_depth
+        self.level_dev = self.p.end_exhale_sd * z_level
+
+    def step(self, z_depth: float, z_level: float, reset: bool) -> None:
+        """The next breath (``reset`` after a sigh or a hold: level back to rest, memory gone)."""
+        p = self.p
+        if reset:
+            self.depth_dev = self.depth_sigma * z_depth
+            self.level_dev = 0.0
+            return
+        rd, rl = p.amplitude_memory, p.end_exhale_memory
+        self.depth_dev = rd * self.depth_dev + np.sqrt(1.0 - rd * rd) * self.depth_sigma * z_depth
+        self.level_dev = rl * self.level_dev + np.sqrt(1.0 - rl * rl) * p.end_exhale_sd * z_level
+
+    def depth_factor(self) -> float:
+        """Unit-mean log-normal factor on the mode's depth."""
+        return float(np.exp(self.depth_dev - 0.5 * self.depth_sigma**2))
 
 
 def breath_cycles(
@@ -293,36 +344,41 @@ def breath_cycles(
 ) -> Cycles:
     """Lay breaths end to end; each takes rate, depth and shape from its mode at its start.
 
-    Parameters only change from one breath to the next, at end-exhale where the volume is 0,
-    so neither a mode change nor breath-to-breath variability can make the chest jump.  A hold
-    cuts the breath in progress (the hold's catch-breath takes over) and breathing resumes with
-    a fresh breath where the release ends.  A sigh makes the next breath that starts outside a
-    hold deeper and longer.
+    Parameters only change from one breath to the next, at end-exhale, so neither a mode change
+    nor breath-to-breath variability can make the chest jump: a breath starts from the level the
+    previous one ended at.  Depth and end-exhale level wander with memory (``BreathMemory``).  A
+    hold cuts the breath in progress (the hold's catch-breath takes over) and breathing resumes
+    with a fresh breath from the resting level where the release ends.  A sigh makes the next
+    breath that starts outside a hold deeper and longer, and breathing after it starts afresh.
     """
     dt = t[1] - t[0]
     n = int(np.sum(ma["rate_per_min"]) / 60.0 * dt * 2.0) + 2 * len(holds) + 32
     first_phase = rng.uniform()
-    z = rng.standard_normal(size=(n, 3))
-    sig_d = np.sqrt(np.log1p(p.amplitude_cv**2))
+    z = rng.standard_normal(size=(n, 4))  # rate, depth, inhale share, end-exhale level
     sig_s = np.sqrt(np.log1p(p.inhale_share_cv**2))
-    out: dict[str, list] = {k: [] for k in Cycles.__dataclass_fields__}
+    memory = BreathMemory(p)
+    out: dict[str, list] = {k: [] for k in Cycles.__dataclass_fields__ if k != "end_level"}
     hold_i, sigh_i = 0, 0
     tk = None
     k = 0
+    reset = False
     while True:
         if k >= z.shape[0]:
-            z = np.concatenate([z, rng.standard_normal(size=(n, 3))])
+            z = np.concatenate([z, rng.standard_normal(size=(n, 4))])
         i = min(int(round(max(tk or 0.0, 0.0) / dt)), t.size - 1)
         cv = ma["rate_cv"][i]
         sig_r = np.sqrt(np.log1p(cv**2))
         dur = 60.0 / ma["rate_per_min"][i] * np.exp(sig_r * z[k, 0] - 0.5 * sig_r**2)
         if tk is None:  # the first breath is already under way at 0 s
             tk = -first_phase * dur
+            memory.start(z[k, 1], z[k, 3])
+        else:
+            memory.step(z[k, 1], z[k, 3], reset)
         sigh = False
         while sigh_i < sigh_times.size and sigh_times[sigh_i] <= tk:
             sigh_i += 1
             sigh = sigh or not quiet[i]
-        depth = ma["amplitude"][i] * np.exp(sig_d * z[k, 1] - 0.5 * sig_d**2)
+        depth = ma["amplitude"][i] * memory.depth_factor()
         if sigh:
             dur *= p.sigh.duration_factor
             depth *= p.sigh.volume_factor
@@ -330,23 +386,33 @@ def breath_cycles(
         # smoothly below the channel's soft knee, so its top stays round instead of flattened.
         depth = float(soft_limit(np.array([depth]), 0.0, DEPTH_CEILING)[0])
         share = ma["inhale_share"][i] * np.exp(sig_s * z[k, 2] - 0.5 * sig_s**2)
+        level = memory.level_dev * ma["amplitude"][i]
         for key, v in zip(
-            Cycles.__dataclass_fields__,
-            (tk, dur, depth, min(share, 0.8), ma["exhale_skew"][i], sigh),
+            out,
+            (tk, dur, depth, min(share, 0.8), ma["exhale_skew"][i], sigh, level),
             strict=True,
         ):
             out[key].append(v)
         k += 1
         nxt = tk + dur
+        reset = sigh
         while hold_i < len(holds) and holds[hold_i].end_s <= tk:
             hold_i += 1
         if hold_i < len(holds) and nxt > holds[hold_i].plateau_s:
             nxt = holds[hold_i].end_s  # cut by the hold; breathing resumes after the release
             hold_i += 1
+            reset = True
         tk = nxt
         if tk > t[-1]:
             break
-    return Cycles(**{key: np.asarray(v) for key, v in out.items()})
+    cols = {key: np.asarray(v) for key, v in out.items()}
+    # Each breath ends where the next one starts (the last one where a next one would).
+    if k >= z.shape[0]:
+        z = np.concatenate([z, rng.standard_normal(size=(1, 4))])
+    memory.step(z[k, 1], z[k, 3], reset)
+    last = memory.level_dev * ma["amplitude"][-1]
+    cols["end_level"] = np.append(cols["level"][1:], last)
+    return Cycles(**cols)
 
 
 def _quiet(t: np.ndarray, segments: Sequence, holds: Sequence[Hold]) -> np.ndarray:
@@ -361,10 +427,16 @@ def _quiet(t: np.ndarray, segments: Sequence, holds: Sequence[Hold]) -> np.ndarr
 
 
 def cycle_volume(t: np.ndarray, c: Cycles) -> np.ndarray:
-    """Lung volume of the breaths laid end to end (a cycle cut short by a hold is hidden by it)."""
+    """Lung volume of the breaths laid end to end (a cycle cut short by a hold is hidden by it):
+    each rises from its own start level by its depth and falls to the next one's start level."""
     k = np.searchsorted(c.start_s, t, side="right") - 1  # which cycle, how far into it
     u = np.clip((t - c.start_s[k]) / c.duration_s[k], 0.0, 1.0 - 1e-12)
-    return c.depth[k] * cycle_shape(u, c.inhale_share[k], c.skew[k])
+    share = c.inhale_share[k]
+    start, end = c.level[k], c.end_level[k]
+    top = start + c.depth[k]
+    rise = start + c.depth[k] * cosine_ramp(u / share)
+    fall = end + (top - end) * exhale_shape((u - share) / (1.0 - share), c.skew[k])
+    return np.where(u < share, rise, fall)
 
 
 @dataclass
@@ -379,7 +451,7 @@ class HoldTracks:
 
 
 def _hold_volume(t: np.ndarray, h: Hold, idx: Sequence[int], p: BreathParams, out: HoldTracks):
-    """Blend into the hold level over the catch-breath, stay flat, release (or sigh it out)."""
+    """Blend into the hold level over the catch-breath, hold, release (or sigh it out)."""
     i0, i1, i2, i3 = idx
     hp, sp = p.hold, p.sigh
     out.weight[i0:i1] = cosine_ramp((t[i0:i1] - h.start_s) / max(h.plateau_s - h.start_s, 1e-9))
@@ -397,6 +469,21 @@ def _hold_volume(t: np.ndarray, h: Hold, idx: Sequence[int], p: BreathParams, ou
         )
     else:
         out.volume[i2:i3] = h.level * exhale_shape(x / hp.release_s, hp.release_skew)
+
+
+def _held_alive(
+    t: np.ndarray, h: Hold, idx: Sequence[int], alive: HeldAlive, rng: np.random.Generator
+) -> np.ndarray:
+    """Held, not frozen: straining wander around the hold level and the heartbeat's push, over
+    the hold (``idx``: its start, plateau, release and end samples), fading out during the
+    release exhale so the exhale ends exactly at rest."""
+    i0, _, i2, i3 = idx
+    strain = multisine(rng, alive.strain_band_hz, 1.0)
+    heart = multisine(rng, alive.cardiac_band_hz, 0.0, n=1)
+    tt = t[i0:i3]
+    fade = 1.0 - cosine_ramp((tt - h.release_s) / max(h.end_s - h.release_s, 1e-9))
+    wobble = alive.strain_sd * h.level * strain(tt) + alive.cardiac_amplitude * heart(tt)
+    return wobble * fade
 
 
 def _hold_tension(t: np.ndarray, h: Hold, i0: int, i2: int, hp: HoldParams, tension: np.ndarray):
@@ -422,14 +509,21 @@ def _hold_blinks(t: np.ndarray, h: Hold, i0: int, i2: int, hp: HoldParams, out: 
 
 
 def hold_tracks(
-    t: np.ndarray, holds: Sequence[Hold], blink_factor: np.ndarray, p: BreathParams
+    t: np.ndarray,
+    holds: Sequence[Hold],
+    blink_factor: np.ndarray,
+    p: BreathParams,
+    alive_seed: int = 0,
 ) -> HoldTracks:
-    """Volume, tension and blink modulation of every hold (``blink_factor``: the modes')."""
+    """Volume, tension and blink modulation of every hold (``blink_factor``: the modes').  Each
+    hold's living wobble comes from its own stream (``alive_seed`` and its place in time)."""
     z = np.zeros_like(t)
     out = HoldTracks(z, z.copy(), z.copy(), blink_factor.copy(), [])
-    for h in holds:
+    for n, h in enumerate(holds):
         idx = np.searchsorted(t, [h.start_s, h.plateau_s, h.release_s, h.end_s])
         _hold_volume(t, h, idx, p, out)
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([alive_seed, n])))
+        out.volume[idx[0] : idx[3]] += _held_alive(t, h, idx, p.hold.alive, rng)
         _hold_tension(t, h, idx[0], idx[2], p.hold, out.tension)
         _hold_blinks(t, h, idx[0], idx[2], p.hold, out)
     return out
@@ -451,8 +545,8 @@ def breathe(
         z = np.zeros_like(t)
         return Breath(z, z.copy(), np.ones_like(t), z.copy(), [], np.empty(0), np.empty(0))
     # Independent child streams, so e.g. a longer bake draws the same first cycles.
-    seeds = rng.integers(0, 2**63 - 1, size=3)
-    r_hold, r_cycle, r_sigh = (np.random.Generator(np.random.PCG64(s)) for s in seeds)
+    seeds = rng.integers(0, 2**63 - 1, size=4)
+    r_hold, r_cycle, r_sigh = (np.random.Generator(np.random.PCG64(s)) for s in seeds[:3])
 
     holds = schedule_holds(segments, float(t[-1]), p.hold, p.sigh, r_hold)
     ma = _mode_arrays(t, segments, p)
@@ -460,7 +554,7 @@ def breathe(
     sigh_rate = p.sigh.rate_per_hour / 3600.0 * ma["sigh_rate_factor"] * ~quiet
     sigh_times = _renewal_times(sigh_rate, t, p.sigh.interval_cv, r_sigh)
     c = breath_cycles(t, ma, holds, quiet, sigh_times, p, r_cycle)
-    ht = hold_tracks(t, holds, ma["blink_rate_factor"], p)
+    ht = hold_tracks(t, holds, ma["blink_rate_factor"], p, int(seeds[3]))
     # Keep inside the breath channel's range smoothly (a sigh on top of a deep breath), so the
     # chest and face follow exactly what the state says.
     ch = CHANNELS["breath"]

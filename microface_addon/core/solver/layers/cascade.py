@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -32,6 +32,16 @@ from ..primitives.activation import (
     delayed_lag,
     lowpass,
     tissue_response,
+)
+from .instances import (
+    EventAsymmetry,
+    GridWobble,
+    Instance,
+    InstanceSpread,
+    LivingHold,
+    draw_instances,
+    node_wobble,
+    tension_scale,
 )
 
 NAME = "cascade"
@@ -288,11 +298,12 @@ class Asymmetry:
         onset = rng.normal(0.0, float(sec["onset_sd_s"]))
         return cls(1.0 + diff / 2.0, 1.0 - diff / 2.0, float(onset))
 
-    def side_gains(self, side_bias: float) -> tuple[float, float]:
-        """(left, right) gains for an intent leaning ``side_bias`` (+1 left only … -1 right only)."""
+    def side_gains(self, side_bias: float, event_diff: float = 0.0) -> tuple[float, float]:
+        """(left, right) gains for an intent leaning ``side_bias`` (+1 left only … -1 right only),
+        with an event's own left-minus-right difference ``event_diff`` on top of the bias."""
         return (
-            self.gain_L * (1.0 - max(-side_bias, 0.0)),
-            self.gain_R * (1.0 - max(side_bias, 0.0)),
+            (self.gain_L + event_diff / 2.0) * (1.0 - max(-side_bias, 0.0)),
+            (self.gain_R - event_diff / 2.0) * (1.0 - max(side_bias, 0.0)),
         )
 
 
@@ -303,6 +314,8 @@ class Asymmetry:
 _MERGE_GAP_S = 10.0
 # Tension below this drives nothing (it would move a muscle by less than a billionth).
 _TENSION_FLOOR = 1e-9
+# A drive below this does not wobble: its wobble would move the muscle by less than a billionth.
+_WOBBLE_FLOOR = 1e-8
 # Decay time constants allowed after the last drive of a window before it is cut:
 # e^-30 ≈ 1e-13 of the peak, far below anything a rig can show.
 _TAIL_TIME_CONSTANTS = 30.0
@@ -349,63 +362,111 @@ def _active_runs(x: np.ndarray, rate_hz: float) -> list[tuple[float, float]]:
 
 def _add_span_drive(
     drives: dict[str, np.ndarray],
-    span: IntentSpan,
+    clean: dict[str, np.ndarray],
+    inst: Instance,
     pause_u: float,
     graph: CascadeGraph,
     asym: Asymmetry,
     t: np.ndarray,
     rate_hz: float,
+    alive: np.ndarray,
+    hold: LivingHold,
 ) -> None:
-    """Add one intent's drive (per muscle, per side) to ``drives`` over the times ``t``."""
+    """Add one intent instance's drive (per muscle, per side) to ``drives`` over the times ``t``.
+
+    Each side of each muscle gets the character's gain and onset asymmetry plus this event's own,
+    and lives: the drive is multiplied by ``1 + w(t)`` (``instances.Wobble``), scaled by ``alive``
+    (the tension's enlargement of the wobble over ``t``).  ``clean`` gets the same drive without
+    the wobble: what the graph passes on to the muscles it recruits (each of which wanders on its
+    own, see ``_propagate``).
+    """
+    span = inst.span
     chans = muscles()
-    g_left, g_right = asym.side_gains(span.side)
+    onset_R = asym.onset_R_s + inst.onset_R_s
     for m, gain in span.drive.items():
         node = graph.nodes[m]
         lo, hi = node.release_pause.pause_s
         pause = lo + pause_u * (hi - lo) if node.release_pause.at_fraction > 0 else 0.0
-        a0, a1 = _span_extent(span, pause, asym.onset_R_s)
+        a0, a1 = _span_extent(span, pause, onset_R)
         i0 = max(int(np.floor((a0 - t[0]) * rate_hz)), 0)
         i1 = min(int(np.ceil((a1 - t[0]) * rate_hz)) + 2, t.size)
         if i1 <= i0:
             continue
         tt = t[i0:i1]
         rows = drives.setdefault(m, np.zeros((len(chans[m]), t.size)))
+        still = clean.setdefault(m, np.zeros((len(chans[m]), t.size)))
         args = (span.attack_s, span.hold_s, span.release_s, node.release_pause.at_fraction, pause)
         amp = span.intensity * gain
-        if rows.shape[0] == 2:
-            rows[0, i0:i1] += amp * g_left * envelope(tt, span.onset_s, *args)
-            rows[1, i0:i1] += amp * g_right * envelope(tt, span.onset_s + asym.onset_R_s, *args)
-        else:
-            rows[0, i0:i1] += amp * envelope(tt, span.onset_s, *args)
+        g_left, g_right = asym.side_gains(span.side, inst.gain_diff.get(m, 0.0))
+        sides = ((g_left, span.onset_s), (g_right, span.onset_s + onset_R))
+        if rows.shape[0] == 1:
+            sides = ((1.0, span.onset_s),)
+        for r, (g, onset) in enumerate(sides):
+            x = amp * g * envelope(tt, onset, *args)
+            size = hold.relative_size(amp * g) * alive[i0:i1]
+            still[r, i0:i1] += x
+            rows[r, i0:i1] += x * (1.0 + size * inst.wobble[(m, r)](tt))
+
+
+def _activation(u: np.ndarray, node: NodeDynamics, rate_hz: float) -> np.ndarray:
+    """A muscle's activation for drive ``u``: adaptation, smooth saturation, rise/fall lag."""
+    u = adapt(u, node.adaptation.depth, node.adaptation.tau_s, rate_hz)
+    if u.max() > 1.0 - SOFT_KNEE_FRACTION:  # summed drives saturate smoothly at 1
+        u = soft_limit(u, 0.0, 1.0)
+    return asymmetric_activation(u, node.tau_rise_s, node.tau_fall_s, rate_hz)
+
+
+def _living(
+    a: np.ndarray, live_u: np.ndarray, clean_u: np.ndarray, node: NodeDynamics, rate_hz: float
+) -> np.ndarray:
+    """The activation ``a`` of the clean drive, alive: × (1 + the drive's relative wobble,
+    lagged like activation).
+
+    Why not the activation of the living drive itself: the wobble is a small multiplicative
+    fluctuation, so the activation's rise/fall lag treats it as the linear lag it is between
+    switches — and solving the nonlinear lag on a drive that turns up and down a few times a
+    second would cost a filter call per turn instead of about two per intent.
+    """
+    rel = np.divide(live_u - clean_u, clean_u, out=np.zeros_like(clean_u), where=clean_u > 0.0)
+    return a * (1.0 + lowpass(rel, node.tau_rise_s, rate_hz))
 
 
 def _propagate(
-    graph: CascadeGraph, drives: dict[str, np.ndarray], open_edges: frozenset[int], rate_hz: float
+    graph: CascadeGraph,
+    drives: dict[str, np.ndarray],
+    clean: dict[str, np.ndarray],
+    open_edges: frozenset[int],
+    rate_hz: float,
+    live,
 ) -> dict[str, np.ndarray]:
-    """Activations of every driven muscle, following edges in topological order."""
+    """Activations of every driven muscle, following edges in topological order.
+
+    ``drives`` is each muscle's living drive, ``clean`` the same without the wobble.  An edge
+    carries the source's clean activation, and the target brings it alive with its own wobble
+    (``live(muscle, drive)``): every muscle wanders once, on its own, instead of adding its
+    sources' wander to its own down the chain.
+    """
     chans = muscles()
     acts: dict[str, np.ndarray] = {}
     for m in graph.order:
-        u = drives.get(m)
+        u = clean.get(m)
         if u is None:
             continue
         node = graph.nodes[m]
-        u = adapt(u, node.adaptation.depth, node.adaptation.tau_s, rate_hz)
-        if u.max() > 1.0 - SOFT_KNEE_FRACTION:  # summed drives saturate smoothly at 1
-            u = soft_limit(u, 0.0, 1.0)
-        a = asymmetric_activation(u, node.tau_rise_s, node.tau_fall_s, rate_hz)
-        acts[m] = a
+        source = _activation(u, node, rate_hz)
+        acts[m] = _living(source, drives[m], u, node, rate_hz)
         for e in graph.out_edges(m):
             if e.variants and e.index not in open_edges:
                 continue
-            c = delayed_lag(a, e.delay_s, e.tau_s, e.gain, rate_hz)
+            c = delayed_lag(source, e.delay_s, e.tau_s, e.gain, rate_hz)
             n_dst = len(chans[e.dst])
             if c.shape[0] != n_dst:
                 c = np.repeat(c, 2, axis=0) if n_dst == 2 else c.mean(axis=0, keepdims=True)
-            if e.dst in drives:
-                drives[e.dst] += c
-            else:
-                drives[e.dst] = c
+            for target, x in ((drives, live(e.dst, c)), (clean, c)):
+                if e.dst in target:
+                    target[e.dst] += x
+                else:
+                    target[e.dst] = x
     return acts
 
 
@@ -427,22 +488,50 @@ def tension_of(spans: Sequence[IntentSpan], tau_s: float, t: np.ndarray, rate_hz
     return lowpass(out, tau_s, rate_hz)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Drive:
     """Everything that drives the muscles in one solve (the layer's working set)."""
 
     graph: CascadeGraph
     asym: Asymmetry
-    spans: Sequence[IntentSpan]
+    instances: Sequence[Instance]  # one per intent, as performed (``instances.py``)
     pause_u: np.ndarray  # per span: where in its node's release-pause range it pauses
     tension: np.ndarray | None  # the tension that drives muscles (None: the preset drives none)
     tension_drive: Mapping[str, float]
     t: np.ndarray
     rate_hz: float
     max_pause_s: float
+    hold: LivingHold
+    alive: np.ndarray  # how much tension enlarges every wobble, per sample
+    base_seed: int  # the character-wide wobbles derive from it (``node_wobble``)
+    _node: dict[tuple[str, int], GridWobble] = field(default_factory=dict)
+
+    @property
+    def spans(self) -> list[IntentSpan]:
+        return [inst.span for inst in self.instances]
 
     def extent(self, i: int) -> tuple[float, float]:
-        return _span_extent(self.spans[i], self.max_pause_s, self.asym.onset_R_s)
+        inst = self.instances[i]
+        return _span_extent(inst.span, self.max_pause_s, self.asym.onset_R_s + inst.onset_R_s)
+
+    def live(self, muscle: str, w: slice, x: np.ndarray) -> np.ndarray:
+        """Drive ``x`` (rows per side over window ``w``) alive with the muscle's own
+        character-wide wobble, sized for its level (``LivingHold.relative_size``)."""
+        out = np.array(x, dtype=np.float64, copy=True)
+        for r in range(x.shape[0]):
+            key = (muscle, r)
+            if key not in self._node:
+                wobble = node_wobble(self.base_seed, muscle, r, self.hold)
+                self._node[key] = GridWobble(wobble, self.t)
+            # Only where the drive is not negligible (a decay's long tail wobbles for nothing).
+            on = np.flatnonzero(np.abs(x[r]) > _WOBBLE_FLOOR)
+            if on.size == 0:
+                continue
+            sl = slice(int(on[0]), int(on[-1]) + 1)
+            grid = slice(w.start + sl.start, w.start + sl.stop)
+            size = self.hold.relative_size(x[r, sl]) * self.alive[grid]
+            out[r, sl] = x[r, sl] * (1.0 + size * self._node[key].values(grid))
+        return out
 
 
 def _driving_tension(ctx, sec: Mapping, spans: Sequence[IntentSpan]) -> np.ndarray | None:
@@ -464,21 +553,29 @@ def _driving_tension(ctx, sec: Mapping, spans: Sequence[IntentSpan]) -> np.ndarr
     return np.where(tension > _TENSION_FLOOR, tension, 0.0)
 
 
-def _window_drives(d: _Drive, members: Sequence[int], w: slice, with_tension: bool) -> dict:
-    """Drive per muscle (rows per side) over window ``w`` from the spans in ``members``, plus
-    the tension drive when ``with_tension``."""
+def _window_drives(
+    d: _Drive, members: Sequence[int], w: slice, with_tension: bool
+) -> tuple[dict, dict]:
+    """Living and clean drive per muscle (rows per side) over window ``w`` from the spans in
+    ``members``, plus the tension drive when ``with_tension``."""
     tw = d.t[w]
     drives: dict[str, np.ndarray] = {}
+    clean: dict[str, np.ndarray] = {}
     for i in members:
         a0, a1 = d.extent(i)
         if a1 >= tw[0] and a0 <= tw[-1]:
-            _add_span_drive(drives, d.spans[i], float(d.pause_u[i]), d.graph, d.asym, tw, d.rate_hz)
+            inst, pause = d.instances[i], float(d.pause_u[i])
+            args = (d.graph, d.asym, tw, d.rate_hz, d.alive[w], d.hold)
+            _add_span_drive(drives, clean, inst, pause, *args)
     if with_tension and np.any(d.tension[w]):
         chans = muscles()
         for m, g in d.tension_drive.items():
+            x = g * d.tension[w]
             rows = drives.setdefault(m, np.zeros((len(chans[m]), tw.size)))
-            rows += g * d.tension[w]
-    return drives
+            rows += d.live(m, w, np.broadcast_to(x, rows.shape))  # a held clench lives too
+            still = clean.setdefault(m, np.zeros((len(chans[m]), tw.size)))
+            still += x
+    return drives, clean
 
 
 def _activations(d: _Drive) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[int, int]]]]:
@@ -503,8 +600,9 @@ def _activations(d: _Drive) -> tuple[dict[str, np.ndarray], dict[str, list[tuple
         if base:
             intervals += _active_runs(d.tension, d.rate_hz)
         for w in _windows(intervals, tail, d.rate_hz, d.t.size):
-            drives = _window_drives(d, members, w, base)
-            for m, a in _propagate(d.graph, drives, key, d.rate_hz).items():
+            drives, clean = _window_drives(d, members, w, base)
+            live = lambda m, x, w=w: d.live(m, w, x)  # noqa: E731
+            for m, a in _propagate(d.graph, drives, clean, key, d.rate_hz, live).items():
                 nz = np.flatnonzero(np.any(a != 0.0, axis=0))
                 if nz.size == 0:
                     continue
@@ -535,30 +633,48 @@ def _tissue(
 def apply(ctx) -> None:
     """Cascade layer: intents (+ tension) → muscle channels; publishes ``intent_spans``.
 
-    Work happens only in windows of activity (each edge-group's intents and tension, plus the
-    decay tail), and the tissue response only where a muscle actually moved: before such a
-    window everything is at rest, so it starts from zero state and idle stretches cost nothing.
+    Each intent becomes an instance of its own (``instances.py``: latency, attack, peak, release,
+    asymmetry and living wobble drawn per instance).  Work happens only in windows of activity
+    (each edge-group's intents and tension, plus the decay tail), and the tissue response only
+    where a muscle actually moved: before such a window everything is at rest, so it starts from
+    zero state and idle stretches cost nothing.
     """
     sec = ctx.settings.section(NAME)
     graph = build_graph(sec, ctx.settings.source)
     rng = ctx.rng(NAME)
     asym = Asymmetry.draw(sec["asymmetry"], rng)
-    spans = resolve(ctx.timeline.intents, sec["intents"], float(sec["reaction_latency_s"]))
-    pause_u = rng.random(len(spans))  # one draw per span whether used or not: stable streams
+    cues = resolve(ctx.timeline.intents, sec["intents"], float(sec["reaction_latency_s"]))
+    pause_u = rng.random(len(cues))  # one draw per span whether used or not: stable streams
+    base_seed = int(rng.integers(0, 2**63 - 1))
+    hold = from_section(LivingHold, sec["living"])
+    rows = {m: len(chans) for m, chans in muscles().items()}
+    instances = draw_instances(
+        cues,
+        base_seed,
+        from_section(InstanceSpread, sec["instances"]),
+        hold,
+        from_section(EventAsymmetry, sec["asymmetry"]),
+        rows,
+    )
+    spans = [inst.span for inst in instances]
     ctx.events["intent_spans"] = spans
     ctx.events["cascade_asymmetry"] = asym
+    ctx.events["cascade_instances"] = [inst.as_event() for inst in instances]
     tension = _driving_tension(ctx, sec, spans)
     max_pause = max((n.release_pause.pause_s[1] for n in graph.nodes.values()), default=0.0)
     drive = _Drive(
         graph,
         asym,
-        spans,
+        instances,
         pause_u,
         tension,
         sec["tension"].get("drive", {}),
         ctx.t,
         ctx.rate_hz,
         max_pause,
+        hold,
+        tension_scale(hold, ctx.get("tension")),
+        base_seed,
     )
     acts, active = _activations(drive)
     gain = ctx.settings.layer_gain(NAME)

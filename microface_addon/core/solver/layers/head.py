@@ -2,9 +2,10 @@
 layer's head share, and the vestibulo-ocular reflex that keeps the eyes on target.
 
 Why this shape:
-- Sway is filtered noise, not a sum of sines: a damped resonance near 0.35 Hz plus a slow drift
-  gives the broadband, 1/f-like spectrum with a mid-band peak measured on real heads, and never
-  repeats.  The filters are causal, so a longer bake starts with the same motion.
+- Sway is filtered noise, not a sum of sines: mostly a slow postural drift whose power keeps
+  rising towards slow frequencies (1/f-like, tens of seconds; ``pink_process``), with a smaller
+  damped resonance on top, then smoothed so the head's velocity is smooth.  It never repeats, and
+  the filters are causal and start stationary, so a longer bake starts with the same motion.
 - Tension stiffens the neck: sway shrinks as the shared ``tension`` state rises.
 - Posture is a bias that glides to each new value on the timeline's ``posture`` track
   (``mf:posture chin_up 4``); listening brings its own behaviour (tilts held for seconds, small
@@ -27,6 +28,7 @@ from ...channels import sided
 from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
 from ...sections import Range, from_section
 from ...timeline.intents import DEFAULT_INTENSITY
+from ..primitives.noise import pink_process
 from ..primitives.ramps import cosine_ramp, stepped
 
 NAME = "head"
@@ -36,8 +38,14 @@ WRITES = ("head_pitch", "head_yaw", "head_roll", *sided("eye_yaw", "eye_pitch", 
 POSTURE_TRACK = "posture"
 NOD = "nod"
 AXES = ("pitch", "yaw", "roll")
-# Filter warm-up before 0 s, so the sway starts in its stationary state.
+# Filter warm-up before 0 s, so the sway's resonance starts in its stationary state (the drift
+# starts stationary by construction).
 WARMUP_S = 30.0
+# Ornstein-Uhlenbeck parts of the postural drift (corners spread over its band).
+DRIFT_POLES = 7
+# The drift is simulated at this rate and interpolated: its fastest corner is well under 1 Hz, and
+# the smoothing filter that follows removes the interpolation's corners.
+DRIFT_RATE_HZ = 10.0
 # Length of the impulse response summed to find the sway filters' output level (their slowest
 # pole decays far within it).
 IMPULSE_S = 120.0
@@ -48,8 +56,9 @@ class SwayParams:
     amplitude_deg: Mapping[str, float]  # per axis (``AXES``)
     peak_hz: float
     q: float
-    drift_share: float
-    drift_corner_hz: float
+    drift_share: float  # share of the variance in the slow postural drift (the rest: resonance)
+    drift_band_hz: Range  # the drift's power falls as 1/f^drift_exponent inside this band
+    drift_exponent: float
     smoothing_hz: float
     tension_stiffness: float
 
@@ -102,26 +111,56 @@ def _output_sd(stages: Sequence[tuple[np.ndarray, np.ndarray]], fs: float) -> fl
     return float(np.sqrt(np.sum(_filtered(impulse, stages) ** 2)))
 
 
-def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Postural sway per axis (degrees, before tension): band-pass resonance + slow drift, both
-    smoothed above ``smoothing_hz`` so the head's velocity is smooth from frame to frame.
+def _smoothed(x: np.ndarray, smooth: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``x`` through the smoothing filter, started at rest on ``x``'s first value (no transient)."""
+    from scipy.signal import lfilter, lfilter_zi  # lazy: solver/__init__.py
 
-    Each axis has an RMS of ``amplitude_deg[axis]`` (the two parts are normalised to unit
-    variance and mixed by ``drift_share`` of the variance).
+    b, a = smooth
+    y, _ = lfilter(b, a, x, zi=lfilter_zi(b, a) * x[0])
+    return y
+
+
+def postural_drift(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> np.ndarray:
+    """Unit-variance 1/f-like drift per axis, ``(len(AXES), t.size)``: ``pink_process`` at
+    ``DRIFT_RATE_HZ``, interpolated onto ``t`` (drawn row by row, so a longer solve starts the
+    same)."""
+    n = int(np.ceil(t[-1] * DRIFT_RATE_HZ)) + 2
+    coarse = np.arange(n) / DRIFT_RATE_HZ
+    noise = rng.standard_normal(size=(n, len(AXES) * DRIFT_POLES))
+    out = np.empty((len(AXES), t.size))
+    for j in range(len(AXES)):
+        cols = noise[:, j * DRIFT_POLES : (j + 1) * DRIFT_POLES]
+        out[j] = np.interp(
+            t, coarse, pink_process(cols, DRIFT_RATE_HZ, p.drift_band_hz, p.drift_exponent)
+        )
+    return out
+
+
+def sway(t: np.ndarray, p: SwayParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Postural sway per axis (degrees, before tension): a slow 1/f-like drift (``drift_share``
+    of the variance) and a band-pass resonance, both smoothed above ``smoothing_hz`` so the head's
+    velocity is smooth from frame to frame.
+
+    Each axis has an RMS of ``amplitude_deg[axis]`` (both parts are normalised to unit variance
+    before mixing).  The resonance and the drift draw from child streams of their own, each block
+    row by row, so a longer solve starts with the same rows and therefore the same motion.
     """
     from scipy.signal import butter, iirpeak  # lazy: solver/__init__.py
 
     fs = 1.0 / (t[1] - t[0])
+    r_res, r_drift = (
+        np.random.Generator(np.random.PCG64(s)) for s in rng.integers(0, 2**63 - 1, 2)
+    )
     smooth = butter(2, p.smoothing_hz, fs=fs)
     resonance = [iirpeak(p.peak_hz, p.q, fs=fs), smooth]
-    drift = [butter(1, p.drift_corner_hz, fs=fs), smooth]
-    sd_r, sd_d = _output_sd(resonance, fs), _output_sd(drift, fs)
+    sd_r = _output_sd(resonance, fs)
     warm = int(WARMUP_S * fs)
+    noise = r_res.standard_normal(size=(warm + t.size, len(AXES)))
+    drift = postural_drift(t, p, r_drift)
     out = {}
-    for axis in AXES:
-        noise = rng.standard_normal(size=(warm + t.size, 2))
-        res = _filtered(noise[:, 0], resonance)[warm:] / sd_r
-        dri = _filtered(noise[:, 1], drift)[warm:] / sd_d
+    for j, axis in enumerate(AXES):
+        res = _filtered(noise[:, j], resonance)[warm:] / sd_r
+        dri = _smoothed(drift[j], smooth)
         mix = np.sqrt(1.0 - p.drift_share) * res + np.sqrt(p.drift_share) * dri
         out[axis] = p.amplitude_deg[axis] * mix
     return out
