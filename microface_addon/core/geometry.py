@@ -40,23 +40,54 @@ def rotation_vectors(yaw_deg, pitch_deg, roll_deg=0.0) -> np.ndarray:
     return y[..., None] * UP - p[..., None] * LEFT - r[..., None] * FORWARD
 
 
-def rotate(v: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
-    """Rotate vectors ``v`` by rotation vectors ``rotvec`` (Rodrigues' formula), broadcasting.
+class Rotation:
+    """Rotation vectors (``(..., 3)``) prepared once — unit axis, cosine, sine — to turn several
+    sets of vectors by the same rotation.
 
-    Written per component (no ``np.cross``/``broadcast_arrays`` copies): the head layer calls this
-    on every sample several times, and this form is ~3× faster.
+    Why: the VOR turns both eyes by the same head and chest rotations, and the eye-in-head
+    conversion both eyes by the same head turn; preparing each rotation once and applying it per
+    component (contiguous 1-D arithmetic instead of ``(n, 3)`` broadcasts) is several times faster
+    and gives the same bits, because every element sees exactly the operations ``rotate`` used to
+    do, in the same order.
     """
-    v = np.asarray(v, dtype=np.float64)
-    r = np.asarray(rotvec, dtype=np.float64)
-    angle = norm3(r)
-    moving = angle > 1e-15
-    k = r * (np.where(moving, 1.0 / np.where(moving, angle, 1.0), 0.0))[..., None]
-    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
-    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
-    vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
-    cross = np.stack([ky * vz - kz * vy, kz * vx - kx * vz, kx * vy - ky * vx], axis=-1)
-    dot = (kx * vx + ky * vy + kz * vz)[..., None]
-    return v * c + cross * s + k * dot * (1.0 - c)
+
+    def __init__(self, rotvec: np.ndarray):
+        r = np.asarray(rotvec, dtype=np.float64)
+        angle = norm3(r)
+        moving = angle > 1e-15
+        inv = np.where(moving, 1.0 / np.where(moving, angle, 1.0), 0.0)
+        self.k = (r[..., 0] * inv, r[..., 1] * inv, r[..., 2] * inv)
+        self.c = np.cos(angle)
+        self.s = np.sin(angle)
+        self.one_minus_c = 1.0 - self.c
+
+    def apply(self, v: np.ndarray) -> np.ndarray:
+        """``v`` (``(..., 3)``, broadcasting against the rotations) turned by them (Rodrigues)."""
+        v = np.asarray(v, dtype=np.float64)
+        kx, ky, kz = self.k
+        vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
+        c, s, one_minus_c = self.c, self.s, self.one_minus_c
+        dot = kx * vx + ky * vy + kz * vz
+        return np.stack(
+            [
+                vx * c + (ky * vz - kz * vy) * s + kx * dot * one_minus_c,
+                vy * c + (kz * vx - kx * vz) * s + ky * dot * one_minus_c,
+                vz * c + (kx * vy - ky * vx) * s + kz * dot * one_minus_c,
+            ],
+            axis=-1,
+        )
+
+    def inverse(self) -> Rotation:
+        """The opposite rotation (what ``rotate(v, -rotvec)`` does), without recomputing."""
+        out = Rotation.__new__(Rotation)
+        out.k = tuple(-k for k in self.k)
+        out.c, out.s, out.one_minus_c = self.c, self.s, self.one_minus_c
+        return out
+
+
+def rotate(v: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` by rotation vectors ``rotvec`` (Rodrigues' formula), broadcasting."""
+    return Rotation(rotvec).apply(v)
 
 
 def direction_vectors(yaw_deg, pitch_deg) -> np.ndarray:
@@ -109,7 +140,8 @@ def eye_in_head_angles(
     away a 15° head turn about the neck shifts the eyes by centimetres, i.e. about a degree.
     """
     point = direction_vectors(yaw_deg, pitch_deg) * np.asarray(distance_m, float)[..., None]
-    turn = rotation_vectors(head_yaw_deg, head_pitch_deg)
+    turn = Rotation(rotation_vectors(head_yaw_deg, head_pitch_deg))  # the same for both eyes
+    back = turn.inverse()
     out = {}
     for eye, side in (("L", 1.0), ("R", -1.0)):
         rest = np.array([side * ipd_m / 2.0, 0.0, 0.0])
@@ -117,6 +149,6 @@ def eye_in_head_angles(
             position = rest
         else:
             pivot = np.asarray(pivot_lup, dtype=np.float64)
-            position = pivot + rotate(rest - pivot, turn)
-        out[eye] = angles_of(rotate(point - position, -turn))
+            position = pivot + turn.apply(rest - pivot)
+        out[eye] = angles_of(back.apply(point - position))
     return out

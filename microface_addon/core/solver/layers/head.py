@@ -23,12 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, iirpeak, lfilter, lfilter_zi
 
 from ...channels import sided
-from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
+from ...geometry import Rotation, angles_of, direction_vectors, rotation_vectors
 from ...sections import Range, from_section
 from ...timeline.intents import DEFAULT_INTENSITY
+from ..primitives.lazy_scipy import butter, iirpeak, lfilter, lfilter_zi
 from ..primitives.noise import pink_process
 from ..primitives.ramps import cosine_ramp, stepped
 
@@ -273,10 +273,31 @@ def vor_eye_angles(
     ``chest_pitch``.  World = chest · head · eye, so the eye must point along
     head⁻¹ · chest⁻¹ · planned · eye.
     """
-    world = rotate(direction_vectors(eye_yaw, eye_pitch), rotation_vectors(*planned))
-    chest = rotation_vectors(0.0, chest_pitch, 0.0)
-    in_head = rotate(rotate(world, -chest), -rotation_vectors(*actual))
-    return angles_of(in_head)
+    return vor_angles(eye_yaw, eye_pitch, vor_rotations(planned, actual, chest_pitch))
+
+
+def vor_rotations(
+    planned: tuple[np.ndarray, np.ndarray, np.ndarray],
+    actual: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chest_pitch: np.ndarray,
+) -> tuple[Rotation, Rotation, Rotation]:
+    """The VOR's three rotations (planned head; chest⁻¹; actual head⁻¹), prepared once for both
+    eyes (``vor_eye_angles``)."""
+    chest = Rotation(rotation_vectors(0.0, chest_pitch, 0.0)).inverse()
+    return (
+        Rotation(rotation_vectors(*planned)),
+        chest,
+        Rotation(rotation_vectors(*actual)).inverse(),
+    )
+
+
+def vor_angles(
+    eye_yaw: np.ndarray, eye_pitch: np.ndarray, rotations: tuple[Rotation, Rotation, Rotation]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``vor_eye_angles`` with the rotations ``vor_rotations`` prepared."""
+    planned, chest_back, head_back = rotations
+    world = planned.apply(direction_vectors(eye_yaw, eye_pitch))
+    return angles_of(head_back.apply(chest_back.apply(world)))
 
 
 # --- The layer -----------------------------------------------------------------------------
@@ -319,9 +340,10 @@ def apply(ctx) -> None:
             if ctx.settings.layer_enabled("gaze")
             else 0.0
         )
+        rotations = vor_rotations(planned, total, chest)  # the same for both eyes
         for side in ("L", "R"):
             y0, p0 = ctx.get(f"eye_yaw_{side}"), ctx.get(f"eye_pitch_{side}")
-            y1, p1 = vor_eye_angles(y0, p0, planned, total, chest)
+            y1, p1 = vor_angles(y0, p0, rotations)
             ctx.add(f"eye_yaw_{side}", y1 - y0)
             ctx.add(f"eye_pitch_{side}", p1 - p0)
             if lid_per_deg:
