@@ -24,11 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ...channels import sided
 from ...geometry import eye_in_head_angles
 from ...sections import Range, from_section
+from ..primitives.lazy_scipy import lfilter
 from ..primitives.saccades import MainSequence, minimum_jerk, step_trajectory
 
 NAME = "gaze"

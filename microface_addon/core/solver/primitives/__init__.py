@@ -4,4 +4,5 @@
   delayed lags along cascade edges.
 - ``saccades``   — the saccade main sequence (``MainSequence``) and smooth step trajectories.
 - ``ramps``      — cosine ramps and gliding step functions.
+- ``lazy_scipy`` — the SciPy functions these use, imported on first call, not with the core.
 """

@@ -15,7 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import cont2discrete, lfilter
+
+from .lazy_scipy import cont2discrete, lfilter
 
 # Activation below this, with no drive, is rest: the idle stretch until the next drive is skipped.
 _REST = 1e-12

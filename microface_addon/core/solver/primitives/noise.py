@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
+
+from .lazy_scipy import lfilter
 
 # Components per octave of a ``multisine``: enough that two sinusoids never beat into a visible
 # period inside a few seconds, few enough to stay cheap.

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc
+
+from .lazy_scipy import betainc
 
 
 @dataclass(frozen=True)
