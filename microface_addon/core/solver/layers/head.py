@@ -25,7 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...channels import sided
-from ...geometry import Rotation, angles_of, direction_vectors, rotation_vectors
+from ...geometry import (
+    Rotation,
+    angles_of_components,
+    direction_components,
+    rotation_components,
+)
 from ...sections import Range, from_section
 from ...timeline.intents import DEFAULT_INTENSITY
 from ..primitives.lazy_scipy import butter, iirpeak, lfilter, lfilter_zi
@@ -283,12 +288,9 @@ def vor_rotations(
 ) -> tuple[Rotation, Rotation, Rotation]:
     """The VOR's three rotations (planned head; chest⁻¹; actual head⁻¹), prepared once for both
     eyes (``vor_eye_angles``)."""
-    chest = Rotation(rotation_vectors(0.0, chest_pitch, 0.0)).inverse()
-    return (
-        Rotation(rotation_vectors(*planned)),
-        chest,
-        Rotation(rotation_vectors(*actual)).inverse(),
-    )
+    chest = Rotation(*rotation_components(0.0, chest_pitch, 0.0)).inverse()
+    head = Rotation(*rotation_components(*actual)).inverse()
+    return Rotation(*rotation_components(*planned)), chest, head
 
 
 def vor_angles(
@@ -296,8 +298,8 @@ def vor_angles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``vor_eye_angles`` with the rotations ``vor_rotations`` prepared."""
     planned, chest_back, head_back = rotations
-    world = planned.apply(direction_vectors(eye_yaw, eye_pitch))
-    return angles_of(head_back.apply(chest_back.apply(world)))
+    world = planned.apply_components(*direction_components(eye_yaw, eye_pitch))
+    return angles_of_components(*head_back.apply_components(*chest_back.apply_components(*world)))
 
 
 # --- The layer -----------------------------------------------------------------------------
