@@ -238,7 +238,7 @@ def listening_motion(
         for j in range(n_nods):
             a = amp * (lp.double_nod_ratio**j)
             start = t0 + j * dur
-            out["pitch"] += nod_shape(t, start, dur, a)
+            add_nod(out["pitch"], t, start, dur, a)
     return out
 
 
@@ -249,6 +249,17 @@ def nod_shape(t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
     return np.where(inside, -depth_deg * np.sin(np.pi * np.clip(x, 0, 1)) ** 2, 0.0)
 
 
+def add_nod(
+    out: np.ndarray, t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
+) -> None:
+    """Add ``nod_shape`` to ``out`` in place over the samples the nod spans (two samples of margin
+    each side): it is zero everywhere else, so a listening hour's hundreds of nods cost their own
+    length, not the shot's length each."""
+    margin = 2.0 * (t[1] - t[0]) if t.size > 1 else 0.0
+    i0, i1 = np.searchsorted(t, [start_s - margin, start_s + duration_s + margin])
+    out[i0:i1] += nod_shape(t[i0:i1], start_s, duration_s, depth_deg)
+
+
 def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
     """Pitch (degrees) of nods cued as intents of kind ``nod``: the default intensity (0.5) gives a
     nod of the middle of the listening nod range, 1 one twice as deep."""
@@ -257,7 +268,7 @@ def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
     for it in intents:
         if it.kind == NOD:
             depth = float(it.intensity) / DEFAULT_INTENSITY * float(np.mean(lp.nod_pitch_deg))
-            out += nod_shape(t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
+            add_nod(out, t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
     return out
 
 
