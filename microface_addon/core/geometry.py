@@ -20,6 +20,10 @@ UP = np.array([0.0, 1.0, 0.0])
 FORWARD = np.array([0.0, 0.0, 1.0])
 
 
+# Samples per block of the per-sample rotation chains (``in_blocks``): ~20 temporaries of this
+# many doubles stay in the CPU's cache.
+BLOCK_SAMPLES = 1 << 14
+
 # Three arrays (left, up, forward components) that broadcast together: the per-component form the
 # per-sample paths use, so no ``(n, 3)`` array is built, broadcast against ``(n, 1)`` or read strided.
 Components = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -169,6 +173,13 @@ def eye_in_head_angles(
     also *move* with the head, and each eye aims from where it actually is: for a target a metre
     away a 15° head turn about the neck shifts the eyes by centimetres, i.e. about a degree.
     """
+    args = (yaw_deg, pitch_deg, distance_m, ipd_m, head_yaw_deg, head_pitch_deg, pivot_lup)
+    return in_blocks(_eye_in_head_block, np.size(yaw_deg), *args)
+
+
+def _eye_in_head_block(
+    yaw_deg, pitch_deg, distance_m, ipd_m, head_yaw_deg, head_pitch_deg, pivot_lup
+):
     distance = np.asarray(distance_m, float)
     point = tuple(d * distance for d in direction_components(yaw_deg, pitch_deg))
     turn = Rotation(*rotation_components(head_yaw_deg, head_pitch_deg))  # the same for both eyes
@@ -184,3 +195,33 @@ def eye_in_head_angles(
         eye_to_point = (point[j] - position[..., j] for j in range(3))
         out[eye] = angles_of_components(*back.apply_components(*eye_to_point))
     return out
+
+
+def in_blocks(fn, n: int, *args):
+    """``fn(*args)`` computed block by block of ``BLOCK_SAMPLES`` samples, results joined.
+
+    Why: the rotation chains (eye-in-head, VOR) are pointwise in time but build a score of
+    temporaries per call; over a whole shot each is megabytes and every operation streams from
+    main memory, so the time per sample grew with the shot's length.  Blocks keep the
+    temporaries in cache.  Arguments that are arrays of ``n`` samples (first axis) are sliced;
+    the others (scalars, constant vectors) are passed whole.  ``fn`` returns arrays of samples,
+    or tuples/dicts of them; being pointwise, each element is computed exactly as in one call.
+    """
+    if n <= BLOCK_SAMPLES:
+        return fn(*args)
+
+    def part(a, i):
+        per_sample = isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[0] == n
+        return a[i : i + BLOCK_SAMPLES] if per_sample else a
+
+    parts = [fn(*(part(a, i) for a in args)) for i in range(0, n, BLOCK_SAMPLES)]
+    return _joined(parts)
+
+
+def _joined(parts: list):
+    first = parts[0]
+    if isinstance(first, dict):
+        return {k: _joined([p[k] for p in parts]) for k in first}
+    if isinstance(first, tuple):
+        return tuple(_joined([p[j] for p in parts]) for j in range(len(first)))
+    return np.concatenate(parts)

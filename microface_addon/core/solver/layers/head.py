@@ -29,6 +29,7 @@ from ...geometry import (
     Rotation,
     angles_of_components,
     direction_components,
+    in_blocks,
     rotation_components,
 )
 from ...sections import Range, from_section
@@ -313,6 +314,13 @@ def vor_angles(
     return angles_of_components(*head_back.apply_components(*chest_back.apply_components(*world)))
 
 
+def _vor_both_eyes(yaw_l, pitch_l, yaw_r, pitch_r, *head_and_chest):
+    """``vor_eye_angles`` of both eyes, the rotations prepared once (a block: ``in_blocks``)."""
+    planned, actual, chest = head_and_chest[0:3], head_and_chest[3:6], head_and_chest[6]
+    rotations = vor_rotations(planned, actual, chest)
+    return vor_angles(yaw_l, pitch_l, rotations), vor_angles(yaw_r, pitch_r, rotations)
+
+
 # --- The layer -----------------------------------------------------------------------------
 
 
@@ -353,10 +361,11 @@ def apply(ctx) -> None:
             if ctx.settings.layer_enabled("gaze")
             else 0.0
         )
-        rotations = vor_rotations(planned, total, chest)  # the same for both eyes
-        for side in ("L", "R"):
-            y0, p0 = ctx.get(f"eye_yaw_{side}"), ctx.get(f"eye_pitch_{side}")
-            y1, p1 = vor_angles(y0, p0, rotations)
+        eyes = tuple(ctx.get(f"eye_{a}_{side}") for side in ("L", "R") for a in ("yaw", "pitch"))
+        corrected = in_blocks(_vor_both_eyes, t.size, *eyes, *planned, *total, chest)
+        for side, y0, p0, (y1, p1) in zip(
+            ("L", "R"), eyes[::2], eyes[1::2], corrected, strict=True
+        ):
             ctx.add(f"eye_yaw_{side}", y1 - y0)
             ctx.add(f"eye_pitch_{side}", p1 - p0)
             if lid_per_deg:
