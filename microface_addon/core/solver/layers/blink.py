@@ -158,12 +158,22 @@ def waveform(t: np.ndarray, ev: Mapping[str, np.ndarray], eye: str) -> np.ndarra
     return out
 
 
+def _state_rates(ctx, rate_per_min: Mapping[str, float]) -> np.ndarray:
+    """Blink rate per minute at every sample from the state track: one lookup per state the
+    timeline can take, not one per sample (a 10-minute solve has 144,000 samples)."""
+    states = ctx.state_values()
+    out = np.empty(states.shape, dtype=np.float64)
+    names = {ctx.settings.state, *(c.value for c in ctx.timeline.changes if c.track == "state")}
+    for name in names:
+        out[states == name] = float(rate_per_min.get(name, rate_per_min["rest"]))
+    return out
+
+
 def apply(ctx) -> None:
     """Blink layer: rate from the state track × modulators, plus blinks other layers forced."""
     p = from_section(BlinkParams, ctx.settings.section(NAME))
     rng = ctx.rng(NAME)
-    states = ctx.state_values()
-    base = np.array([p.rate_per_min.get(s, p.rate_per_min["rest"]) for s in states.tolist()])
+    base = _state_rates(ctx, p.rate_per_min)
     primary_rate = base / 60.0 / (1.0 + p.double_share) * ctx.modulator("blink_rate")
     onsets = spontaneous_onsets(primary_rate, ctx.t, p, rng)
     kinds = np.full(onsets.size, SPONTANEOUS, dtype=np.int8)

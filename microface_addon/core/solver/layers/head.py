@@ -25,7 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...channels import sided
-from ...geometry import angles_of, direction_vectors, rotate, rotation_vectors
+from ...geometry import (
+    Rotation,
+    angles_of_components,
+    direction_components,
+    in_blocks,
+    rotation_components,
+)
 from ...sections import Range, from_section
 from ...timeline.intents import DEFAULT_INTENSITY
 from ..primitives.noise import pink_process
@@ -238,7 +244,7 @@ def listening_motion(
         for j in range(n_nods):
             a = amp * (lp.double_nod_ratio**j)
             start = t0 + j * dur
-            out["pitch"] += nod_shape(t, start, dur, a)
+            add_nod(out["pitch"], t, start, dur, a)
     return out
 
 
@@ -249,6 +255,17 @@ def nod_shape(t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
     return np.where(inside, -depth_deg * np.sin(np.pi * np.clip(x, 0, 1)) ** 2, 0.0)
 
 
+def add_nod(
+    out: np.ndarray, t: np.ndarray, start_s: float, duration_s: float, depth_deg: float
+) -> None:
+    """Add ``nod_shape`` to ``out`` in place over the samples the nod spans (two samples of margin
+    each side): it is zero everywhere else, so a listening hour's hundreds of nods cost their own
+    length, not the shot's length each."""
+    margin = 2.0 * (t[1] - t[0]) if t.size > 1 else 0.0
+    i0, i1 = np.searchsorted(t, [start_s - margin, start_s + duration_s + margin])
+    out[i0:i1] += nod_shape(t[i0:i1], start_s, duration_s, depth_deg)
+
+
 def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
     """Pitch (degrees) of nods cued as intents of kind ``nod``: the default intensity (0.5) gives a
     nod of the middle of the listening nod range, 1 one twice as deep."""
@@ -257,7 +274,7 @@ def nod_intents(t: np.ndarray, intents: Sequence, p: HeadParams) -> np.ndarray:
     for it in intents:
         if it.kind == NOD:
             depth = float(it.intensity) / DEFAULT_INTENSITY * float(np.mean(lp.nod_pitch_deg))
-            out += nod_shape(t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
+            add_nod(out, t, float(it.start_s), float(np.mean(lp.nod_duration_s)), depth)
     return out
 
 
@@ -278,10 +295,35 @@ def vor_eye_angles(
     ``chest_pitch``.  World = chest · head · eye, so the eye must point along
     head⁻¹ · chest⁻¹ · planned · eye.
     """
-    world = rotate(direction_vectors(eye_yaw, eye_pitch), rotation_vectors(*planned))
-    chest = rotation_vectors(0.0, chest_pitch, 0.0)
-    in_head = rotate(rotate(world, -chest), -rotation_vectors(*actual))
-    return angles_of(in_head)
+    return vor_angles(eye_yaw, eye_pitch, vor_rotations(planned, actual, chest_pitch))
+
+
+def vor_rotations(
+    planned: tuple[np.ndarray, np.ndarray, np.ndarray],
+    actual: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chest_pitch: np.ndarray,
+) -> tuple[Rotation, Rotation, Rotation]:
+    """The VOR's three rotations (planned head; chest⁻¹; actual head⁻¹), prepared once for both
+    eyes (``vor_eye_angles``)."""
+    chest = Rotation(*rotation_components(0.0, chest_pitch, 0.0)).inverse()
+    head = Rotation(*rotation_components(*actual)).inverse()
+    return Rotation(*rotation_components(*planned)), chest, head
+
+
+def vor_angles(
+    eye_yaw: np.ndarray, eye_pitch: np.ndarray, rotations: tuple[Rotation, Rotation, Rotation]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``vor_eye_angles`` with the rotations ``vor_rotations`` prepared."""
+    planned, chest_back, head_back = rotations
+    world = planned.apply_components(*direction_components(eye_yaw, eye_pitch))
+    return angles_of_components(*head_back.apply_components(*chest_back.apply_components(*world)))
+
+
+def _vor_both_eyes(yaw_l, pitch_l, yaw_r, pitch_r, *head_and_chest):
+    """``vor_eye_angles`` of both eyes, the rotations prepared once (a block: ``in_blocks``)."""
+    planned, actual, chest = head_and_chest[0:3], head_and_chest[3:6], head_and_chest[6]
+    rotations = vor_rotations(planned, actual, chest)
+    return vor_angles(yaw_l, pitch_l, rotations), vor_angles(yaw_r, pitch_r, rotations)
 
 
 # --- The layer -----------------------------------------------------------------------------
@@ -324,9 +366,11 @@ def apply(ctx) -> None:
             if ctx.settings.layer_enabled("gaze")
             else 0.0
         )
-        for side in ("L", "R"):
-            y0, p0 = ctx.get(f"eye_yaw_{side}"), ctx.get(f"eye_pitch_{side}")
-            y1, p1 = vor_eye_angles(y0, p0, planned, total, chest)
+        eyes = tuple(ctx.get(f"eye_{a}_{side}") for side in ("L", "R") for a in ("yaw", "pitch"))
+        corrected = in_blocks(_vor_both_eyes, t.size, *eyes, *planned, *total, chest)
+        for side, y0, p0, (y1, p1) in zip(
+            ("L", "R"), eyes[::2], eyes[1::2], corrected, strict=True
+        ):
             ctx.add(f"eye_yaw_{side}", y1 - y0)
             ctx.add(f"eye_pitch_{side}", p1 - p0)
             if lid_per_deg:

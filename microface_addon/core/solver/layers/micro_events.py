@@ -195,7 +195,9 @@ class _Pulses:
         i1 = min(int(np.ceil((onset + dur) * rate)) + 2, t.size)
         if i1 <= i0:
             return
-        row = self.out.setdefault(channel, np.zeros_like(t))
+        row = self.out.get(channel)
+        if row is None:  # one full-length row per channel (setdefault would allocate per pulse)
+            row = self.out[channel] = np.zeros_like(t)
         row[i0:i1] += amp * pulse(t[i0:i1], onset, dur, self.rise_share)
 
     def amp_at(self, times_s) -> np.ndarray:

@@ -102,11 +102,18 @@ def step_trajectory(
     impulses = np.zeros((n + 1, c))
     np.add.at(impulses, i_end, deltas)
     out = np.cumsum(impulses, axis=0)[:n]
-    for k in range(onsets.size):
-        i0, i1 = i_start[k], min(i_end[k], n)
-        if i1 > i0:
-            u = (t[i0:i1] - onsets[k]) / (ends[k] - onsets[k])
-            out[i0:i1] += deltas[k] * progress(u)[:, None]
+    # ``progress`` is pointwise: one call over every window's samples (not one per step), then
+    # each window is added in step order, as before.
+    windows = [(k, i_start[k], min(i_end[k], n)) for k in range(onsets.size)]
+    windows = [(k, i0, i1) for k, i0, i1 in windows if i1 > i0]
+    if not windows:
+        return out
+    u = np.concatenate([(t[i0:i1] - onsets[k]) / (ends[k] - onsets[k]) for k, i0, i1 in windows])
+    shaped = progress(u)
+    at = 0
+    for k, i0, i1 in windows:
+        out[i0:i1] += deltas[k] * shaped[at : at + i1 - i0, None]
+        at += i1 - i0
     return out
 
 
