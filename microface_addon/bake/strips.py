@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.keying import Keying
 from .curves import PropertyCurve, refuse_non_finite
 from .reduce import SparseKeys, evaluate, handle_offsets, reduce_curves, sample_slopes
 from .rotations import quat_mul
@@ -33,8 +34,6 @@ from .rotations import quat_mul
 # Defaults of the bake's tolerance (the panel's and the CLI's).  0.5 % of a channel's range is
 # below what shows on a face (a full blink is the range; 0.5 % of it is a hair's width of lid);
 # 0.05° is a tenth of the smallest gaze shift the eye resolves as a saccade.
-DEFAULT_TOLERANCE_PCT = 0.5
-DEFAULT_ROTATION_TOLERANCE_DEG = 0.05
 # Below this a property does not move (shape-key value or metres): a thousandth of a slider step
 # Blender shows, well above float32 noise.
 FLAT_EPSILON = 1e-5
@@ -45,24 +44,6 @@ DROP_SHARE = 0.1
 W_SHARE = 0.05
 
 BASE = "base"  # the strip holding the un-layered pose
-
-
-@dataclass(frozen=True)
-class Keying:
-    """How the bake keys its curves: sparse keys within a tolerance (default), or a linear key
-    on every frame in one combined strip (``every_frame``: the classic dense bake)."""
-
-    every_frame: bool = False
-    tolerance_pct: float = DEFAULT_TOLERANCE_PCT  # of each property's range over the bake
-    rotation_tolerance_deg: float = DEFAULT_ROTATION_TOLERANCE_DEG
-
-    def check(self) -> None:
-        if not (math.isfinite(self.tolerance_pct) and self.tolerance_pct > 0):
-            raise ValueError(f"tolerance must be a positive percentage, got {self.tolerance_pct}")
-        if not (math.isfinite(self.rotation_tolerance_deg) and self.rotation_tolerance_deg > 0):
-            raise ValueError(
-                f"rotation tolerance must be a positive angle, got {self.rotation_tolerance_deg}"
-            )
 
 
 @dataclass

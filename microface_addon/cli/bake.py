@@ -191,7 +191,7 @@ def _positive(what: str):
 
 def add_keying_arguments(parser: argparse.ArgumentParser) -> None:
     """How the keys are written: sparse within a tolerance (default) or on every frame."""
-    from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
+    from ..core.keying import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
 
     parser.add_argument(
         "--tolerance",
@@ -293,7 +293,7 @@ def _resolve(args: argparse.Namespace):
     """The ``BakeRequest`` every shot of the run shares: the preset loaded and checked, controls
     applied, the intents file read — once, before any file is opened."""
     from ..apply import BakeOptions, resolve
-    from ..bake.strips import Keying
+    from ..core.keying import Keying
     from ..core.preset.library import DEFAULT_PRESET
 
     use_user_presets()

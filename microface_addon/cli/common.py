@@ -324,11 +324,25 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def import_bpy_quietly(debug: bool = False):
+    """``bpy``, imported with Blender's start-up log kept off stdout, or None without Blender.
+
+    Blender logs on its first import (``color_management | Using OCIO=…`` wherever a studio sets
+    ``OCIO``), and pipelines parse our stdout."""
+    if "bpy" in sys.modules:
+        return sys.modules["bpy"]
+    try:
+        with blender_chatter(debug):
+            import bpy
+    except ImportError:
+        return None
+    return bpy
+
+
 def user_preset_folder() -> Path | None:
     """The user's preset folder in Blender's config folder, or None when ``bpy`` is missing."""
-    try:
-        import bpy
-    except ImportError:
+    bpy = import_bpy_quietly()
+    if bpy is None:
         return None
     path = bpy.utils.user_resource("CONFIG", path=USER_PRESETS_SUBDIR)
     return Path(path) if path else None

@@ -43,11 +43,13 @@ from .common import (
     Parser,
     Subcommand,
     UsageError,
-    blender_chatter,
+    import_bpy_quietly,
     one_line,
 )
 
 COMMAND_ID = "microface"  # blender -c microface …
+# Commands that never open a Blender scene: they run without bpy (a plain Python with numpy/scipy).
+NO_BLENDER = frozenset({"validate", "presets", "analyze-audio"})
 
 # --- registry and entry points --------------------------------------------------------------
 
@@ -148,16 +150,13 @@ def main(argv: list[str] | None = None, file_is_open: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        # Building the parser imports bpy (the bake flags' defaults live in ``bake``), and Blender
-        # logs on its first import (``color_management | Using OCIO=…`` wherever a studio sets
-        # ``OCIO``): kept off stdout, which pipelines parse.
-        with blender_chatter(debug):
-            parser = build_parser(file_is_open)
-        args = parser.parse_args(argv)
+        args = build_parser(file_is_open).parse_args(argv)
         if args.command is None:
             raise UsageError(f"no command given; choose one of {', '.join(SUBCOMMANDS)}")
         args.file_is_open = file_is_open
         args.describe_error = describe_error
+        if args.command not in NO_BLENDER:
+            import_bpy_quietly(debug)  # before any module of the command imports it
         return SUBCOMMANDS[args.command].run(args)
     except SystemExit as exc:  # --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -18,7 +18,7 @@ from typing import Any
 import bpy
 
 from .. import apply
-from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT, Keying
+from ..core.keying import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT, Keying
 from ..core.preset.schema import INTENSITY_RANGE
 from ..core.preset.settings import PresetError
 from ..core.timeline.grammar import MarkerError

@@ -12,7 +12,7 @@ from typing import Any
 
 import bpy
 
-from ..bake.strips import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
+from ..core.keying import DEFAULT_ROTATION_TOLERANCE_DEG, DEFAULT_TOLERANCE_PCT
 from ..core.preset.schema import INTENSITY_RANGE
 from ..rig.scene.look_at import ACTIVE_CAMERA, DEFAULT_DIRECTION_DISTANCE_M
 from . import preferences
