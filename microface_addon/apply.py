@@ -8,7 +8,6 @@ checked, the controls applied, the intents file read — before any scene is tou
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, replace
@@ -23,7 +22,7 @@ from .core.audio.analysis import AnalysisParams
 from .core.channels import MOUTH_CHANNELS
 from .core.performance import Performance
 from .core.preset.controls import Controls, with_controls
-from .core.preset.settings import PresetError, deep_merge
+from .core.preset.settings import deep_merge
 from .core.sections import from_section
 from .core.solver import registry
 from .core.solver.dialogue.params import ConversationParams
@@ -100,18 +99,10 @@ def resolve(options: BakeOptions) -> BakeRequest:
     return BakeRequest(options, settings, over, timeline, time.perf_counter() - t0)
 
 
-class IntentsFileError(limits.InputError):
-    """The intents file is missing or does not parse (bad input: the CLI exits 2)."""
-
-
 def _intents(path_text: str, settings: Settings) -> Timeline:
-    path = bpy.path.abspath(path_text)
-    if not os.path.exists(path):
-        raise IntentsFileError(f"intents file not found: {path}")
-    try:
-        return load_intents_file(path, settings_vocabulary(settings))
-    except PresetError as exc:
-        raise IntentsFileError(f"invalid intents file {path}:\n{exc}") from exc
+    """The intents file (a path relative to the .blend allowed); ``IntentsError`` when it is
+    missing or does not parse."""
+    return load_intents_file(bpy.path.abspath(path_text), settings_vocabulary(settings))
 
 
 def scene_fps(scene: bpy.types.Scene) -> float:

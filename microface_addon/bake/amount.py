@@ -158,15 +158,13 @@ def bypass_blocker(members) -> str | None:
     (``--every-frame``) bake has no base strip, and Blender evaluates every channel a muted NLA
     strip holds from its RNA default — 0, or 1.0 for shape keys on 5.0.x — so a hand-set value
     would be lost under a muted dense layer (measured on 4.2, 5.0 and 5.2).  Refused there."""
-    for _kind, idb in L.character_ids(members):
-        record = L.read_record(idb)
-        if record is not None and not any(s["layer"] == BASE for s in L.record_strips(record)):
-            return (
-                "an every-frame bake has no base strip, so muting it cannot show the un-layered "
-                "pose exactly (Blender evaluates muted channels from their defaults); bake with "
-                "sparse keys (the default) or use Remove"
-            )
-    return None
+    if not is_dense(members):
+        return None
+    return (
+        "an every-frame bake has no base strip, so muting it cannot show the un-layered pose "
+        "exactly (Blender evaluates muted channels from their defaults); bake with sparse keys "
+        "(the default) or use Remove"
+    )
 
 
 def set_bypass(members, on: bool) -> None:

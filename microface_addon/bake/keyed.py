@@ -20,13 +20,8 @@ from . import layer as L
 
 def _animated(idb) -> set[str]:
     """Data paths the user animates on ``idb`` (any array index)."""
-    record = L.read_record(idb) or {}
-    return {
-        path
-        for path, _ in L.user_animated_paths(
-            idb, L.record_actions(record) if record else frozenset()
-        )
-    }
+    record = L.read_record(idb)
+    return {path for path, _ in L.user_animated_paths(idb, L.record_actions(record))}
 
 
 def keyed_channels(rigmap: RigMap, channels: Iterable[str]) -> list[str]:

@@ -191,8 +191,9 @@ def record_strips(record: dict) -> list[dict]:
     return [{"layer": "", "track": LAYER_NAME, "action": record["action"], "frame_start": None}]
 
 
-def record_actions(record: dict) -> set[str]:
-    return {s["action"] for s in record_strips(record)}
+def record_actions(record: dict | None) -> set[str]:
+    """The action names of a record's strips (none without a record)."""
+    return {s["action"] for s in record_strips(record)} if record else set()
 
 
 def _write_record(idb, record: dict | None) -> None:
@@ -291,7 +292,7 @@ def static_values(idb, paths) -> dict[tuple[str, int], float | None]:
     """
     record = read_record(idb) or {}
     prior = record.get("static", {})
-    animated = user_animated_paths(idb, record_actions(record) if record else frozenset())
+    animated = user_animated_paths(idb, record_actions(record))
     out = {}
     for path, index in paths:
         key = record_key(path, index)

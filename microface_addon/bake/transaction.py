@@ -227,7 +227,7 @@ class Transaction:
         kind, name = prep.id_kind, prep.id_name
         old = L.read_record(idb)
         old_starts = L.strip_starts(idb, old) if old else {}
-        old_actions = sorted(L.record_actions(old)) if old else []
+        old_actions = sorted(L.record_actions(old))
         if old is not None:
             L.detach(idb, restore_user=False)
             self._old_actions += old_actions

@@ -456,7 +456,10 @@ class IntentsError(PresetError):
 
 def load_intents_file(path: str | os.PathLike, vocab: Vocabulary | None = None) -> Timeline:
     """Read an intents file: a list of entries, or ``{"timeline": [...]}`` (the preset's form).
-    Raises ``IntentsError`` listing every problem with its place."""
+    Raises ``IntentsError`` listing every problem with its place (a missing file is named as
+    such, not as a file that does not parse)."""
+    if not os.path.exists(path):
+        raise IntentsError([f"intents file not found: {path}"])
     try:
         return _read_intents(Path(path), vocab)
     except IntentsError:
